@@ -1,0 +1,2 @@
+//! The Assent consent server library (records, tokens, email consent).
+#![forbid(unsafe_code)]

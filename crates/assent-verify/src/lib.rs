@@ -1,0 +1,2 @@
+//! Offline verification of Assent consent tokens (see docs/token.md).
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! The Assent browser SDK (wasm-bindgen facade over assent-core).
+#![forbid(unsafe_code)]
