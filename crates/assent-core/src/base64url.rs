@@ -95,7 +95,9 @@ mod tests {
 
     #[test]
     fn rejects_non_canonical_forms() {
-        for bad in ["Zg==", "Zh", "Z", "Zm9v\n", "Zm+v", "Zm/v", "Zm9vY", " Zm9v"] {
+        for bad in [
+            "Zg==", "Zh", "Z", "Zm9v\n", "Zm+v", "Zm/v", "Zm9vY", " Zm9v",
+        ] {
             assert_eq!(decode(bad), Err(DecodeError), "{bad:?}");
         }
     }

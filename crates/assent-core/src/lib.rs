@@ -3,9 +3,29 @@
 //!
 //! This crate does no I/O, has no async, no DOM and no database. It builds for `wasm32-unknown-unknown` (the
 //! browser SDK) and natively (the server), so the browser and the server decide with the same code.
+//!
+//! ```
+//! use assent_core::{Config, Signals, decide, Category};
+//!
+//! let config = Config::from_json(r#"{"revision": 1, "policy_url": "/privacy",
+//!     "categories": {"analytics": {"cookies": ["_ga", "_ga_*"]}}}"#).unwrap();
+//! let decision = decide(&config, None, Signals::default(), 1_764_000_000);
+//! assert!(decision.banner.is_some());
+//! assert!(!decision.granted(&Category::Analytics)); // opt-in: denied until the visitor chooses
+//! ```
 #![forbid(unsafe_code)]
 
 pub mod base64url;
 pub mod category;
+pub mod config;
+pub mod consent_mode;
+pub mod decision;
+pub mod i18n;
+pub mod json;
+pub mod state;
 
 pub use category::{Category, CategorySet};
+pub use config::{Config, ConfigError, Mode};
+pub use consent_mode::{ConsentModeState, ConsentModeType};
+pub use decision::{BannerReason, Choice, ChoiceError, Decision, Reason, apply_choice, decide};
+pub use state::{ConsentState, Method, Signals};

@@ -1,0 +1,209 @@
+//! The site owner's configuration: types, reader and validation.
+//!
+//! [`Config::from_json`] is the only way to get a `Config`, and it refuses any set-up a regulator would object to
+//! (pre-ticked boxes in opt-in mode, a missing reject label, cookie lifetimes above 13 months, …) with the exact
+//! path of the offending field. Every accepted field is listed in [`reference::FIELDS`].
+
+mod reader;
+pub mod reference;
+
+use core::fmt;
+
+use crate::category::{Category, CategorySet};
+use crate::consent_mode::ConsentModeType;
+use crate::i18n::UiText;
+
+/// Longest choice lifetime and cookie lifetime accepted: 13 months (CNIL, EDPB).
+pub const MAX_DAYS: u32 = 395;
+
+/// How non-essential categories start before the visitor chooses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Denied until an explicit choice (GDPR/ePrivacy).
+    OptIn,
+    /// Granted by default unless a honoured signal or the visitor says otherwise (US state laws).
+    OptOut,
+}
+
+/// Whether a browser privacy signal is honoured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignalHandling {
+    Honor,
+    Ignore,
+}
+
+/// Text in several languages. The first entry is the fallback.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Texts(pub Vec<(String, String)>);
+
+impl Texts {
+    /// The text in `lang`, else in its primary language, else in English, else the first one given.
+    pub fn get(&self, lang: &str) -> &str {
+        let primary = lang.split('-').next().unwrap_or(lang);
+        self.0
+            .iter()
+            .find(|(l, _)| l.eq_ignore_ascii_case(lang))
+            .or_else(|| self.0.iter().find(|(l, _)| l.eq_ignore_ascii_case(primary)))
+            .or_else(|| self.0.iter().find(|(l, _)| l == "en"))
+            .or_else(|| self.0.first())
+            .map_or("", |(_, t)| t.as_str())
+    }
+}
+
+/// A cookie name or localStorage key, or a prefix when written with a trailing `*`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NamePattern {
+    pub text: String,
+}
+
+impl NamePattern {
+    /// Whether a cookie name or storage key matches.
+    pub fn matches(&self, name: &str) -> bool {
+        match self.text.strip_suffix('*') {
+            Some(prefix) => name.starts_with(prefix),
+            None => name == self.text,
+        }
+    }
+}
+
+/// One category as configured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CategoryConfig {
+    pub category: Category,
+    /// Stable bitmap index (fixed for built-ins, declaration order for custom ones).
+    pub index: u8,
+    pub title: Texts,
+    pub description: Texts,
+    /// Granted before any choice (opt-out mode only; always `false` in opt-in mode except essential).
+    pub default: bool,
+    pub cookies: Vec<NamePattern>,
+    pub local_storage: Vec<NamePattern>,
+    pub consent_mode: Vec<ConsentModeType>,
+    pub sale_or_share: bool,
+}
+
+/// The choice cookie's attributes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CookieConfig {
+    pub name: String,
+    pub domain: Option<String>,
+    pub max_age_days: u32,
+}
+
+/// Browser signal handling.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignalConfig {
+    pub dnt: SignalHandling,
+    pub dnt_categories: CategorySet,
+    pub gpc: SignalHandling,
+}
+
+/// Google Consent Mode v2 settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsentModeConfig {
+    pub enabled: bool,
+    pub wait_for_update: u32,
+    pub region: Vec<String>,
+    pub ads_data_redaction: bool,
+    pub url_passthrough: bool,
+}
+
+/// A validated site configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub revision: u32,
+    pub mode: Mode,
+    /// Empty when not configured (the browser then uses the page's host name).
+    pub site: String,
+    pub policy_url: String,
+    pub reconsent_days: u32,
+    pub reload_on_withdraw: bool,
+    pub endpoint: Option<String>,
+    pub cookie: CookieConfig,
+    pub signals: SignalConfig,
+    pub consent_mode: ConsentModeConfig,
+    /// In display order; `essential` is always first.
+    pub categories: Vec<CategoryConfig>,
+    /// English first, then the other offered languages.
+    pub translations: Vec<UiText>,
+}
+
+impl Config {
+    /// Reads and validates a JSON config. All problems found are reported, each with its path.
+    pub fn from_json(text: &str) -> Result<Config, ConfigError> {
+        reader::read(text)
+    }
+
+    /// The configuration of a category, if the site declares it.
+    pub fn category(&self, category: &Category) -> Option<&CategoryConfig> {
+        self.categories.iter().find(|c| c.category == *category)
+    }
+
+    /// The configuration of a category by name.
+    pub fn category_by_name(&self, name: &str) -> Option<&CategoryConfig> {
+        self.categories.iter().find(|c| c.category.name() == name)
+    }
+
+    /// The set of all declared categories.
+    pub fn declared(&self) -> CategorySet {
+        let mut set = CategorySet::EMPTY;
+        for c in &self.categories {
+            set.insert(c.index);
+        }
+        set
+    }
+
+    /// The interface texts for a language tag (falls back to English).
+    pub fn ui_text(&self, lang: &str) -> &UiText {
+        let langs: Vec<&str> = self.translations.iter().map(|t| t.lang.as_str()).collect();
+        let chosen = crate::i18n::negotiate(&[lang], &langs);
+        self.translations
+            .iter()
+            .find(|t| t.lang == chosen)
+            .unwrap_or(&self.translations[0])
+    }
+
+    /// The offered language tags, English first.
+    pub fn languages(&self) -> impl Iterator<Item = &str> {
+        self.translations.iter().map(|t| t.lang.as_str())
+    }
+}
+
+/// One problem in a config.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    /// Dotted path of the field, e.g. `categories.analytics.default`.
+    pub path: String,
+    pub message: String,
+}
+
+/// Every problem found in a config.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub errors: Vec<FieldError>,
+}
+
+impl ConfigError {
+    /// Whether a problem was reported at `path`.
+    pub fn has(&self, path: &str) -> bool {
+        self.errors.iter().any(|e| e.path == path)
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.errors.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            if e.path.is_empty() {
+                f.write_str(&e.message)?;
+            } else {
+                write!(f, "{}: {}", e.path, e.message)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}

@@ -1,0 +1,696 @@
+//! Walks a parsed JSON tree into a [`Config`], collecting every error with its path.
+
+use super::reference::allowed_keys;
+use super::{
+    CategoryConfig, Config, ConfigError, ConsentModeConfig, CookieConfig, FieldError, MAX_DAYS,
+    Mode, NamePattern, SignalConfig, SignalHandling, Texts,
+};
+use crate::category::{Category, CategorySet, FIRST_CUSTOM_INDEX, MAX_CATEGORIES};
+use crate::consent_mode::ConsentModeType;
+use crate::i18n::{UI_KEYS, UiText};
+use crate::json::{self, Json};
+
+type Members = [(String, Json)];
+
+struct Reader {
+    errors: Vec<FieldError>,
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        let mut p = String::with_capacity(path.len() + key.len() + 1);
+        p.push_str(path);
+        p.push('.');
+        p.push_str(key);
+        p
+    }
+}
+
+fn get<'a>(members: &'a Members, key: &str) -> Option<&'a Json> {
+    members.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+impl Reader {
+    fn error(&mut self, path: &str, message: impl Into<String>) {
+        self.errors.push(FieldError {
+            path: path.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    fn wrong_type(&mut self, path: &str, expected: &str, got: &Json) {
+        self.error(
+            path,
+            format!("expected {expected}, found {}", got.type_name()),
+        );
+    }
+
+    /// An object whose keys must all appear in the reference under `doc_prefix`.
+    fn object<'a>(&mut self, v: &'a Json, path: &str, doc_prefix: &str) -> Option<&'a Members> {
+        let mut known: Vec<&str> = allowed_keys(doc_prefix).collect();
+        known.dedup();
+        self.object_with_keys(v, path, &known)
+    }
+
+    fn object_with_keys<'a>(
+        &mut self,
+        v: &'a Json,
+        path: &str,
+        known: &[&str],
+    ) -> Option<&'a Members> {
+        let Json::Object(members) = v else {
+            self.wrong_type(path, "an object", v);
+            return None;
+        };
+        for (key, _) in members {
+            if !known.contains(&key.as_str()) {
+                self.error(
+                    &join(path, key),
+                    format!("unknown field (expected one of: {})", known.join(", ")),
+                );
+            }
+        }
+        Some(members)
+    }
+
+    fn string(&mut self, v: &Json, path: &str) -> Option<String> {
+        match v {
+            Json::String(s) => Some(s.clone()),
+            other => {
+                self.wrong_type(path, "a string", other);
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, members: &Members, path: &str, key: &str, default: bool) -> bool {
+        match get(members, key) {
+            None => default,
+            Some(Json::Bool(b)) => *b,
+            Some(other) => {
+                self.wrong_type(&join(path, key), "true or false", other);
+                default
+            }
+        }
+    }
+
+    fn integer(
+        &mut self,
+        members: &Members,
+        path: &str,
+        key: &str,
+        range: (u32, u32),
+    ) -> Option<u32> {
+        let p = join(path, key);
+        match get(members, key)? {
+            Json::Int(n) if (i64::from(range.0)..=i64::from(range.1)).contains(n) => {
+                Some(*n as u32)
+            }
+            Json::Int(n) => {
+                self.error(&p, format!("{n} is out of range {}..={}", range.0, range.1));
+                None
+            }
+            other => {
+                self.wrong_type(&p, "an integer", other);
+                None
+            }
+        }
+    }
+
+    fn choice<T: Copy>(
+        &mut self,
+        members: &Members,
+        path: &str,
+        key: &str,
+        options: &[(&str, T)],
+        default: T,
+    ) -> T {
+        let p = join(path, key);
+        match get(members, key) {
+            None => default,
+            Some(Json::String(s)) => {
+                if let Some((_, v)) = options.iter().find(|(name, _)| name == s) {
+                    *v
+                } else {
+                    let names: Vec<String> =
+                        options.iter().map(|(n, _)| format!("\"{n}\"")).collect();
+                    self.error(&p, format!("\"{s}\" is not one of {}", names.join(", ")));
+                    default
+                }
+            }
+            Some(other) => {
+                self.wrong_type(&p, "a string", other);
+                default
+            }
+        }
+    }
+
+    fn string_array(&mut self, v: &Json, path: &str) -> Vec<(String, String)> {
+        let Json::Array(items) = v else {
+            self.wrong_type(path, "an array", v);
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let p = format!("{path}[{i}]");
+            if let Some(s) = self.string(item, &p) {
+                out.push((p, s));
+            }
+        }
+        out
+    }
+
+    fn texts(&mut self, v: &Json, path: &str) -> Texts {
+        match v {
+            Json::String(s) => Texts(vec![("en".into(), s.clone())]),
+            Json::Object(members) => {
+                let mut out = Vec::new();
+                for (lang, text) in members {
+                    let p = join(path, lang);
+                    if !is_language_tag(lang) {
+                        self.error(&p, "not a language tag (e.g. \"en\", \"pt-BR\")");
+                    }
+                    if let Some(s) = self.string(text, &p) {
+                        out.push((lang.clone(), s));
+                    }
+                }
+                Texts(out)
+            }
+            other => {
+                self.wrong_type(path, "a string or an object of language → text", other);
+                Texts::default()
+            }
+        }
+    }
+
+    fn patterns(
+        &mut self,
+        members: &Members,
+        path: &str,
+        key: &str,
+        cookie_names: bool,
+    ) -> Vec<NamePattern> {
+        let Some(v) = get(members, key) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (p, text) in self.string_array(v, &join(path, key)) {
+            let body = text.strip_suffix('*').unwrap_or(&text);
+            let valid = !text.is_empty()
+                && !body.contains('*')
+                && (!cookie_names || body.bytes().all(is_cookie_name_byte));
+            if valid {
+                out.push(NamePattern { text });
+            } else {
+                self.error(
+                    &p,
+                    format!("\"{text}\" is not a name, or a name prefix ending in '*'"),
+                );
+            }
+        }
+        out
+    }
+}
+
+fn is_cookie_name_byte(b: u8) -> bool {
+    // RFC 6265 token: visible ASCII except separators.
+    b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b)
+}
+
+fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let primary = parts.next().unwrap_or("");
+    (2..=3).contains(&primary.len())
+        && primary.bytes().all(|b| b.is_ascii_alphabetic())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+fn is_region(code: &str) -> bool {
+    let (country, sub) = code.split_once('-').unwrap_or((code, ""));
+    country.len() == 2
+        && country.bytes().all(|b| b.is_ascii_uppercase())
+        && (code.len() == 2
+            || ((1..=3).contains(&sub.len())
+                && sub
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())))
+}
+
+fn builtin_title(c: &Category) -> &'static str {
+    match c {
+        Category::Essential => "Essential",
+        Category::Analytics => "Analytics",
+        Category::Remarketing => "Advertising and remarketing",
+        Category::MarketingEmail => "Marketing e-mail",
+        Category::Custom(_) => "",
+    }
+}
+
+fn builtin_description(c: &Category) -> &'static str {
+    match c {
+        Category::Essential => {
+            "Needed for the site to work: security, load balancing, remembering this choice."
+        }
+        Category::Analytics => "Helps us understand how the site is used, so we can improve it.",
+        Category::Remarketing => {
+            "Lets us and our advertising partners show you relevant ads on other sites. This may count as a sale or sharing of personal information."
+        }
+        Category::MarketingEmail => {
+            "Measures and personalises our marketing e-mails, and may share your address with advertising platforms."
+        }
+        Category::Custom(_) => "",
+    }
+}
+
+fn builtin_consent_mode(c: &Category) -> Vec<ConsentModeType> {
+    match c {
+        Category::Essential => vec![ConsentModeType::SecurityStorage],
+        Category::Analytics => vec![ConsentModeType::AnalyticsStorage],
+        Category::Remarketing => vec![
+            ConsentModeType::AdStorage,
+            ConsentModeType::AdUserData,
+            ConsentModeType::AdPersonalization,
+        ],
+        Category::MarketingEmail | Category::Custom(_) => Vec::new(),
+    }
+}
+
+pub(super) fn read(text: &str) -> Result<Config, ConfigError> {
+    let root = json::parse(text).map_err(|e| ConfigError {
+        errors: vec![FieldError {
+            path: String::new(),
+            message: format!("invalid JSON at byte {}: {}", e.offset, e.message),
+        }],
+    })?;
+    let mut r = Reader { errors: Vec::new() };
+    let config = read_root(&mut r, &root);
+    match config {
+        Some(config) if r.errors.is_empty() => Ok(config),
+        _ => Err(ConfigError { errors: r.errors }),
+    }
+}
+
+fn read_root(r: &mut Reader, root: &Json) -> Option<Config> {
+    let top = r.object(root, "", "")?;
+
+    let revision = match get(top, "revision") {
+        None => {
+            r.error(
+                "revision",
+                "required (an integer ≥ 1; raise it when your purposes change)",
+            );
+            1
+        }
+        Some(_) => r.integer(top, "", "revision", (1, u32::MAX)).unwrap_or(1),
+    };
+    let mode = r.choice(
+        top,
+        "",
+        "mode",
+        &[("opt-in", Mode::OptIn), ("opt-out", Mode::OptOut)],
+        Mode::OptIn,
+    );
+    let site = match get(top, "site") {
+        Some(v) => r.string(v, "site").unwrap_or_default(),
+        None => String::new(),
+    };
+    let policy_url = match get(top, "policy_url") {
+        Some(v) => r.string(v, "policy_url").unwrap_or_default(),
+        None => String::new(),
+    };
+    if policy_url.trim().is_empty() {
+        r.error(
+            "policy_url",
+            "required: visitors must be able to read your privacy policy from the banner",
+        );
+    }
+    let reconsent_days = r
+        .integer(top, "", "reconsent_days", (1, MAX_DAYS))
+        .unwrap_or(182);
+    let reload_on_withdraw = r.boolean(top, "", "reload_on_withdraw", false);
+    let endpoint = match get(top, "endpoint") {
+        None | Some(Json::Null) => None,
+        Some(v) => r.string(v, "endpoint").and_then(|e| {
+            let ok = e.starts_with("https://")
+                || e.starts_with("http://")
+                || (e.starts_with('/') && !e.starts_with("//"));
+            if ok {
+                Some(e.trim_end_matches('/').to_owned())
+            } else {
+                r.error(
+                    "endpoint",
+                    "must be an http(s):// URL or a path starting with '/'",
+                );
+                None
+            }
+        }),
+    };
+
+    let cookie = read_cookie(r, top, reconsent_days);
+    let categories = if let Some(v) = get(top, "categories") {
+        read_categories(r, v, mode)
+    } else {
+        r.error(
+            "categories",
+            "required: declare at least the categories your site uses",
+        );
+        Vec::new()
+    };
+    let signals = read_signals(r, top, &categories);
+    let consent_mode = read_consent_mode(r, top);
+    let translations = read_translations(r, top);
+
+    Some(Config {
+        revision,
+        mode,
+        site,
+        policy_url,
+        reconsent_days,
+        reload_on_withdraw,
+        endpoint,
+        cookie,
+        signals,
+        consent_mode,
+        categories,
+        translations,
+    })
+}
+
+fn read_cookie(r: &mut Reader, top: &Members, reconsent_days: u32) -> CookieConfig {
+    let mut cookie = CookieConfig {
+        name: "assent".into(),
+        domain: None,
+        max_age_days: reconsent_days,
+    };
+    let Some(v) = get(top, "cookie") else {
+        return cookie;
+    };
+    let Some(m) = r.object(v, "cookie", "cookie") else {
+        return cookie;
+    };
+    if let Some(v) = get(m, "name") {
+        if let Some(name) = r.string(v, "cookie.name") {
+            if name.is_empty() || !name.bytes().all(is_cookie_name_byte) {
+                r.error("cookie.name", "not a valid cookie name");
+            } else {
+                cookie.name = name;
+            }
+        }
+    }
+    if let Some(v) = get(m, "domain") {
+        if let Some(domain) = r.string(v, "cookie.domain") {
+            let d = domain.trim_start_matches('.');
+            let valid = !d.is_empty()
+                && d.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'
+                })
+                && !d.contains("..");
+            if valid {
+                cookie.domain = Some(d.to_owned());
+            } else {
+                r.error(
+                    "cookie.domain",
+                    "not a lowercase host name such as \"example.com\"",
+                );
+            }
+        }
+    }
+    if get(m, "max_age_days").is_some() {
+        match r.integer(m, "cookie", "max_age_days", (1, u32::MAX)) {
+            Some(days) if days > MAX_DAYS => r.error(
+                "cookie.max_age_days",
+                format!("{days} days is above 13 months ({MAX_DAYS} days), the longest a consent cookie may live"),
+            ),
+            Some(days) => cookie.max_age_days = days,
+            None => {}
+        }
+    }
+    cookie
+}
+
+fn read_categories(r: &mut Reader, v: &Json, mode: Mode) -> Vec<CategoryConfig> {
+    let Json::Object(members) = v else {
+        r.wrong_type("categories", "an object", v);
+        return Vec::new();
+    };
+    let mut out: Vec<CategoryConfig> = Vec::new();
+    let mut next_custom = FIRST_CUSTOM_INDEX;
+    if members.len() > MAX_CATEGORIES {
+        r.error("categories", format!("at most {MAX_CATEGORIES} categories"));
+        return out;
+    }
+    for (name, value) in members {
+        let path = join("categories", name);
+        let Ok(category) = Category::parse(name) else {
+            r.error(
+                &path,
+                "category names are 1-32 characters of a-z, 0-9 and _, starting with a letter",
+            );
+            continue;
+        };
+        let index = category.builtin_index().unwrap_or_else(|| {
+            let i = next_custom;
+            next_custom += 1;
+            i
+        });
+        if let Some(c) = read_category(r, value, &path, category, index, mode) {
+            out.push(c);
+        }
+    }
+    if !out.iter().any(|c| c.category.is_essential()) {
+        out.push(category_defaults(Category::Essential, 0, mode));
+    }
+    // Essential first; the rest keep the site's order.
+    out.sort_by_key(|c| !c.category.is_essential());
+    out
+}
+
+fn category_defaults(category: Category, index: u8, mode: Mode) -> CategoryConfig {
+    let essential = category.is_essential();
+    CategoryConfig {
+        index,
+        title: Texts(vec![("en".into(), builtin_title(&category).into())]),
+        description: Texts(vec![("en".into(), builtin_description(&category).into())]),
+        default: essential || mode == Mode::OptOut,
+        cookies: Vec::new(),
+        local_storage: Vec::new(),
+        consent_mode: builtin_consent_mode(&category),
+        sale_or_share: matches!(category, Category::Remarketing | Category::MarketingEmail),
+        category,
+    }
+}
+
+fn read_category(
+    r: &mut Reader,
+    v: &Json,
+    path: &str,
+    category: Category,
+    index: u8,
+    mode: Mode,
+) -> Option<CategoryConfig> {
+    let m = r.object(v, path, "categories.<name>")?;
+    let mut c = category_defaults(category, index, mode);
+    let custom = matches!(c.category, Category::Custom(_));
+    match get(m, "title") {
+        Some(t) => c.title = r.texts(t, &join(path, "title")),
+        None if custom => r.error(&join(path, "title"), "required for a custom category"),
+        None => {}
+    }
+    if c.title.0.iter().any(|(_, t)| t.trim().is_empty()) || (custom && c.title.0.is_empty()) {
+        r.error(&join(path, "title"), "must not be empty");
+    }
+    if let Some(d) = get(m, "description") {
+        c.description = r.texts(d, &join(path, "description"));
+    }
+    c.default = r.boolean(m, path, "default", c.default);
+    if c.category.is_essential() && !c.default {
+        r.error(
+            &join(path, "default"),
+            "essential is always granted and cannot default to false",
+        );
+    } else if !c.category.is_essential() && c.default && mode == Mode::OptIn {
+        r.error(
+            &join(path, "default"),
+            "pre-ticked non-essential category is not allowed in opt-in mode",
+        );
+    }
+    c.cookies = r.patterns(m, path, "cookies", true);
+    c.local_storage = r.patterns(m, path, "local_storage", false);
+    if let Some(v) = get(m, "consent_mode") {
+        c.consent_mode.clear();
+        for (p, key) in r.string_array(v, &join(path, "consent_mode")) {
+            match ConsentModeType::parse(&key) {
+                Some(t) if t == ConsentModeType::SecurityStorage && !c.category.is_essential() => {
+                    r.error(
+                        &p,
+                        "security_storage is always granted; map it to essential only",
+                    );
+                }
+                Some(t) => c.consent_mode.push(t),
+                None => r.error(&p, format!("unknown Consent Mode type \"{key}\"")),
+            }
+        }
+    }
+    c.sale_or_share = r.boolean(m, path, "sale_or_share", c.sale_or_share);
+    if c.category.is_essential() && c.sale_or_share {
+        r.error(
+            &join(path, "sale_or_share"),
+            "essential cannot be a sale or sharing of personal data",
+        );
+    }
+    Some(c)
+}
+
+fn read_signals(r: &mut Reader, top: &Members, categories: &[CategoryConfig]) -> SignalConfig {
+    let index_of = |name: &str| {
+        categories
+            .iter()
+            .find(|c| c.category.name() == name)
+            .map(|c| c.index)
+    };
+    let mut dnt_categories = CategorySet::EMPTY;
+    for name in ["analytics", "remarketing"] {
+        if let Some(i) = index_of(name) {
+            dnt_categories.insert(i);
+        }
+    }
+    let mut signals = SignalConfig {
+        dnt: SignalHandling::Honor,
+        dnt_categories,
+        gpc: SignalHandling::Honor,
+    };
+    let Some(v) = get(top, "signals") else {
+        return signals;
+    };
+    let Some(m) = r.object(v, "signals", "signals") else {
+        return signals;
+    };
+    let options = [
+        ("honor", SignalHandling::Honor),
+        ("ignore", SignalHandling::Ignore),
+    ];
+    signals.dnt = r.choice(m, "signals", "dnt", &options, SignalHandling::Honor);
+    signals.gpc = r.choice(m, "signals", "gpc", &options, SignalHandling::Honor);
+    if let Some(v) = get(m, "dnt_categories") {
+        signals.dnt_categories = CategorySet::EMPTY;
+        for (p, name) in r.string_array(v, "signals.dnt_categories") {
+            match index_of(&name) {
+                Some(0) => r.error(&p, "essential cannot be denied"),
+                Some(i) => signals.dnt_categories.insert(i),
+                None => r.error(
+                    &p,
+                    format!("unknown category \"{name}\" (not declared in categories)"),
+                ),
+            }
+        }
+    }
+    signals
+}
+
+fn read_consent_mode(r: &mut Reader, top: &Members) -> ConsentModeConfig {
+    let mut cm = ConsentModeConfig {
+        enabled: false,
+        wait_for_update: 500,
+        region: Vec::new(),
+        ads_data_redaction: false,
+        url_passthrough: false,
+    };
+    let Some(v) = get(top, "consent_mode") else {
+        return cm;
+    };
+    let Some(m) = r.object(v, "consent_mode", "consent_mode") else {
+        return cm;
+    };
+    cm.enabled = r.boolean(m, "consent_mode", "enabled", false);
+    cm.wait_for_update = r
+        .integer(m, "consent_mode", "wait_for_update", (0, 10_000))
+        .unwrap_or(500);
+    cm.ads_data_redaction = r.boolean(m, "consent_mode", "ads_data_redaction", false);
+    cm.url_passthrough = r.boolean(m, "consent_mode", "url_passthrough", false);
+    if let Some(v) = get(m, "region") {
+        for (p, code) in r.string_array(v, "consent_mode.region") {
+            if is_region(&code) {
+                cm.region.push(code);
+            } else {
+                r.error(
+                    &p,
+                    format!("\"{code}\" is not an ISO 3166 code such as \"DE\" or \"US-CA\""),
+                );
+            }
+        }
+    }
+    cm
+}
+
+fn read_translations(r: &mut Reader, top: &Members) -> Vec<UiText> {
+    let mut out = vec![UiText::english()];
+    let Some(v) = get(top, "translations") else {
+        return out;
+    };
+    let Json::Object(langs) = v else {
+        r.wrong_type("translations", "an object of language → texts", v);
+        return out;
+    };
+    for (lang, texts) in langs {
+        let path = join("translations", lang);
+        if !is_language_tag(lang) {
+            r.error(&path, "not a language tag (e.g. \"en\", \"pt-BR\")");
+            continue;
+        }
+        let keys: Vec<&str> = UI_KEYS.iter().map(|(k, _)| *k).collect();
+        let Some(m) = r.object_with_keys(texts, &path, &keys) else {
+            continue;
+        };
+        let english = lang.eq_ignore_ascii_case("en");
+        let mut values = Vec::with_capacity(UI_KEYS.len());
+        for (key, en) in UI_KEYS {
+            let p = join(&path, key);
+            let value = match get(m, key) {
+                Some(v) => r.string(v, &p),
+                None if english => Some(en.to_owned()),
+                None => {
+                    let why = if key == "reject_all" {
+                        "missing: the reject button must be labelled in every language you offer"
+                    } else {
+                        "missing: every language you offer must translate every text"
+                    };
+                    r.error(&p, why);
+                    None
+                }
+            };
+            let value = value.unwrap_or_default();
+            if value.trim().is_empty() && get(m, key).is_some() {
+                r.error(&p, "must not be empty");
+            }
+            values.push(value);
+        }
+        let ui = UiText::from_parts(lang.clone(), values);
+        if english {
+            out[0] = ui;
+        } else {
+            out.push(ui);
+        }
+    }
+    out
+}
+
+// `translations.<lang>` objects list their keys in UI_KEYS, not in FIELDS; make the reference agree.
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reference_lists_every_ui_key() {
+        let doc = super::super::reference::FIELDS
+            .iter()
+            .find(|f| f.path == "translations.<lang>.<key>")
+            .unwrap()
+            .doc;
+        for (key, _) in crate::i18n::UI_KEYS {
+            assert!(
+                doc.contains(&format!("`{key}`")),
+                "{key} missing from the reference"
+            );
+        }
+    }
+}

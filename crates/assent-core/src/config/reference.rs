@@ -1,0 +1,221 @@
+//! The config reference: every field a site config may contain.
+//!
+//! This table is the single source of truth. The reader refuses any key that is not listed here, and README.md's
+//! config reference is generated from it (a test checks README.md carries exactly this text), so the documentation
+//! cannot drift from what the code accepts.
+
+/// One documented config field.
+#[derive(Clone, Copy, Debug)]
+pub struct Field {
+    /// Dotted path; `<name>` stands for a category name, `<lang>` for a language tag, `<key>` for a UI text key.
+    pub path: &'static str,
+    /// The JSON type and allowed values.
+    pub kind: &'static str,
+    /// The default when absent (`required` when it must be given).
+    pub default: &'static str,
+    /// What it does.
+    pub doc: &'static str,
+}
+
+/// Every config field.
+pub const FIELDS: &[Field] = &[
+    Field {
+        path: "revision",
+        kind: "integer ≥ 1",
+        default: "required",
+        doc: "Version of your notice and purposes. Raise it when purposes change: every visitor with an older choice is asked again.",
+    },
+    Field {
+        path: "mode",
+        kind: "`\"opt-in\"` \\| `\"opt-out\"`",
+        default: "`\"opt-in\"`",
+        doc: "Opt-in (GDPR/ePrivacy): non-essential categories are denied until the visitor chooses. Opt-out (US state laws): granted by default unless a honoured signal or the visitor says otherwise.",
+    },
+    Field {
+        path: "site",
+        kind: "string",
+        default: "the page's host name",
+        doc: "Site id carried in consent records and tokens.",
+    },
+    Field {
+        path: "policy_url",
+        kind: "string",
+        default: "required",
+        doc: "Link to your privacy policy, shown on the banner.",
+    },
+    Field {
+        path: "reconsent_days",
+        kind: "integer 1–395",
+        default: "`182`",
+        doc: "A choice is kept this many days, then the visitor is asked again (CNIL recommends about 6 months; 13 months at most).",
+    },
+    Field {
+        path: "reload_on_withdraw",
+        kind: "boolean",
+        default: "`false`",
+        doc: "Reload the page after a withdrawal, so scripts that already ran stop.",
+    },
+    Field {
+        path: "endpoint",
+        kind: "string (URL or `/path`)",
+        default: "none",
+        doc: "Consent server base URL. When set, each choice is recorded there and a signed token is stored in a cookie.",
+    },
+    Field {
+        path: "cookie.name",
+        kind: "string",
+        default: "`\"assent\"`",
+        doc: "Name of the first-party cookie holding the visitor's choice.",
+    },
+    Field {
+        path: "cookie.domain",
+        kind: "string",
+        default: "current host only",
+        doc: "Cookie domain, e.g. `example.com` to share the choice across subdomains.",
+    },
+    Field {
+        path: "cookie.max_age_days",
+        kind: "integer 1–395",
+        default: "`reconsent_days`",
+        doc: "Lifetime of the choice cookie; at most 13 months.",
+    },
+    Field {
+        path: "signals.dnt",
+        kind: "`\"honor\"` \\| `\"ignore\"`",
+        default: "`\"honor\"`",
+        doc: "Whether Do Not Track denies `signals.dnt_categories` by default. Use `ignore` if your policy says you do not respond to DNT.",
+    },
+    Field {
+        path: "signals.dnt_categories",
+        kind: "array of category names",
+        default: "`[\"analytics\", \"remarketing\"]`",
+        doc: "Categories a honoured DNT signal denies by default.",
+    },
+    Field {
+        path: "signals.gpc",
+        kind: "`\"honor\"` \\| `\"ignore\"`",
+        default: "`\"honor\"`",
+        doc: "Whether Global Privacy Control denies every category marked `sale_or_share`; the banner then shows \"Opt-Out Request Honored\".",
+    },
+    Field {
+        path: "consent_mode.enabled",
+        kind: "boolean",
+        default: "`false`",
+        doc: "Drive Google Consent Mode v2: `consent default` before any Google tag, `consent update` after each decision.",
+    },
+    Field {
+        path: "consent_mode.wait_for_update",
+        kind: "integer 0–10000 (ms)",
+        default: "`500`",
+        doc: "`wait_for_update` in the default command.",
+    },
+    Field {
+        path: "consent_mode.region",
+        kind: "array of ISO 3166 codes",
+        default: "`[]` (everywhere)",
+        doc: "Limit the default command to these regions, e.g. `[\"DE\", \"US-CA\"]`.",
+    },
+    Field {
+        path: "consent_mode.ads_data_redaction",
+        kind: "boolean",
+        default: "`false`",
+        doc: "`gtag('set', 'ads_data_redaction', true)`: redact ad click ids while `ad_storage` is denied.",
+    },
+    Field {
+        path: "consent_mode.url_passthrough",
+        kind: "boolean",
+        default: "`false`",
+        doc: "`gtag('set', 'url_passthrough', true)`: pass click ids through URLs instead of cookies.",
+    },
+    Field {
+        path: "categories",
+        kind: "object: name → category",
+        default: "required",
+        doc: "The purposes you ask consent for, in display order. Built in: `essential` (always on; added if absent), `analytics`, `remarketing`, `marketing_email`; any other name (`a-z0-9_`) is a custom category. Append new custom categories at the end: their position is their id in tokens.",
+    },
+    Field {
+        path: "categories.<name>.title",
+        kind: "string or object lang → string",
+        default: "built-in for core categories; required for custom",
+        doc: "Title shown next to the switch.",
+    },
+    Field {
+        path: "categories.<name>.description",
+        kind: "string or object lang → string",
+        default: "built-in for core categories; empty for custom",
+        doc: "What the category is used for.",
+    },
+    Field {
+        path: "categories.<name>.default",
+        kind: "boolean",
+        default: "`false` in opt-in, `true` in opt-out",
+        doc: "Granted before any choice. Must be `false` in opt-in mode (no pre-ticked boxes).",
+    },
+    Field {
+        path: "categories.<name>.cookies",
+        kind: "array of cookie names, `*` at the end for a prefix",
+        default: "`[]`",
+        doc: "Cookies deleted (on this host and every parent domain) when the category is rejected or withdrawn, e.g. `[\"_ga\", \"_ga_*\", \"_gid\"]`.",
+    },
+    Field {
+        path: "categories.<name>.local_storage",
+        kind: "array of keys, `*` at the end for a prefix",
+        default: "`[]`",
+        doc: "localStorage keys removed on reject or withdrawal.",
+    },
+    Field {
+        path: "categories.<name>.consent_mode",
+        kind: "array of Consent Mode types",
+        default: "analytics → `analytics_storage`; remarketing → `ad_storage`, `ad_user_data`, `ad_personalization`; essential → `security_storage`; others none",
+        doc: "Consent Mode v2 types this category grants. A type is granted only when every category mapping it is granted.",
+    },
+    Field {
+        path: "categories.<name>.sale_or_share",
+        kind: "boolean",
+        default: "`true` for remarketing and marketing_email, else `false`",
+        doc: "Counts as a sale/sharing of personal data: denied by a honoured GPC signal.",
+    },
+    Field {
+        path: "translations",
+        kind: "object: lang → texts",
+        default: "English built in",
+        doc: "Interface texts per language (BCP 47 tag). The visitor's `navigator.languages` picks one, falling back to `en`.",
+    },
+    Field {
+        path: "translations.<lang>.<key>",
+        kind: "string",
+        default: "English for `en`; required for other languages",
+        doc: "Keys: `title`, `description`, `accept_all`, `reject_all`, `preferences`, `preferences_title`, `preferences_description`, `save`, `close`, `policy_link`, `always_on`, `gpc_honored`, `embed_blocked`, `embed_load`.",
+    },
+];
+
+/// The config reference as a Markdown table (embedded in README.md).
+pub fn markdown() -> String {
+    let mut out = String::from("| Field | Type | Default | Meaning |\n|---|---|---|---|\n");
+    for f in FIELDS {
+        out.push_str("| `");
+        out.push_str(f.path);
+        out.push_str("` | ");
+        out.push_str(f.kind);
+        out.push_str(" | ");
+        out.push_str(f.default);
+        out.push_str(" | ");
+        out.push_str(f.doc);
+        out.push_str(" |\n");
+    }
+    out
+}
+
+/// The keys allowed directly under an object whose path is `prefix` (`""` for the top level), derived from
+/// [`FIELDS`]. Wildcard segments are matched by the caller passing `<name>` / `<lang>` in the prefix.
+pub(crate) fn allowed_keys(prefix: &str) -> impl Iterator<Item = &'static str> + '_ {
+    FIELDS.iter().filter_map(move |f| {
+        let rest = if prefix.is_empty() {
+            f.path
+        } else {
+            f.path.strip_prefix(prefix)?.strip_prefix('.')?
+        };
+        let key = rest.split('.').next()?;
+        (!key.starts_with('<')).then_some(key)
+    })
+}

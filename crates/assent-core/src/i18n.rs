@@ -1,0 +1,165 @@
+//! Interface texts, language choice and writing direction.
+
+/// The keys of the banner and dialog texts, with their built-in English wording.
+///
+/// A config may override English texts one by one; any other language it offers must translate every key, so a
+/// visitor never sees a banner that is half in one language (and never one without a labelled reject button).
+pub const UI_KEYS: [(&str, &str); 14] = [
+    ("title", "We value your privacy"),
+    (
+        "description",
+        "We use essential cookies to make this site work. With your consent we would also use cookies to measure \
+         audience and personalise advertising. You can accept, reject, or choose by purpose, and change your mind at \
+         any time.",
+    ),
+    ("accept_all", "Accept all"),
+    ("reject_all", "Reject all"),
+    ("preferences", "Preferences"),
+    ("preferences_title", "Privacy preferences"),
+    (
+        "preferences_description",
+        "Choose which purposes you allow. Essential cookies are always on because the site cannot work without them.",
+    ),
+    ("save", "Save choices"),
+    ("close", "Close"),
+    ("policy_link", "Privacy policy"),
+    ("always_on", "Always on"),
+    ("gpc_honored", "Opt-Out Request Honored"),
+    (
+        "embed_blocked",
+        "This content is blocked until you allow this purpose:",
+    ),
+    ("embed_load", "Load content"),
+];
+
+/// Index of a key in [`UI_KEYS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum UiKey {
+    Title,
+    Description,
+    AcceptAll,
+    RejectAll,
+    Preferences,
+    PreferencesTitle,
+    PreferencesDescription,
+    Save,
+    Close,
+    PolicyLink,
+    AlwaysOn,
+    GpcHonored,
+    EmbedBlocked,
+    EmbedLoad,
+}
+
+impl UiKey {
+    /// The key's name in config (`translations.<lang>.<name>`).
+    pub fn name(self) -> &'static str {
+        UI_KEYS[self as usize].0
+    }
+}
+
+/// All texts of the interface in one language.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UiText {
+    /// BCP 47 language tag as written in config (`en`, `de`, `pt-BR`).
+    pub lang: String,
+    texts: Vec<String>,
+}
+
+impl UiText {
+    /// The built-in English texts.
+    pub fn english() -> UiText {
+        UiText {
+            lang: "en".into(),
+            texts: UI_KEYS.iter().map(|(_, en)| (*en).to_owned()).collect(),
+        }
+    }
+
+    pub(crate) fn from_parts(lang: String, texts: Vec<String>) -> UiText {
+        debug_assert_eq!(texts.len(), UI_KEYS.len());
+        UiText { lang, texts }
+    }
+
+    /// The text for a key.
+    pub fn get(&self, key: UiKey) -> &str {
+        &self.texts[key as usize]
+    }
+
+    /// Whether the language is written right to left (the banner then gets `dir="rtl"`).
+    pub fn is_rtl(&self) -> bool {
+        is_rtl(&self.lang)
+    }
+}
+
+/// Whether a language tag names a right-to-left language (script subtags `Arab`/`Hebr` are honoured too).
+pub fn is_rtl(tag: &str) -> bool {
+    let lower = tag.to_ascii_lowercase();
+    let mut parts = lower.split(['-', '_']);
+    let primary = parts.next().unwrap_or("");
+    let script_rtl = parts.any(|p| matches!(p, "arab" | "hebr" | "thaa" | "syrc" | "nkoo"));
+    let script_ltr = lower
+        .split(['-', '_'])
+        .any(|p| matches!(p, "latn" | "cyrl"));
+    (matches!(
+        primary,
+        "ar" | "he" | "iw" | "fa" | "ur" | "ps" | "yi" | "dv" | "sd" | "ug" | "ckb" | "syr"
+    ) && !script_ltr)
+        || script_rtl
+}
+
+/// Picks the best available language for a visitor's preference list (`navigator.languages`).
+///
+/// An exact tag match wins, then a match on the primary subtag (`de-AT` → `de`, or `pt` → `pt-BR`), in the
+/// visitor's order; with no match the answer is `en`.
+pub fn negotiate<'a>(preferred: &[&str], available: &'a [&'a str]) -> &'a str {
+    for want in preferred {
+        if let Some(found) = available.iter().find(|a| a.eq_ignore_ascii_case(want)) {
+            return found;
+        }
+        let primary = want.split(['-', '_']).next().unwrap_or("");
+        if let Some(found) = available.iter().find(|a| {
+            a.split(['-', '_'])
+                .next()
+                .is_some_and(|p| p.eq_ignore_ascii_case(primary))
+        }) {
+            return found;
+        }
+    }
+    "en"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_in_enum_order() {
+        assert_eq!(UiKey::RejectAll.name(), "reject_all");
+        assert_eq!(UiKey::EmbedLoad.name(), "embed_load");
+        assert_eq!(
+            UiText::english().get(UiKey::GpcHonored),
+            "Opt-Out Request Honored"
+        );
+    }
+
+    #[test]
+    fn rtl_detection() {
+        for rtl in ["ar", "he", "fa-IR", "ur", "az-Arab"] {
+            assert!(is_rtl(rtl), "{rtl}");
+        }
+        for ltr in ["en", "de-DE", "fr", "az", "ku-Latn"] {
+            assert!(!is_rtl(ltr), "{ltr}");
+        }
+    }
+
+    #[test]
+    fn negotiation_prefers_visitor_order_then_primary_subtag() {
+        let available = ["en", "de", "pt-BR"];
+        assert_eq!(negotiate(&["fr", "de-AT", "en"], &available), "de");
+        assert_eq!(negotiate(&["pt"], &available), "pt-BR");
+        assert_eq!(negotiate(&["ja"], &available), "en");
+        assert_eq!(negotiate(&[], &available), "en");
+        assert_eq!(negotiate(&["EN-us"], &available), "en");
+    }
+}
