@@ -1,0 +1,163 @@
+//! `cargo xtask bench [verify|server|web|size|all] [-- ARGS]`: run benchmarks. Each suite is a command owned by the
+//! crate it measures (see [`suites`]); ARGS after `--` are passed to it. `all` (the default) runs every suite whose
+//! inputs exist and says which it skipped.
+//!
+//! | suite | runs |
+//! |---|---|
+//! | verify | `cargo bench -p assent-verify -- ARGS` (criterion benches in `crates/assent-verify/benches`) |
+//! | server | `cargo run --release -p assent-server --bin assent -- bench ARGS` (the server's own load benchmark) |
+//! | web | `cargo xtask dist`, then `npm run bench -- ARGS` in `tests/e2e` with `ASSENT_BIN`, `ASSENT_WWW`, `CHROMIUM_PATH` |
+//! | size | `cargo xtask dist`: the size report (`www/dist/size.json`) against the budget |
+
+use crate::test::{Ctx, browser_env, build_server, npm_install};
+use crate::util::{self, Args, Result, bail, cmd, header, note, output, run};
+use crate::{dist, install};
+
+/// A benchmark suite.
+#[derive(Debug)]
+pub(crate) struct Suite {
+    pub(crate) name: &'static str,
+    pub(crate) title: &'static str,
+    /// Why the suite cannot run yet (`None` when it can). Only consulted by `all`.
+    pub(crate) not_ready: fn() -> Option<String>,
+    pub(crate) run: fn(&[String]) -> Result,
+}
+
+/// The suites, in the order `all` runs them. Edit here to add one.
+pub(crate) fn suites() -> Vec<Suite> {
+    vec![
+        Suite {
+            name: "verify",
+            title: "token verification (criterion)",
+            not_ready: verify_not_ready,
+            run: verify,
+        },
+        Suite {
+            name: "server",
+            title: "consent server load (assent bench)",
+            not_ready: server_not_ready,
+            run: server,
+        },
+        Suite {
+            name: "web",
+            title: "browser SDK in headless Chromium vs peers",
+            not_ready: web_not_ready,
+            run: web,
+        },
+        Suite {
+            name: "size",
+            title: "browser SDK size report",
+            not_ready: dist::web_sdk_not_ready,
+            run: size,
+        },
+    ]
+}
+
+pub(crate) fn run_cli(args: &[String]) -> Result {
+    let args = Args::new(args);
+    let passthrough = args.passthrough.clone();
+    let positionals = args.positionals()?;
+    let which = match positionals.as_slice() {
+        [] => "all",
+        [one] => one.as_str(),
+        [_, extra, ..] => bail!("unexpected argument `{extra}`; pass suite arguments after `--`"),
+    };
+    let all = suites();
+    if which == "all" {
+        let mut skipped = Vec::new();
+        for s in &all {
+            if let Some(why) = (s.not_ready)() {
+                note(&format!("skipping bench `{}`: {why}", s.name));
+                skipped.push(s.name);
+                continue;
+            }
+            header(&format!("bench `{}`: {}", s.name, s.title));
+            (s.run)(&passthrough).map_err(|e| util::err!("bench `{}` failed: {e}", s.name))?;
+        }
+        if !skipped.is_empty() {
+            note(&format!(
+                "skipped (not available yet): {}",
+                skipped.join(", ")
+            ));
+        }
+        return Ok(());
+    }
+    let Some(s) = all.iter().find(|s| s.name == which) else {
+        let names: Vec<&str> = all.iter().map(|s| s.name).collect();
+        bail!(
+            "unknown bench `{which}`; choose one of {} or all",
+            names.join(", ")
+        );
+    };
+    header(&format!("bench `{}`: {}", s.name, s.title));
+    (s.run)(&passthrough)
+}
+
+fn verify_not_ready() -> Option<String> {
+    let dir = util::repo_root().join("crates/assent-verify/benches");
+    (!dir.is_dir()).then(|| format!("no {}", dir.display()))
+}
+
+fn verify(args: &[String]) -> Result {
+    let mut c = Ctx::default().cargo();
+    c.args(["bench", "-p", "assent-verify"]);
+    if !args.is_empty() {
+        c.arg("--").args(args);
+    }
+    run(&mut c)
+}
+
+fn server_not_ready() -> Option<String> {
+    let bin = match build_server(&Ctx::default(), true) {
+        Ok(bin) => bin,
+        Err(e) => return Some(format!("the server does not build: {e}")),
+    };
+    let help = output(cmd(&bin).arg("--help")).unwrap_or_default();
+    let listed = help.lines().any(|l| l.trim_start().starts_with("bench"));
+    (!listed).then(|| "`assent --help` lists no `bench` command yet".to_string())
+}
+
+fn server(args: &[String]) -> Result {
+    run(Ctx::default()
+        .cargo()
+        .args([
+            "run",
+            "--release",
+            "-p",
+            "assent-server",
+            "--bin",
+            "assent",
+            "--",
+            "bench",
+        ])
+        .args(args))
+}
+
+fn web_not_ready() -> Option<String> {
+    let pkg = util::repo_root().join("tests/e2e/package.json");
+    let has_script = std::fs::read_to_string(&pkg).is_ok_and(|p| p.contains("\"bench\""));
+    if !has_script {
+        return Some("tests/e2e/package.json has no `bench` script yet".into());
+    }
+    dist::web_sdk_not_ready()
+}
+
+fn web(args: &[String]) -> Result {
+    dist::build(&dist::Options::default())?;
+    let (chromium, _) = install::browser()?;
+    let bin = build_server(&Ctx::default(), true)?;
+    let e2e = util::repo_root().join("tests/e2e");
+    npm_install(&e2e)?;
+    run(cmd("npm")
+        .args(["run", "bench", "--"])
+        .args(args)
+        .current_dir(&e2e)
+        .envs(browser_env(bin, chromium)))
+}
+
+fn size(args: &[String]) -> Result {
+    if !args.is_empty() {
+        bail!("bench `size` takes no arguments");
+    }
+    dist::build(&dist::Options::default()).map(|_| ())
+}

@@ -1,0 +1,50 @@
+//! `cargo xtask demo [--listen ADDR]`: build the browser SDK (`dist`), build the server, and serve the demo site:
+//! `target/debug/assent serve --listen ADDR --db sqlite:./data/assent.db --www www` (default ADDR 127.0.0.1:8080).
+
+use crate::test::{Ctx, build_server};
+use crate::util::{self, Args, Result, bail, cmd, header, note, output, run};
+use crate::{dist, install};
+
+pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+pub(crate) fn run_cli(args: &[String]) -> Result {
+    let mut args = Args::new(args);
+    let listen = args
+        .value("--listen")?
+        .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+    args.finish()?;
+    let root = util::repo_root();
+
+    header("demo: browser SDK");
+    match dist::web_sdk_not_ready() {
+        None => {
+            dist::build(&dist::Options::default())?;
+        }
+        Some(why) => note(&format!("not building the browser SDK: {why}")),
+    }
+
+    header("demo: server");
+    install::rust_components()?;
+    let bin = build_server(&Ctx::default(), false)?;
+    let help = output(cmd(&bin).arg("--help")).unwrap_or_default();
+    if !help.lines().any(|l| l.trim_start().starts_with("serve")) {
+        bail!(
+            "the `assent` binary has no `serve` command yet (`{} --help` does not list it), so there is no demo to \
+             serve; it arrives with the consent server",
+            bin.display()
+        );
+    }
+
+    header(&format!("demo: serving on http://{listen}/"));
+    std::fs::create_dir_all(root.join("data"))?;
+    note("press Ctrl-C to stop");
+    run(cmd(&bin).args([
+        "serve",
+        "--listen",
+        &listen,
+        "--db",
+        "sqlite:./data/assent.db",
+        "--www",
+        "www",
+    ]))
+}

@@ -1,0 +1,316 @@
+//! `cargo xtask test`: everything CI checks, as a list of steps (see [`steps`]). Each step prints a header; the
+//! first failure stops the run with a non-zero exit naming the step. A step whose inputs do not exist yet (no
+//! browser tests, no e2e suite, …) is skipped with the reason, and the summary lists it.
+//!
+//! To add a check, add a [`Step`] to [`steps`] (or extend the function of an existing step).
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::util::{self, Args, Result, bail, cargo, cmd, header, note, run};
+use crate::{dist, install};
+
+/// One step of the pipeline.
+#[derive(Debug)]
+pub(crate) struct Step {
+    /// Short name for `--only` / `--skip`.
+    pub(crate) name: &'static str,
+    /// What it does, for the header.
+    pub(crate) title: &'static str,
+    pub(crate) run: fn(&mut Ctx) -> Result<Outcome>,
+}
+
+/// What a step did.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    Done,
+    /// Not applicable yet, with the reason.
+    Skipped(String),
+}
+
+/// State shared by the steps of one run.
+#[derive(Debug, Default)]
+pub(crate) struct Ctx {
+    /// Environment variables set for every command of later steps (e.g. `ASSENT_TEST_POSTGRES_BIN`).
+    pub(crate) env: Vec<(String, OsString)>,
+}
+
+impl Ctx {
+    /// A cargo command with the shared environment.
+    pub(crate) fn cargo(&self) -> std::process::Command {
+        let mut c = cargo();
+        c.envs(self.env.iter().map(|(k, v)| (k, v)));
+        c
+    }
+
+    fn set_env(&mut self, key: &str, value: impl Into<OsString>) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_string(), value.into()));
+    }
+}
+
+/// The pipeline, in order. Edit here to add steps.
+pub(crate) fn steps() -> Vec<Step> {
+    vec![
+        Step {
+            name: "install",
+            title: "Install prerequisites",
+            run: install_prerequisites,
+        },
+        Step {
+            name: "fmt",
+            title: "Formatting (cargo fmt --check)",
+            run: fmt,
+        },
+        Step {
+            name: "clippy",
+            title: "Lints (clippy -D warnings, native)",
+            run: clippy,
+        },
+        Step {
+            name: "clippy-wasm",
+            title: "Lints (clippy -D warnings, assent-web on wasm32)",
+            run: clippy_wasm,
+        },
+        Step {
+            name: "test",
+            title: "Workspace tests (native, PostgreSQL-backed included)",
+            run: native_tests,
+        },
+        Step {
+            name: "wasm-test",
+            title: "assent-web tests in headless Chromium (wasm-bindgen-test)",
+            run: wasm_tests,
+        },
+        Step {
+            name: "dist",
+            title: "Browser SDK build and size budget (cargo xtask dist)",
+            run: dist_budget,
+        },
+        Step {
+            name: "e2e",
+            title: "End-to-end browser tests (Playwright, tests/e2e)",
+            run: browser_e2e,
+        },
+    ]
+}
+
+const USAGE: &str = "cargo xtask test [--only STEP,..] [--skip STEP,..] [--list]";
+
+/// `cargo xtask test [--only a,b] [--skip a,b] [--list]`
+pub(crate) fn run_cli(args: &[String]) -> Result {
+    let mut args = Args::new(args);
+    let list = args.flag("--list");
+    let only = args.value("--only")?;
+    let skip = args.value("--skip")?;
+    args.finish()?;
+
+    let all = steps();
+    if list {
+        for s in &all {
+            println!("{:<12} {}", s.name, s.title);
+        }
+        return Ok(());
+    }
+    let names = |v: &Option<String>| -> Result<Vec<String>> {
+        let list: Vec<String> = v
+            .iter()
+            .flat_map(|s| s.split(','))
+            .map(|s| s.trim().to_string())
+            .collect();
+        for n in &list {
+            if !all.iter().any(|s| s.name == n) {
+                bail!("unknown step `{n}` ({USAGE}; `--list` shows the steps)");
+            }
+        }
+        Ok(list)
+    };
+    let (only, skip) = (names(&only)?, names(&skip)?);
+
+    let mut ctx = Ctx::default();
+    let mut summary: Vec<(&str, String, Duration)> = Vec::new();
+    let started = Instant::now();
+    for step in &all {
+        let selected = (only.is_empty() || only.iter().any(|n| n == step.name))
+            && !skip.iter().any(|n| n == step.name);
+        if !selected {
+            continue;
+        }
+        header(&format!("test step `{}`: {}", step.name, step.title));
+        let t = Instant::now();
+        match (step.run)(&mut ctx) {
+            Ok(Outcome::Done) => summary.push((step.name, "ok".into(), t.elapsed())),
+            Ok(Outcome::Skipped(why)) => {
+                note(&format!("skipped: {why}"));
+                summary.push((step.name, format!("skipped ({why})"), t.elapsed()));
+            }
+            Err(e) => {
+                summary.push((step.name, "FAILED".into(), t.elapsed()));
+                print_summary(&summary);
+                bail!("test step `{}` ({}) failed: {e}", step.name, step.title);
+            }
+        }
+    }
+    print_summary(&summary);
+    println!("\nall selected steps passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+fn print_summary(summary: &[(&str, String, Duration)]) {
+    header("summary");
+    for (name, status, took) in summary {
+        println!("{name:<12} {:>7.1}s  {status}", took.as_secs_f64());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Steps
+// ---------------------------------------------------------------------------------------------------------------
+
+fn install_prerequisites(ctx: &mut Ctx) -> Result<Outcome> {
+    install::for_test()?;
+    let pg = install::postgres()?;
+    note(&format!("ASSENT_TEST_POSTGRES_BIN={}", pg.display()));
+    ctx.set_env("ASSENT_TEST_POSTGRES_BIN", pg);
+    Ok(Outcome::Done)
+}
+
+fn fmt(ctx: &mut Ctx) -> Result<Outcome> {
+    install::rust_components()?;
+    run(ctx.cargo().args(["fmt", "--all", "--", "--check"]))?;
+    Ok(Outcome::Done)
+}
+
+fn clippy(ctx: &mut Ctx) -> Result<Outcome> {
+    install::rust_components()?;
+    run(ctx.cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    Ok(Outcome::Done)
+}
+
+fn clippy_wasm(ctx: &mut Ctx) -> Result<Outcome> {
+    install::rust_components()?;
+    install::wasm_target()?;
+    run(ctx.cargo().args([
+        "clippy",
+        "-p",
+        "assent-web",
+        "--target",
+        install::WASM_TARGET,
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    Ok(Outcome::Done)
+}
+
+/// Whether assent-web's tests are wasm-bindgen tests (they then run in the browser only, in `wasm-test`).
+fn web_has_browser_tests() -> bool {
+    let web = util::repo_root().join("crates/assent-web");
+    web.join("tests").is_dir()
+        || std::fs::read_to_string(web.join("Cargo.toml"))
+            .is_ok_and(|m| m.contains("wasm-bindgen-test"))
+}
+
+fn native_tests(ctx: &mut Ctx) -> Result<Outcome> {
+    if !ctx.env.iter().any(|(k, _)| k == "ASSENT_TEST_POSTGRES_BIN") {
+        let pg = install::postgres()?;
+        ctx.set_env("ASSENT_TEST_POSTGRES_BIN", pg);
+    }
+    let mut c = ctx.cargo();
+    c.args(["test", "--workspace"]);
+    if web_has_browser_tests() {
+        // wasm-bindgen tests call into JavaScript and cannot run natively; `wasm-test` runs them.
+        c.args(["--exclude", "assent-web"]);
+    }
+    run(&mut c)?;
+    Ok(Outcome::Done)
+}
+
+fn wasm_tests(ctx: &mut Ctx) -> Result<Outcome> {
+    if !web_has_browser_tests() {
+        return Ok(Outcome::Skipped(
+            "crates/assent-web has no wasm-bindgen tests yet".into(),
+        ));
+    }
+    install::wasm_target()?;
+    install::wasm_bindgen_cli()?;
+    let (_, chromedriver) = install::browser()?;
+    let mut c = ctx.cargo();
+    c.args(["test", "-p", "assent-web", "--target", install::WASM_TARGET])
+        .env("CHROMEDRIVER", chromedriver);
+    run(&mut c)?;
+    Ok(Outcome::Done)
+}
+
+fn dist_budget(_ctx: &mut Ctx) -> Result<Outcome> {
+    if let Some(why) = dist::web_sdk_not_ready() {
+        return Ok(Outcome::Skipped(why));
+    }
+    dist::build(&dist::Options::default())?;
+    Ok(Outcome::Done)
+}
+
+/// The `assent` server binary (debug build), built if needed.
+pub(crate) fn build_server(ctx: &Ctx, release: bool) -> Result<PathBuf> {
+    let mut c = ctx.cargo();
+    c.args(["build", "-p", "assent-server", "--bin", "assent"]);
+    if release {
+        c.arg("--release");
+    }
+    run(&mut c)?;
+    Ok(util::target_dir()
+        .join(if release { "release" } else { "debug" })
+        .join("assent"))
+}
+
+/// Install the npm dependencies of `tests/e2e` (`npm ci` with a lockfile, else `npm install`).
+pub(crate) fn npm_install(dir: &std::path::Path) -> Result {
+    let sub = if dir.join("package-lock.json").is_file() {
+        "ci"
+    } else {
+        "install"
+    };
+    run(cmd("npm")
+        .arg(sub)
+        .args(["--no-audit", "--no-fund"])
+        .current_dir(dir)
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))
+}
+
+/// Environment for browser suites: where the server binary, the www directory and Chromium are.
+pub(crate) fn browser_env(bin: PathBuf, chromium: PathBuf) -> Vec<(&'static str, OsString)> {
+    vec![
+        ("ASSENT_BIN", bin.into()),
+        ("ASSENT_WWW", util::repo_root().join("www").into()),
+        ("CHROMIUM_PATH", chromium.into()),
+        ("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1".into()),
+    ]
+}
+
+fn browser_e2e(ctx: &mut Ctx) -> Result<Outcome> {
+    let e2e = util::repo_root().join("tests/e2e");
+    if !e2e.join("package.json").is_file() {
+        return Ok(Outcome::Skipped("no tests/e2e/package.json yet".into()));
+    }
+    let (chromium, _) = install::browser()?;
+    if dist::web_sdk_not_ready().is_none() && !util::repo_root().join("www/dist").is_dir() {
+        dist::build(&dist::Options::default())?;
+    }
+    let bin = build_server(ctx, false)?;
+    npm_install(&e2e)?;
+    run(cmd("npx")
+        .args(["playwright", "test"])
+        .current_dir(&e2e)
+        .envs(ctx.env.iter().map(|(k, v)| (k, v)))
+        .envs(browser_env(bin, chromium)))?;
+    Ok(Outcome::Done)
+}
