@@ -186,11 +186,17 @@ pub(crate) fn apt(needs: &[&AptNeed]) -> Result {
         packages.join(" "),
         whats.join(", ")
     ));
+    // A failing update (one unreachable mirror) need not be fatal: the install below says whether it matters.
+    if let Err(e) = run(cmd("apt-get")
+        .args(["update", "-q"])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+    {
+        note(&format!(
+            "apt-get update failed ({e}); trying to install anyway"
+        ));
+    }
     run(cmd("apt-get")
-        .args(["update", "-qq"])
-        .env("DEBIAN_FRONTEND", "noninteractive"))?;
-    run(cmd("apt-get")
-        .args(["install", "-y", "-qq"])
+        .args(["install", "-y", "-q"])
         .args(&packages)
         .env("DEBIAN_FRONTEND", "noninteractive"))?;
     let still: Vec<&str> = missing

@@ -145,7 +145,11 @@ pub(crate) fn show(c: &Command) -> String {
             let _ = write!(s, "{}={} ", k.to_string_lossy(), v.to_string_lossy());
         }
     }
-    s.push_str(&c.get_program().to_string_lossy());
+    if c.get_program() == cargo_bin() {
+        s.push_str("cargo");
+    } else {
+        s.push_str(&c.get_program().to_string_lossy());
+    }
     for a in c.get_args() {
         let a = a.to_string_lossy();
         if a.is_empty() || a.contains(' ') {
