@@ -1,9 +1,10 @@
-//! `cargo xtask fuzz [--seconds N] [--target NAME]`: fuzz the token parser for N seconds (default 60).
+//! `cargo xtask fuzz [--seconds N] [--target NAME] [--proptest]`: fuzz the token parser for N seconds (default 60).
 //!
 //! With `fuzz/Cargo.toml` present and a nightly toolchain + cargo-fuzz available (installed when missing):
 //! `cargo +nightly fuzz run NAME -- -max_total_time=N` in `fuzz/` (NAME defaults to `token_parser`).
 //! Otherwise (no fuzz crate, or nightly/cargo-fuzz cannot be installed) it falls back to the proptest harness:
 //! `cargo test -p assent-verify --test fuzz_harness` with `PROPTEST_CASES` = [`CASES_PER_SECOND`] × N.
+//! `--proptest` chooses the fallback directly.
 
 use crate::install;
 use crate::util::{self, Args, Result, bail, cmd, header, note, run};
@@ -27,10 +28,13 @@ pub(crate) fn run_cli(args: &[String]) -> Result {
     let target = args
         .value("--target")?
         .unwrap_or_else(|| DEFAULT_TARGET.to_string());
+    let proptest_only = args.flag("--proptest");
     args.finish()?;
 
     let fuzz_dir = util::repo_root().join("fuzz");
-    if fuzz_dir.join("Cargo.toml").is_file() {
+    if proptest_only {
+        note("--proptest: using the proptest harness");
+    } else if fuzz_dir.join("Cargo.toml").is_file() {
         match install::nightly_and_cargo_fuzz() {
             Ok(()) => {
                 header(&format!(

@@ -27,8 +27,9 @@ Commands:
         www/dist/size.json, and fail when the total gzip size is over 40 KiB.
   bench [verify|server|web|size|all] [-- ARGS]
         Run benchmarks (default: all that exist).
-  fuzz [--seconds N] [--target NAME]
-        Fuzz the token parser with cargo-fuzz (nightly), or run the proptest harness when that is unavailable.
+  fuzz [--seconds N] [--target NAME] [--proptest]
+        Fuzz the token parser with cargo-fuzz (nightly), or run the proptest harness when that is unavailable
+        (or with --proptest).
   install
         Install the prerequisites of `test` (wasm32 target, wasm-bindgen-cli, Chromium, chromedriver, binaryen,
         PostgreSQL) when missing.
