@@ -272,8 +272,19 @@ pub(crate) fn build_server(ctx: &Ctx, release: bool) -> Result<PathBuf> {
         .join("assent"))
 }
 
-/// Install the npm dependencies of `tests/e2e` (`npm ci` with a lockfile, else `npm install`).
+/// Install the npm dependencies of `dir` (`npm ci` with a lockfile, else `npm install`). Skipped when
+/// `node_modules` was installed from the current lockfile (npm's `node_modules/.package-lock.json` is newer).
 pub(crate) fn npm_install(dir: &std::path::Path) -> Result {
+    let modified = |p: PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if let (Some(lock), Some(installed)) = (
+        modified(dir.join("package-lock.json")),
+        modified(dir.join("node_modules/.package-lock.json")),
+    ) {
+        if installed >= lock {
+            note(&format!("npm packages in {} are up to date", dir.display()));
+            return Ok(());
+        }
+    }
     let sub = if dir.join("package-lock.json").is_file() {
         "ci"
     } else {
