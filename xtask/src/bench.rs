@@ -9,7 +9,7 @@
 //! | web | `cargo xtask dist`, then `npm run bench -- ARGS` in `tests/e2e` with `ASSENT_BIN`, `ASSENT_WWW`, `CHROMIUM_PATH` |
 //! | size | `cargo xtask dist`: the size report (`www/dist/size.json`) against the budget |
 
-use crate::test::{Ctx, browser_env, build_server, npm_install};
+use crate::test::{Ctx, browser_env, build_server};
 use crate::util::{self, Args, Result, bail, cmd, header, note, output, run};
 use crate::{dist, install};
 
@@ -147,7 +147,7 @@ fn web(args: &[String]) -> Result {
     let (chromium, _) = install::browser()?;
     let bin = build_server(&Ctx::default(), true)?;
     let e2e = util::repo_root().join("tests/e2e");
-    npm_install(&e2e)?;
+    util::npm_install(&e2e)?;
     run(cmd("npm")
         .args(["run", "bench", "--"])
         .args(args)

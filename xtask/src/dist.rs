@@ -5,7 +5,9 @@
 //! 3. `wasm-opt -Oz` on `assent_bg.wasm` (binaryen 108 from apt: features passed explicitly, table exports repaired
 //!    afterwards, see `wasm.rs`)
 //! 4. copy the hand-written files of `www/src/` (the bootstrap script, CSS, …) into `www/dist/`
-//! 5. size report of everything a page downloads (`*.js`, `*.mjs`, `*.wasm`, `*.css` in `www/dist`): raw and gzip
+//! 5. minify the JS and CSS in `www/dist/` with esbuild (npm package pinned in `xtask/package.json`, installed into
+//!    `xtask/node_modules`); without npm, or when the install fails, it says so and ships them unminified
+//! 6. size report of everything a page downloads (`*.js`, `*.mjs`, `*.wasm`, `*.css` in `www/dist`): raw and gzip
 //!    (flate2, level 9) per file and in total, printed and written to `www/dist/size.json`; fails when the total
 //!    gzip size is over [`BUDGET_GZIP`].
 
@@ -50,6 +52,8 @@ pub(crate) struct Options {
     pub(crate) src_dir: PathBuf,
     /// Fail when the total gzip size is over this.
     pub(crate) budget_gzip: u64,
+    /// Minify JS and CSS with esbuild.
+    pub(crate) minify: bool,
 }
 
 impl Default for Options {
@@ -60,11 +64,12 @@ impl Default for Options {
             out_dir: www.join("dist"),
             src_dir: www.join("src"),
             budget_gzip: BUDGET_GZIP,
+            minify: true,
         }
     }
 }
 
-/// `cargo xtask dist [--manifest-path PATH] [--out-dir DIR] [--src-dir DIR]`
+/// `cargo xtask dist [--manifest-path PATH] [--out-dir DIR] [--src-dir DIR] [--no-minify]`
 pub(crate) fn run_cli(args: &[String]) -> Result {
     let mut args = Args::new(args);
     let mut opts = Options::default();
@@ -77,6 +82,7 @@ pub(crate) fn run_cli(args: &[String]) -> Result {
     if let Some(d) = args.value("--src-dir")? {
         opts.src_dir = absolute(d);
     }
+    opts.minify = !args.flag("--no-minify");
     args.finish()?;
     build(&opts).map(|_| ())
 }
@@ -277,6 +283,11 @@ pub(crate) fn build(opts: &Options) -> Result<SizeReport> {
 
     copy_sources(&opts.src_dir, &opts.out_dir)?;
 
+    if opts.minify {
+        header("dist: minify JS and CSS (esbuild)");
+        minify(&opts.out_dir)?;
+    }
+
     header("dist: size report");
     let report = size_report(&opts.out_dir, opts.budget_gzip)?;
     println!("{}", report.to_table());
@@ -375,6 +386,44 @@ fn optimize(wasm_opt: &Path, wasm: &Path) -> Result {
         human_bytes(before.len() as u64),
         human_bytes(fixed.len() as u64)
     ));
+    Ok(())
+}
+
+/// Minify every `.js`, `.mjs` and `.css` file in `dir` in place with esbuild from `xtask/node_modules`.
+/// Missing npm or a failed install is reported and skipped (the files stay as they are); a failing esbuild run on
+/// a file is an error.
+fn minify(dir: &Path) -> Result {
+    let xtask_dir = util::repo_root().join("xtask");
+    if util::which("npm").is_none() {
+        note("npm not found: shipping JS and CSS unminified");
+        return Ok(());
+    }
+    if let Err(e) = util::npm_install(&xtask_dir) {
+        note(&format!(
+            "could not install esbuild ({e}): shipping JS and CSS unminified"
+        ));
+        return Ok(());
+    }
+    let esbuild = xtask_dir.join("node_modules/.bin/esbuild");
+    for file in files_under(dir)? {
+        let ext = file
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default();
+        if !["js", "mjs", "css"].contains(&ext) {
+            continue;
+        }
+        let before = file_len(&file)?;
+        run(cmd(&esbuild)
+            .arg(&file)
+            .args(["--minify", "--allow-overwrite", "--log-level=warning"])
+            .arg(format!("--outfile={}", file.display())))?;
+        note(&format!(
+            "{}: {before} B -> {} B",
+            file.display(),
+            file_len(&file)?
+        ));
+    }
     Ok(())
 }
 

@@ -22,8 +22,8 @@ Commands:
         included), browser tests (wasm-bindgen-test in headless Chromium), dist size budget, Playwright e2e.
   demo [--listen ADDR]
         Build the browser SDK and the server, then serve the demo site (default 127.0.0.1:8080).
-  dist [--manifest-path PATH] [--out-dir DIR] [--src-dir DIR]
-        Build the drop-in script into www/dist (wasm-bindgen + wasm-opt), print the size report, write
+  dist [--manifest-path PATH] [--out-dir DIR] [--src-dir DIR] [--no-minify]
+        Build the drop-in script into www/dist (wasm-bindgen, wasm-opt, esbuild), print the size report, write
         www/dist/size.json, and fail when the total gzip size is over 40 KiB.
   bench [verify|server|web|size|all] [-- ARGS]
         Run benchmarks (default: all that exist).

@@ -272,31 +272,6 @@ pub(crate) fn build_server(ctx: &Ctx, release: bool) -> Result<PathBuf> {
         .join("assent"))
 }
 
-/// Install the npm dependencies of `dir` (`npm ci` with a lockfile, else `npm install`). Skipped when
-/// `node_modules` was installed from the current lockfile (npm's `node_modules/.package-lock.json` is newer).
-pub(crate) fn npm_install(dir: &std::path::Path) -> Result {
-    let modified = |p: PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    if let (Some(lock), Some(installed)) = (
-        modified(dir.join("package-lock.json")),
-        modified(dir.join("node_modules/.package-lock.json")),
-    ) {
-        if installed >= lock {
-            note(&format!("npm packages in {} are up to date", dir.display()));
-            return Ok(());
-        }
-    }
-    let sub = if dir.join("package-lock.json").is_file() {
-        "ci"
-    } else {
-        "install"
-    };
-    run(cmd("npm")
-        .arg(sub)
-        .args(["--no-audit", "--no-fund"])
-        .current_dir(dir)
-        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))
-}
-
 /// Environment for browser suites: where the server binary, the www directory and Chromium are.
 pub(crate) fn browser_env(bin: PathBuf, chromium: PathBuf) -> Vec<(&'static str, OsString)> {
     vec![
@@ -317,7 +292,7 @@ fn browser_e2e(ctx: &mut Ctx) -> Result<Outcome> {
         dist::build(&dist::Options::default())?;
     }
     let bin = build_server(ctx, false)?;
-    npm_install(&e2e)?;
+    util::npm_install(&e2e)?;
     run(cmd("npx")
         .args(["playwright", "test"])
         .current_dir(&e2e)

@@ -250,6 +250,31 @@ impl Args {
     }
 }
 
+/// Install the npm dependencies of `dir` (`npm ci` with a lockfile, else `npm install`). Skipped when
+/// `node_modules` was installed from the current lockfile (npm's `node_modules/.package-lock.json` is newer).
+pub(crate) fn npm_install(dir: &Path) -> Result {
+    let modified = |p: PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if let (Some(lock), Some(installed)) = (
+        modified(dir.join("package-lock.json")),
+        modified(dir.join("node_modules/.package-lock.json")),
+    ) {
+        if installed >= lock {
+            note(&format!("npm packages in {} are up to date", dir.display()));
+            return Ok(());
+        }
+    }
+    let sub = if dir.join("package-lock.json").is_file() {
+        "ci"
+    } else {
+        "install"
+    };
+    run(cmd("npm")
+        .arg(sub)
+        .args(["--no-audit", "--no-fund"])
+        .current_dir(dir)
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))
+}
+
 /// Format a byte count as `12345 B (12.1 KiB)`.
 pub(crate) fn human_bytes(n: u64) -> String {
     format!("{n} B ({:.1} KiB)", n as f64 / 1024.0)
