@@ -44,7 +44,8 @@ impl Ctx {
         c
     }
 
-    fn set_env(&mut self, key: &str, value: impl Into<OsString>) {
+    /// Set an environment variable for the commands of the following steps.
+    pub(crate) fn set_env(&mut self, key: &str, value: impl Into<OsString>) {
         self.env.retain(|(k, _)| k != key);
         self.env.push((key.to_string(), value.into()));
     }
@@ -176,15 +177,15 @@ fn install_prerequisites(ctx: &mut Ctx) -> Result<Outcome> {
     Ok(Outcome::Done)
 }
 
-fn fmt(ctx: &mut Ctx) -> Result<Outcome> {
+fn fmt(_ctx: &mut Ctx) -> Result<Outcome> {
     install::rust_components()?;
-    run(ctx.cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     Ok(Outcome::Done)
 }
 
-fn clippy(ctx: &mut Ctx) -> Result<Outcome> {
+fn clippy(_ctx: &mut Ctx) -> Result<Outcome> {
     install::rust_components()?;
-    run(ctx.cargo().args([
+    run(cargo().args([
         "clippy",
         "--workspace",
         "--all-targets",
@@ -195,10 +196,10 @@ fn clippy(ctx: &mut Ctx) -> Result<Outcome> {
     Ok(Outcome::Done)
 }
 
-fn clippy_wasm(ctx: &mut Ctx) -> Result<Outcome> {
+fn clippy_wasm(_ctx: &mut Ctx) -> Result<Outcome> {
     install::rust_components()?;
     install::wasm_target()?;
-    run(ctx.cargo().args([
+    run(cargo().args([
         "clippy",
         "-p",
         "assent-web",
