@@ -1,10 +1,11 @@
 //! `cargo xtask dist`: build the drop-in browser SDK into `www/dist` and enforce the size budget.
 //!
 //! 1. `cargo build -p assent-web --target wasm32-unknown-unknown --profile wasm-release`
-//! 2. `wasm-bindgen --target web --no-typescript --out-dir www/dist --out-name assent` → `assent.js` + `assent_bg.wasm`
-//! 3. `wasm-opt -Oz` on `assent_bg.wasm` (binaryen 108 from apt: features passed explicitly, table exports repaired
+//! 2. `wasm-bindgen --target web --no-typescript --out-dir www/dist --out-name assent_web` → `assent_web.js` (the
+//!    ES module glue the bootstrap imports) + `assent_web_bg.wasm`
+//! 3. `wasm-opt -Oz` on `assent_web_bg.wasm` (binaryen 108 from apt: features passed explicitly, table exports repaired
 //!    afterwards, see `wasm.rs`)
-//! 4. copy the hand-written files of `www/src/` (the bootstrap script, CSS, …) into `www/dist/`
+//! 4. copy the hand-written files of `www/src/` (the bootstrap `assent.js`, CSS, …) into `www/dist/`
 //! 5. minify the JS and CSS in `www/dist/` with esbuild (npm package pinned in `xtask/package.json`, installed into
 //!    `xtask/node_modules`); without npm, or when the install fails, it says so and ships them unminified
 //! 6. size report of everything a page downloads (`*.js`, `*.mjs`, `*.wasm`, `*.css` in `www/dist`): raw and gzip
@@ -24,8 +25,9 @@ use crate::util::{self, Args, Result, bail, cargo, cmd, err, header, human_bytes
 /// The size budget: total gzip bytes of everything a page downloads for Assent.
 pub(crate) const BUDGET_GZIP: u64 = 40 * 1024;
 
-/// Base name of the generated files: `assent.js` and `assent_bg.wasm`.
-pub(crate) const OUT_NAME: &str = "assent";
+/// Base name of the generated files: `assent_web.js` and `assent_web_bg.wasm`. (`assent.js` is the hand-written
+/// bootstrap from `www/src/`, the file a page's `<script>` tag loads.)
+pub(crate) const OUT_NAME: &str = "assent_web";
 
 /// Features rustc 1.95 enables for wasm32-unknown-unknown; binaryen 108 does not read them from the module
 /// reliably, so they are passed explicitly.

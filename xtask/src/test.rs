@@ -213,12 +213,11 @@ fn clippy_wasm(_ctx: &mut Ctx) -> Result<Outcome> {
     Ok(Outcome::Done)
 }
 
-/// Whether assent-web's tests are wasm-bindgen tests (they then run in the browser only, in `wasm-test`).
-fn web_has_browser_tests() -> bool {
-    let web = util::repo_root().join("crates/assent-web");
-    web.join("tests").is_dir()
-        || std::fs::read_to_string(web.join("Cargo.toml"))
-            .is_ok_and(|m| m.contains("wasm-bindgen-test"))
+/// assent-web's browser tests: `crates/assent-web/tests/*.rs` (wasm-bindgen-test). They call into JavaScript, so
+/// they run only on wasm32 in Chromium (`wasm-test`); the crate's unit tests in `src/` are plain `#[test]`s of
+/// plain-Rust modules and run natively (`test`).
+fn web_browser_tests_dir() -> PathBuf {
+    util::repo_root().join("crates/assent-web/tests")
 }
 
 fn native_tests(ctx: &mut Ctx) -> Result<Outcome> {
@@ -226,29 +225,36 @@ fn native_tests(ctx: &mut Ctx) -> Result<Outcome> {
         let pg = install::postgres()?;
         ctx.set_env("ASSENT_TEST_POSTGRES_BIN", pg);
     }
-    let mut c = ctx.cargo();
-    c.args(["test", "--workspace"]);
-    if web_has_browser_tests() {
-        // wasm-bindgen tests call into JavaScript and cannot run natively; `wasm-test` runs them.
-        c.args(["--exclude", "assent-web"]);
-    }
-    run(&mut c)?;
+    run(ctx
+        .cargo()
+        .args(["test", "--workspace", "--exclude", "assent-web"]))?;
+    // assent-web natively: its unit tests only (the browser tests in tests/ run in `wasm-test`).
+    run(ctx.cargo().args(["test", "-p", "assent-web", "--lib"]))?;
     Ok(Outcome::Done)
 }
 
 fn wasm_tests(ctx: &mut Ctx) -> Result<Outcome> {
-    if !web_has_browser_tests() {
+    if !web_browser_tests_dir().is_dir() {
         return Ok(Outcome::Skipped(
-            "crates/assent-web has no wasm-bindgen tests yet".into(),
+            "no crates/assent-web/tests (browser tests) yet".into(),
         ));
     }
     install::wasm_target()?;
     install::wasm_bindgen_cli()?;
     let (_, chromedriver) = install::browser()?;
-    let mut c = ctx.cargo();
-    c.args(["test", "-p", "assent-web", "--target", install::WASM_TARGET])
-        .env("CHROMEDRIVER", chromedriver);
-    run(&mut c)?;
+    // `--test '*'`: every file in tests/, under wasm-bindgen-test-runner (the `.cargo/config.toml` runner).
+    run(ctx
+        .cargo()
+        .args([
+            "test",
+            "-p",
+            "assent-web",
+            "--target",
+            install::WASM_TARGET,
+            "--test",
+            "*",
+        ])
+        .env("CHROMEDRIVER", chromedriver))?;
     Ok(Outcome::Done)
 }
 
