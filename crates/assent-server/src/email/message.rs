@@ -1,0 +1,155 @@
+//! The messages the server sends itself: the double opt-in confirmation request (transactional: no
+//! `List-Unsubscribe`) and the welcome message after confirmation (the first message of the list: marketing, so
+//! it carries the one-click unsubscribe headers like every other list message must).
+
+use lettre::Message;
+use lettre::message::{Mailbox, header::ContentType};
+
+use super::address::EmailAddress;
+use super::headers::{HeaderError, unsubscribe_headers};
+use super::list::MailingList;
+use super::secret::EmailKeys;
+
+/// Who sends, and what every message says about the sender.
+#[derive(Clone, Debug)]
+pub struct Sender {
+    /// `From:` of every message.
+    pub from: Mailbox,
+    /// The sender's postal address, printed at the end of list messages (CAN-SPAM 15 USC 7704(a)(5)).
+    pub postal_address: Option<String>,
+    /// The server's public base URL (links in messages).
+    pub public_url: String,
+    /// A mailbox that processes unsubscribe requests, for the `mailto:` in `List-Unsubscribe`.
+    pub unsubscribe_mailto: Option<EmailAddress>,
+}
+
+/// A message could not be built.
+#[derive(Debug)]
+pub struct MessageError(pub String);
+
+impl core::fmt::Display for MessageError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "cannot build message: {}", self.0)
+    }
+}
+
+impl std::error::Error for MessageError {}
+
+impl From<HeaderError> for MessageError {
+    fn from(e: HeaderError) -> MessageError {
+        MessageError(e.to_string())
+    }
+}
+
+/// The confirmation request. `confirm_url` is the single-use link; `valid_hours` how long it works.
+pub fn confirmation_message(
+    sender: &Sender,
+    list: &MailingList,
+    site: &str,
+    to: &EmailAddress,
+    confirm_url: &str,
+    valid_hours: u64,
+) -> Result<Message, MessageError> {
+    let body = format!(
+        "Hello,\r\n\r\n\
+         someone, hopefully you, asked to subscribe this address to \"{name}\" on {site}.\r\n\r\n\
+         To confirm, open this link:\r\n\r\n{confirm_url}\r\n\r\n\
+         The link works once, for {valid_hours} hours. If you did not ask for this, ignore this message: \
+         you will not be subscribed and will get no further email about it.\r\n",
+        name = list.name,
+    );
+    Message::builder()
+        .from(sender.from.clone())
+        .to(to.to_mailbox())
+        .subject(format!("Please confirm your subscription to {}", list.name))
+        .header(ContentType::TEXT_PLAIN)
+        .body(body)
+        .map_err(|e| MessageError(e.to_string()))
+}
+
+/// The welcome message sent once a subscription is confirmed: a list message, with `List-Unsubscribe` and
+/// `List-Unsubscribe-Post`, an unsubscribe link in the body and the sender's postal address.
+pub fn welcome_message(
+    sender: &Sender,
+    keys: &EmailKeys,
+    list: &MailingList,
+    to: &EmailAddress,
+    now: u64,
+) -> Result<Message, MessageError> {
+    let headers = unsubscribe_headers(
+        keys,
+        &sender.public_url,
+        sender.unsubscribe_mailto.as_ref(),
+        to,
+        &list.id,
+        now,
+    )?;
+    let mut body = format!(
+        "Hello,\r\n\r\n\
+         your subscription to \"{name}\" is confirmed. Thank you!\r\n\r\n\
+         You can unsubscribe at any time, with one click, here:\r\n{url}\r\n",
+        name = list.name,
+        url = headers.url,
+    );
+    if let Some(postal) = &sender.postal_address {
+        body.push_str("\r\n-- \r\n");
+        body.push_str(postal);
+        body.push_str("\r\n");
+    }
+    headers
+        .apply(Message::builder())
+        .from(sender.from.clone())
+        .to(to.to_mailbox())
+        .subject(format!("Welcome to {}", list.name))
+        .header(ContentType::TEXT_PLAIN)
+        .body(body)
+        .map_err(|e| MessageError(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::email::list::ListRegistry;
+
+    fn sender() -> Sender {
+        Sender {
+            from: "News <news@example.com>".parse().unwrap(),
+            postal_address: Some("1 Main St, Springfield".into()),
+            public_url: "https://c.example.com".into(),
+            unsubscribe_mailto: None,
+        }
+    }
+
+    #[test]
+    fn confirmation_is_transactional_and_welcome_is_a_list_message() {
+        let reg = ListRegistry::default();
+        let list = reg.get("newsletter").unwrap();
+        let to = EmailAddress::parse("ann@example.com").unwrap();
+        let confirm = confirmation_message(
+            &sender(),
+            list,
+            "example.com",
+            &to,
+            "https://c.example.com/x",
+            48,
+        )
+        .unwrap();
+        let text = String::from_utf8(confirm.formatted()).unwrap();
+        assert!(!text.contains("List-Unsubscribe"), "{text}");
+        assert!(text.contains("https://c.example.com/x"), "{text}");
+        assert!(text.contains("Content-Type: text/plain"), "{text}");
+
+        let keys = EmailKeys::from_secret(&[1; 32]);
+        let welcome = welcome_message(&sender(), &keys, list, &to, 1_790_000_000).unwrap();
+        let text = String::from_utf8(welcome.formatted()).unwrap();
+        assert!(
+            text.contains("List-Unsubscribe: <https://c.example.com/u/"),
+            "{text}"
+        );
+        assert!(
+            text.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+            "{text}"
+        );
+        assert!(text.contains("1 Main St, Springfield"), "{text}");
+    }
+}

@@ -1,0 +1,180 @@
+//! Mail transport: SMTP through lettre, or a file outbox of `.eml` files when no SMTP server is configured.
+//!
+//! `--smtp URL` takes lettre's connection URLs:
+//!
+//! | URL | connection |
+//! |---|---|
+//! | `smtp://host:25` | plain SMTP, no TLS (a relay on the same host or a loopback test server) |
+//! | `smtp://host:587?tls=required` | STARTTLS, refused when the server does not offer it |
+//! | `smtps://host:465` | implicit TLS |
+//! | `smtps://user:password@host` | with AUTH (percent-encode special characters) |
+//!
+//! Without `--smtp`, messages are written to the outbox directory (default `./data/outbox`), one RFC 5322
+//! `.eml` file per message, named `<unix-ms>-<uuid>.eml` and written atomically.
+
+use core::fmt;
+use std::path::{Path, PathBuf};
+
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+/// Where messages go.
+#[derive(Clone)]
+pub enum Mailer {
+    /// An SMTP server.
+    Smtp {
+        /// The transport (connection per message).
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        /// The URL without credentials, for logs.
+        shown: String,
+    },
+    /// A directory of `.eml` files.
+    Outbox(PathBuf),
+}
+
+impl fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+/// A message could not be handed over.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// The `--smtp` URL is not usable.
+    Url(String),
+    /// The SMTP server refused or could not be reached.
+    Smtp(String),
+    /// The outbox could not be written.
+    Io(std::io::Error),
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransportError::Url(e) => write!(f, "--smtp: {e}"),
+            TransportError::Smtp(e) => write!(f, "SMTP: {e}"),
+            TransportError::Io(e) => write!(f, "outbox: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for TransportError {}
+
+impl Mailer {
+    /// An SMTP mailer from a connection URL (see the module documentation).
+    pub fn smtp(url: &str) -> Result<Mailer, TransportError> {
+        let scheme_ok = url.starts_with("smtp://") || url.starts_with("smtps://");
+        if !scheme_ok {
+            return Err(TransportError::Url(
+                "must start with smtp:// or smtps://".into(),
+            ));
+        }
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| TransportError::Url(e.to_string()))?
+            .build();
+        Ok(Mailer::Smtp {
+            transport,
+            shown: redact(url),
+        })
+    }
+
+    /// A file outbox in `dir` (created on first send).
+    pub fn outbox(dir: impl Into<PathBuf>) -> Mailer {
+        Mailer::Outbox(dir.into())
+    }
+
+    /// For logs: the SMTP URL without credentials, or the outbox path.
+    pub fn describe(&self) -> String {
+        match self {
+            Mailer::Smtp { shown, .. } => format!("SMTP {shown}"),
+            Mailer::Outbox(dir) => format!("file outbox {}", dir.display()),
+        }
+    }
+
+    /// Sends one message.
+    pub async fn send(&self, message: Message) -> Result<(), TransportError> {
+        match self {
+            Mailer::Smtp { transport, .. } => transport
+                .send(message)
+                .await
+                .map(drop)
+                .map_err(|e| TransportError::Smtp(e.to_string())),
+            Mailer::Outbox(dir) => write_eml(dir, &message.formatted())
+                .await
+                .map_err(TransportError::Io),
+        }
+    }
+}
+
+async fn write_eml(dir: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    tokio::fs::create_dir_all(dir).await?;
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let name = format!("{ms}-{}.eml", uuid::Uuid::now_v7());
+    let tmp = dir.join(format!(".{name}.tmp"));
+    tokio::fs::write(&tmp, bytes).await?;
+    tokio::fs::rename(&tmp, dir.join(name)).await
+}
+
+/// `scheme://user:password@host…` → `scheme://host…`.
+fn redact(url: &str) -> String {
+    match (url.split_once("://"), url.rfind('@')) {
+        (Some((scheme, rest)), Some(_)) => {
+            let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+            format!("{scheme}://{host}")
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smtp_urls() {
+        assert!(Mailer::smtp("smtp://127.0.0.1:2525").is_ok());
+        assert!(Mailer::smtp("smtps://mail.example.com").is_ok());
+        assert!(Mailer::smtp("smtp://mail.example.com:587?tls=required").is_ok());
+        assert!(Mailer::smtp("http://mail.example.com").is_err());
+        assert!(Mailer::smtp("smtp://").is_err());
+        let m = Mailer::smtp("smtps://user:s3cret@mail.example.com:465").unwrap();
+        assert!(!m.describe().contains("s3cret"), "{}", m.describe());
+        assert!(m.describe().contains("mail.example.com:465"));
+    }
+
+    #[tokio::test]
+    async fn outbox_writes_one_eml_file_per_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = dir.path().join("outbox");
+        let mailer = Mailer::outbox(&outbox);
+        for subject in ["one", "two"] {
+            let msg = Message::builder()
+                .from("a@example.com".parse().unwrap())
+                .to("b@example.com".parse().unwrap())
+                .subject(subject)
+                .body(String::from("hello"))
+                .unwrap();
+            mailer.send(msg).await.unwrap();
+        }
+        let mut files: Vec<_> = std::fs::read_dir(&outbox)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        assert_eq!(files.len(), 2);
+        assert!(
+            files
+                .iter()
+                .all(|f| f.extension().is_some_and(|e| e == "eml"))
+        );
+        let texts: Vec<String> = files
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap())
+            .collect();
+        assert!(texts.iter().any(|t| t.contains("Subject: one\r\n")));
+        assert!(texts.iter().any(|t| t.contains("Subject: two\r\n")));
+    }
+}
