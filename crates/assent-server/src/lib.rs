@@ -1,2 +1,4 @@
 //! The Assent consent server library (records, tokens, email consent).
 #![forbid(unsafe_code)]
+
+pub mod keys;

@@ -1,9 +1,19 @@
 //! Property tests: the parser and verifier never panic, accept only canonical encodings, and refuse every
-//! mutation of a valid token. Runs in every `cargo test` (the fuzz target in /fuzz explores further).
+//! mutation of a valid token. Runs in every `cargo test`; the cargo-fuzz target in `fuzz/` explores further, and
+//! `cargo xtask fuzz` falls back to this harness (with `PROPTEST_CASES` scaled to the time budget) when
+//! cargo-fuzz is unavailable.
 
 use assent_verify::{KeySet, UntrustedToken, Verifier, format};
 use proptest::prelude::*;
 use serde_json::Value;
+
+/// `PROPTEST_CASES` when set (so `cargo xtask fuzz` can scale the run), else `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(default)
+}
 
 fn vectors() -> Value {
     let path = concat!(
@@ -45,7 +55,7 @@ fn check_accepted(text: &str, t: &UntrustedToken) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(ProptestConfig::with_cases(cases(2000)))]
 
     #[test]
     fn arbitrary_strings_never_panic(text in ".{0,300}") {
@@ -156,7 +166,7 @@ mod signed {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(300))]
+        #![proptest_config(ProptestConfig::with_cases(cases(300)))]
 
         #[test]
         fn sign_then_verify_round_trips(c in claims()) {
