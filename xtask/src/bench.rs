@@ -9,8 +9,8 @@
 //! | web | `cargo xtask dist`, then `npm run bench -- ARGS` in `tests/e2e` with `ASSENT_BIN`, `ASSENT_WWW`, `CHROMIUM_PATH` |
 //! | size | `cargo xtask dist`: the size report (`www/dist/size.json`) against the budget |
 
-use crate::test::{Ctx, browser_env, build_server};
-use crate::util::{self, Args, Result, bail, cmd, header, note, output, run};
+use crate::test::{Ctx, browser_env, build_server, has_subcommand};
+use crate::util::{self, Args, Result, bail, cmd, header, note, run};
 use crate::{dist, install};
 
 /// A benchmark suite.
@@ -112,9 +112,8 @@ fn server_not_ready() -> Option<String> {
         Ok(bin) => bin,
         Err(e) => return Some(format!("the server does not build: {e}")),
     };
-    let help = output(cmd(&bin).arg("--help")).unwrap_or_default();
-    let listed = help.lines().any(|l| l.trim_start().starts_with("bench"));
-    (!listed).then(|| "`assent --help` lists no `bench` command yet".to_string())
+    (!has_subcommand(&bin, "bench"))
+        .then(|| "`assent --help` lists no `bench` command yet".to_string())
 }
 
 fn server(args: &[String]) -> Result {

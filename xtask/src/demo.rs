@@ -1,8 +1,8 @@
 //! `cargo xtask demo [--listen ADDR]`: build the browser SDK (`dist`), build the server, and serve the demo site:
 //! `target/debug/assent serve --listen ADDR --db sqlite:./data/assent.db --www www` (default ADDR 127.0.0.1:8080).
 
-use crate::test::{Ctx, build_server};
-use crate::util::{self, Args, Result, bail, cmd, header, note, output, run};
+use crate::test::{Ctx, build_server, has_subcommand};
+use crate::util::{self, Args, Result, bail, cmd, header, note, run};
 use crate::{dist, install};
 
 pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -31,8 +31,7 @@ pub(crate) fn run_cli(args: &[String]) -> Result {
     header("demo: server");
     install::rust_components()?;
     let bin = build_server(&Ctx::default(), false)?;
-    let help = output(cmd(&bin).arg("--help")).unwrap_or_default();
-    if !help.lines().any(|l| l.trim_start().starts_with("serve")) {
+    if !has_subcommand(&bin, "serve") {
         bail!(
             "the `assent` binary has no `serve` command yet (`{} --help` does not list it), so there is no demo to \
              serve; it arrives with the consent server",

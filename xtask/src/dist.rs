@@ -1,6 +1,7 @@
 //! `cargo xtask dist`: build the drop-in browser SDK into `www/dist` and enforce the size budget.
 //!
-//! 1. `cargo build -p assent-web --target wasm32-unknown-unknown --profile wasm-release`
+//! 1. `cargo rustc -p assent-web --lib --crate-type cdylib --target wasm32-unknown-unknown --profile wasm-release`
+//!    (cdylib only, so that `lto = true` applies)
 //! 2. `wasm-bindgen --target web --no-typescript --out-dir www/dist --out-name assent_web` → `assent_web.js` (the
 //!    ES module glue the bootstrap imports) + `assent_web_bg.wasm`
 //! 3. `wasm-opt -Oz` on `assent_web_bg.wasm` (binaryen 108 from apt: features passed explicitly, table exports repaired
@@ -318,7 +319,9 @@ pub(crate) fn build(opts: &Options) -> Result<SizeReport> {
 /// `cargo build` for wasm32 with the size profile; returns the path of the `.wasm` it produced.
 fn cargo_build(opts: &Options) -> Result<PathBuf> {
     let mut c = cargo();
-    c.arg("build");
+    // `cargo rustc --crate-type cdylib`, not `cargo build`: assent-web is also an `rlib` (for its browser tests),
+    // and cargo silently drops `lto = true` for a crate that builds an rlib too (measured: +11 KB gzip).
+    c.args(["rustc", "--lib", "--crate-type", "cdylib"]);
     match &opts.manifest_path {
         Some(m) => c.arg("--manifest-path").arg(m),
         None => c.args(["-p", "assent-web"]),
