@@ -1,0 +1,231 @@
+//! `window.assent`, the `assent:ready` / `assent:change` DOM events and the `assent_change` dataLayer event.
+//!
+//! ```js
+//! await assent.ready;                  // Promise of the state, resolved once the SDK has decided
+//! assent.get();                        // the state (below)
+//! assent.granted("analytics");         // boolean
+//! assent.acceptAll(); assent.rejectAll(); assent.withdraw();   // return the new state
+//! assent.set({analytics: true, remarketing: false});           // throws on an unknown category
+//! assent.show();                       // opens the preferences dialog
+//! assent.on("change", state => …);    // also "ready"
+//! ```
+//!
+//! The state: `{categories: {essential: true, analytics: false, …}, reasons: {analytics: "default", …},
+//! decided: bool, revision, decided_at: seconds|null, method: "banner"|"preferences"|"api"|"withdraw"|null,
+//! gpc_honored: bool, signals: {dnt, gpc}, language}`; with a broken config `{categories: {essential: true},
+//! decided: false, error: "…"}`.
+
+use std::cell::{Cell, RefCell};
+
+use assent_core::{Choice, Method};
+use js_sys::{Function, Object, Promise};
+use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{CustomEvent, CustomEventInit};
+
+use crate::app::{choose, current, failure};
+use crate::dom::{doc, get, set, win};
+use crate::{gtag, ui};
+
+thread_local! {
+    static LISTENERS: RefCell<Vec<(String, Function)>> = const { RefCell::new(Vec::new()) };
+    static READY: Cell<bool> = const { Cell::new(false) };
+    static METHODS: Cell<bool> = const { Cell::new(false) };
+}
+
+fn b(v: bool) -> JsValue {
+    JsValue::from_bool(v)
+}
+
+/// The state object handed to page code.
+pub(crate) fn state_object() -> JsValue {
+    let o = Object::new();
+    let cats = Object::new();
+    set(&o, "categories", &cats);
+    let Some(app) = current() else {
+        set(&cats, "essential", &JsValue::TRUE);
+        set(&o, "decided", &JsValue::FALSE);
+        if let Some(f) = failure() {
+            set(&o, "error", &JsValue::from_str(&f));
+        }
+        return o.into();
+    };
+    let d = &app.decision;
+    let reasons = Object::new();
+    for c in &d.categories {
+        set(&cats, c.category.name(), &b(c.granted));
+        set(
+            &reasons,
+            c.category.name(),
+            &JsValue::from_str(c.reason.as_str()),
+        );
+    }
+    set(&o, "reasons", &reasons);
+    set(&o, "decided", &b(d.state.is_some()));
+    set(&o, "revision", &JsValue::from(app.config.revision));
+    let (at, method) = match &d.state {
+        Some(s) => (
+            JsValue::from(s.decided_at as f64),
+            JsValue::from_str(s.method.as_str()),
+        ),
+        None => (JsValue::NULL, JsValue::NULL),
+    };
+    set(&o, "decided_at", &at);
+    set(&o, "method", &method);
+    set(&o, "gpc_honored", &b(d.gpc_honored));
+    let sig = Object::new();
+    set(&sig, "dnt", &b(app.signals.dnt));
+    set(&sig, "gpc", &b(app.signals.gpc));
+    set(&o, "signals", &sig);
+    set(&o, "language", &JsValue::from_str(&app.lang));
+    o.into()
+}
+
+fn object() -> JsValue {
+    let w: JsValue = win().into();
+    let mut a = get(&w, "assent");
+    if !a.is_object() {
+        a = Object::new().into();
+        set(&w, "assent", &a);
+    }
+    a
+}
+
+fn method(obj: &JsValue, name: &str, f: JsValue) {
+    set(obj, name, &f);
+}
+
+fn result(r: Result<(), String>) -> Result<JsValue, JsValue> {
+    match r {
+        Ok(()) => Ok(state_object()),
+        Err(m) => Err(js_sys::Error::new(&m).into()),
+    }
+}
+
+fn action(choice: Choice) -> JsValue {
+    Closure::<dyn Fn() -> Result<JsValue, JsValue>>::new(move || {
+        result(choose(&choice, Method::Api))
+    })
+    .into_js_value()
+}
+
+/// Installs `window.assent` (keeping the `ready` promise the bootstrap may have created).
+pub(crate) fn install() {
+    let a = object();
+    if !get(&a, "ready").is_instance_of::<Promise>() || !get(&a, "_ready").is_function() {
+        let mut resolve = None;
+        let p = Promise::new(&mut |res, _| resolve = Some(res));
+        set(&a, "ready", &p);
+        if let Some(r) = resolve {
+            set(&a, "_ready", &r);
+        }
+    }
+    if METHODS.with(|m| m.replace(true)) && get(&a, "get").is_function() {
+        return;
+    }
+    method(
+        &a,
+        "get",
+        Closure::<dyn Fn() -> JsValue>::new(state_object).into_js_value(),
+    );
+    method(
+        &a,
+        "granted",
+        Closure::<dyn Fn(JsValue) -> bool>::new(|name: JsValue| {
+            let name = name.as_string().unwrap_or_default();
+            current().is_some_and(|app| app.decision.granted_name(&name))
+        })
+        .into_js_value(),
+    );
+    method(&a, "acceptAll", action(Choice::AcceptAll));
+    method(&a, "rejectAll", action(Choice::RejectAll));
+    method(&a, "withdraw", action(Choice::Withdraw));
+    method(
+        &a,
+        "set",
+        Closure::<dyn Fn(JsValue) -> Result<JsValue, JsValue>>::new(|changes: JsValue| {
+            let mut list = Vec::new();
+            if changes.is_object() {
+                for entry in Object::entries(changes.unchecked_ref()).iter() {
+                    let key = get(&entry, "0").as_string().unwrap_or_default();
+                    let Some(on) = get(&entry, "1").as_bool() else {
+                        let mut m = String::from("assent.set: the value for \"");
+                        m.push_str(&key);
+                        m.push_str("\" must be true or false");
+                        return Err(js_sys::Error::new(&m).into());
+                    };
+                    list.push((key, on));
+                }
+            }
+            result(choose(&Choice::Set(list), Method::Api))
+        })
+        .into_js_value(),
+    );
+    method(
+        &a,
+        "show",
+        Closure::<dyn Fn()>::new(ui::open_preferences).into_js_value(),
+    );
+    method(
+        &a,
+        "on",
+        Closure::<dyn Fn(JsValue, JsValue)>::new(|event: JsValue, f: JsValue| {
+            let (Some(event), Ok(f)) = (event.as_string(), f.dyn_into::<Function>()) else {
+                return;
+            };
+            if event == "ready" && READY.with(Cell::get) {
+                let _ = f.call1(&JsValue::UNDEFINED, &state_object());
+            }
+            LISTENERS.with(|l| l.borrow_mut().push((event, f)));
+        })
+        .into_js_value(),
+    );
+}
+
+/// Dispatches `assent:<name>` on `document` and calls the `assent.on(name, …)` listeners.
+fn emit(name: &str, detail: &JsValue) {
+    let init = CustomEventInit::new();
+    init.set_detail(detail);
+    let mut type_ = String::from("assent:");
+    type_.push_str(name);
+    if let Ok(e) = CustomEvent::new_with_event_init_dict(&type_, &init) {
+        let _ = doc().dispatch_event(&e);
+    }
+    let listeners: Vec<Function> = LISTENERS.with(|l| {
+        l.borrow()
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, f)| f.clone())
+            .collect()
+    });
+    for f in listeners {
+        let _ = f.call1(&JsValue::UNDEFINED, detail);
+    }
+}
+
+/// The SDK has decided: resolve `assent.ready`, fire `assent:ready`.
+pub(crate) fn ready() {
+    READY.with(|r| r.set(true));
+    let state = state_object();
+    if let Some(r) = get(&object(), "_ready").dyn_ref::<Function>() {
+        let _ = r.call1(&JsValue::UNDEFINED, &state);
+    }
+    emit("ready", &state);
+}
+
+/// The decision changed: fire `assent:change` and push `{event: "assent_change", assent: state}`.
+pub(crate) fn changed() {
+    let state = state_object();
+    emit("change", &state);
+    gtag::push_event("assent_change", &state);
+}
+
+/// Test support: a fresh `ready` promise and no listeners.
+pub(crate) fn reset() {
+    READY.with(|r| r.set(false));
+    LISTENERS.with(|l| l.borrow_mut().clear());
+    let a = object();
+    let a: &Object = a.unchecked_ref();
+    let _ = js_sys::Reflect::delete_property(a, &JsValue::from_str("ready"));
+    let _ = js_sys::Reflect::delete_property(a, &JsValue::from_str("_ready"));
+}

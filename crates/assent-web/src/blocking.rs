@@ -1,0 +1,252 @@
+//! Blocked scripts and embeds.
+//!
+//! - `<script type="text/plain" data-assent="CAT" [src]>`: when every named category is granted, the script is
+//!   replaced by a live copy (same attributes and `nonce`, `type` from `data-assent-type`, e.g. `module`).
+//!   Scripts run one at a time in document order: a `src` script must finish loading (or fail) before the next
+//!   one is inserted, so dependent scripts keep their order.
+//! - `<iframe|img|… data-assent="CAT" data-src="…">`: while denied, the element is hidden and preceded by a
+//!   placeholder with a "Load (category)" button (`data-assent-load`); when granted, `src` is set from
+//!   `data-src`.
+//! - A `MutationObserver` on the whole document applies the same rules to elements added later (including the
+//!   rest of the page while it is still being parsed).
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+
+use js_sys::Array;
+use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Element, HtmlScriptElement, MutationObserver, MutationObserverInit, MutationRecord};
+
+use crate::app::current;
+use crate::dom::{append, doc, el, query_all, text_el};
+use crate::rules::guard_allows;
+use crate::ui;
+
+const SCRIPTS: &str = "script[type=\"text/plain\"][data-assent]";
+const EMBEDS: &str = "[data-assent][data-src]:not(script)";
+
+thread_local! {
+    static QUEUE: RefCell<VecDeque<Element>> = const { RefCell::new(VecDeque::new()) };
+    static BUSY: Cell<bool> = const { Cell::new(false) };
+    static OBSERVER: RefCell<Option<MutationObserver>> = const { RefCell::new(None) };
+}
+
+fn allowed(e: &Element) -> bool {
+    let Some(app) = current() else { return false };
+    let attr = e.get_attribute("data-assent").unwrap_or_default();
+    guard_allows(&attr, |name| app.decision.granted_name(name))
+}
+
+/// Scans the page and starts observing it.
+pub(crate) fn start() {
+    refresh();
+    OBSERVER.with(|o| {
+        if o.borrow().is_some() {
+            return;
+        }
+        let cb = Closure::<dyn FnMut(Array)>::new(|records: Array| {
+            for r in records.iter() {
+                let r: MutationRecord = r.unchecked_into();
+                let added = r.added_nodes();
+                for i in 0..added.length() {
+                    if let Some(e) = added.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                        consider(&e);
+                        scan(&e);
+                    }
+                }
+            }
+        });
+        let Ok(observer) = MutationObserver::new(cb.as_ref().unchecked_ref()) else {
+            return;
+        };
+        cb.forget();
+        let init = MutationObserverInit::new();
+        init.set_child_list(true);
+        init.set_subtree(true);
+        if let Some(root) = doc().document_element() {
+            let _ = observer.observe_with_options(&root, &init);
+        }
+        *o.borrow_mut() = Some(observer);
+    });
+}
+
+/// Stops observing and forgets queued scripts.
+pub(crate) fn stop() {
+    OBSERVER.with(|o| {
+        if let Some(obs) = o.borrow_mut().take() {
+            obs.disconnect();
+        }
+    });
+    QUEUE.with(|q| q.borrow_mut().clear());
+    BUSY.with(|b| b.set(false));
+}
+
+/// Applies the current decision to every blocked element of the page.
+pub(crate) fn refresh() {
+    scan(&doc().into());
+}
+
+fn scan(root: &JsValue) {
+    for e in query_all(root, SCRIPTS) {
+        consider(&e);
+    }
+    for e in query_all(root, EMBEDS) {
+        consider(&e);
+    }
+}
+
+fn consider(e: &Element) {
+    if e.get_attribute("data-assent").is_none() {
+        return;
+    }
+    if e.tag_name().eq_ignore_ascii_case("script") {
+        if e.get_attribute("type").as_deref() == Some("text/plain")
+            && e.get_attribute("data-assent-state").is_none()
+            && allowed(e)
+        {
+            let _ = e.set_attribute("data-assent-state", "queued");
+            QUEUE.with(|q| q.borrow_mut().push_back(e.clone()));
+            pump();
+        }
+    } else if e.has_attribute("data-src") {
+        if allowed(e) {
+            load_embed(e);
+        } else {
+            block_embed(e);
+        }
+    }
+}
+
+/// Runs queued scripts in order, waiting for each `src` script to load.
+fn pump() {
+    loop {
+        if BUSY.with(Cell::get) {
+            return;
+        }
+        let Some(old) = QUEUE.with(|q| q.borrow_mut().pop_front()) else {
+            return;
+        };
+        if !old.is_connected() {
+            continue;
+        }
+        let Some(new) = live_copy(&old) else { continue };
+        let waits = new.has_attribute("src");
+        if waits {
+            BUSY.with(|b| b.set(true));
+            let done = Closure::once_into_js(|| {
+                BUSY.with(|b| b.set(false));
+                pump();
+            });
+            let _ = new.add_event_listener_with_callback("load", done.unchecked_ref());
+            let _ = new.add_event_listener_with_callback("error", done.unchecked_ref());
+        }
+        // Inserting runs the script (inline: synchronously, page code may call window.assent).
+        let _ = old.replace_with_with_node_1(&new);
+        if waits {
+            return;
+        }
+    }
+}
+
+/// A runnable copy of a blocked script.
+fn live_copy(old: &Element) -> Option<HtmlScriptElement> {
+    let new: HtmlScriptElement = doc().create_element("script").ok()?.unchecked_into();
+    for name in old.get_attribute_names().iter() {
+        let Some(name) = name.as_string() else {
+            continue;
+        };
+        if matches!(
+            name.as_str(),
+            "type" | "data-assent-type" | "data-assent-state" | "nonce"
+        ) {
+            continue;
+        }
+        if let Some(v) = old.get_attribute(&name) {
+            let _ = new.set_attribute(&name, &v);
+        }
+    }
+    if let Some(t) = old.get_attribute("data-assent-type") {
+        new.set_type(&t);
+    }
+    let _ = new.set_attribute("data-assent-state", "activated");
+    // The nonce is hidden from getAttribute once the element is in the document: copy the internal value.
+    if let Some(h) = old.dyn_ref::<web_sys::HtmlElement>() {
+        let nonce = h.nonce();
+        if !nonce.is_empty() {
+            new.set_nonce(&nonce);
+        }
+    }
+    if !old.has_attribute("src") {
+        let _ = new.set_text(&old.text_content().unwrap_or_default());
+    }
+    Some(new)
+}
+
+fn placeholder_of(e: &Element) -> Option<Element> {
+    let prev = e.previous_element_sibling()?;
+    prev.has_attribute("data-assent-placeholder")
+        .then_some(prev)
+}
+
+fn load_embed(e: &Element) {
+    if let Some(p) = placeholder_of(e) {
+        p.remove();
+    }
+    if let Some(src) = e.get_attribute("data-src") {
+        let _ = e.set_attribute("src", &src);
+        let _ = e.remove_attribute("data-src");
+    }
+    if e.get_attribute("data-assent-state").as_deref() == Some("blocked") {
+        let _ = e.remove_attribute("hidden");
+    }
+    let _ = e.set_attribute("data-assent-state", "loaded");
+}
+
+fn block_embed(e: &Element) {
+    if placeholder_of(e).is_some() {
+        return;
+    }
+    let Some(app) = current() else { return };
+    let Some(parent) = e.parent_node() else {
+        return;
+    };
+    ui::install_css();
+    let cat = e.get_attribute("data-assent").unwrap_or_default();
+    let first = cat.split_whitespace().next().unwrap_or_default().to_owned();
+    let (message, label) = ui::embed_texts(&app, &first);
+    let p = el(
+        "div",
+        &[
+            ("class", "assent-embed"),
+            ("data-assent-placeholder", &cat),
+            ("lang", &app.lang),
+        ],
+    );
+    append(&p, &text_el("p", &[], &message));
+    append(
+        &p,
+        &text_el(
+            "button",
+            &[("type", "button"), ("data-assent-load", &first)],
+            &label,
+        ),
+    );
+    // Keep the embed's box size so the page does not jump when it loads (set through CSSOM: CSP-safe).
+    if let Some(h) = p.dyn_ref::<web_sys::HtmlElement>() {
+        let style = h.style();
+        for (attr, prop) in [("width", "width"), ("height", "min-height")] {
+            if let Some(v) = e
+                .get_attribute(attr)
+                .filter(|v| v.bytes().all(|b| b.is_ascii_digit()) && !v.is_empty())
+            {
+                let mut px = v;
+                px.push_str("px");
+                let _ = style.set_property(prop, &px);
+            }
+        }
+    }
+    let _ = parent.insert_before(&p, Some(e));
+    let _ = e.set_attribute("hidden", "");
+    let _ = e.set_attribute("data-assent-state", "blocked");
+}

@@ -1,0 +1,100 @@
+//! Small DOM helpers shared by the modules.
+
+use js_sys::Reflect;
+use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
+use web_sys::{Document, Element, Event, EventTarget, Window};
+
+pub(crate) fn win() -> Window {
+    web_sys::window().unwrap_throw()
+}
+
+pub(crate) fn doc() -> Document {
+    win().document().unwrap_throw()
+}
+
+/// A new element with attributes.
+pub(crate) fn el(tag: &str, attrs: &[(&str, &str)]) -> Element {
+    let e = doc().create_element(tag).unwrap_throw();
+    for (k, v) in attrs {
+        let _ = e.set_attribute(k, v);
+    }
+    e
+}
+
+/// A new element with attributes and text (set as text, never parsed as HTML).
+pub(crate) fn text_el(tag: &str, attrs: &[(&str, &str)], text: &str) -> Element {
+    let e = el(tag, attrs);
+    e.set_text_content(Some(text));
+    e
+}
+
+pub(crate) fn append(parent: &Element, child: &Element) {
+    let _ = parent.append_child(child);
+}
+
+/// `target[key]`, `undefined` when it throws.
+pub(crate) fn get(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `target[key] = value`, ignoring failures.
+pub(crate) fn set(target: &JsValue, key: &str, value: &JsValue) {
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+/// `console.error("Assent: " + message)`.
+pub(crate) fn error(message: &str) {
+    let mut m = String::from("Assent: ");
+    m.push_str(message);
+    web_sys::console::error_1(&JsValue::from_str(&m));
+}
+
+/// Unix seconds from the visitor's clock.
+pub(crate) fn now() -> u64 {
+    (js_sys::Date::now() / 1000.0) as u64
+}
+
+/// Adds an event listener that lives as long as the page.
+pub(crate) fn listen(target: &EventTarget, event: &str, f: impl FnMut(Event) + 'static) {
+    let c = Closure::<dyn FnMut(Event)>::new(f);
+    let _ = target.add_event_listener_with_callback(event, c.as_ref().unchecked_ref());
+    c.forget();
+}
+
+/// The element an event started on.
+pub(crate) fn event_element(e: &Event) -> Option<Element> {
+    e.target()?.dyn_into::<Element>().ok()
+}
+
+/// `el.closest(selector)`.
+pub(crate) fn closest(e: &Element, selector: &str) -> Option<Element> {
+    e.closest(selector).ok().flatten()
+}
+
+/// The elements matching `selector` under `root`, in document order.
+pub(crate) fn query_all(root: &JsValue, selector: &str) -> Vec<Element> {
+    let f = get(root, "querySelectorAll");
+    let Some(f) = f.dyn_ref::<js_sys::Function>() else {
+        return Vec::new();
+    };
+    let Ok(list) = f.call1(root, &JsValue::from_str(selector)) else {
+        return Vec::new();
+    };
+    let list: web_sys::NodeList = list.unchecked_into();
+    (0..list.length())
+        .filter_map(|i| list.item(i)?.dyn_into::<Element>().ok())
+        .collect()
+}
+
+/// Runs `f` now when the body exists, else at `DOMContentLoaded`.
+pub(crate) fn when_body(f: impl FnOnce() + 'static) {
+    let d = doc();
+    if d.body().is_some() {
+        // Even while parsing goes on: the banner overlays whatever comes after it.
+        f();
+        return;
+    }
+    let c = Closure::once_into_js(f);
+    let _ = d.add_event_listener_with_callback("DOMContentLoaded", c.unchecked_ref());
+}

@@ -1,0 +1,311 @@
+//! Consent records sent to the consent server (`POST {endpoint}/v1/consents`). Plain Rust, tested natively.
+//!
+//! The body is written by hand (no serde in the browser build):
+//!
+//! ```json
+//! {"site": "shop.example", "revision": 3, "categories": {"analytics": true, "remarketing": false},
+//!  "signals": {"dnt": false, "gpc": true}, "language": "en", "method": "banner",
+//!  "notice_hash": "<64 hex>", "subject": "<22 chars base64url>", "decided_at": 1764000000, "sdk_version": "0.1.0"}
+//! ```
+
+use assent_core::Config;
+use assent_core::state::{ConsentState, Method, Signals};
+
+/// The SDK version sent in records.
+pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Most records kept for retry while the server is unreachable; the oldest is dropped first.
+pub const MAX_QUEUE: usize = 20;
+
+/// localStorage key of the retry queue (a JSON array of record bodies).
+pub const QUEUE_KEY: &str = "assent.queue";
+
+/// localStorage key of the subject id.
+pub const SUBJECT_KEY: &str = "assent.subject";
+
+/// The exact notice text a visitor was shown, whose SHA-256 goes into `notice_hash`.
+///
+/// It is the banner title, the banner description, then each category's title and description in display order
+/// (essential included), all in the chosen language, joined with `"\n"`:
+/// `title \n description \n cat1.title \n cat1.description \n cat2.title …`.
+pub fn notice_text(config: &Config, lang: &str) -> String {
+    let ui = config.ui_text(lang);
+    let mut parts: Vec<&str> = vec![
+        ui.get(assent_core::i18n::UiKey::Title),
+        ui.get(assent_core::i18n::UiKey::Description),
+    ];
+    for c in &config.categories {
+        parts.push(c.title.get(lang));
+        parts.push(c.description.get(lang));
+    }
+    parts.join("\n")
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    s
+}
+
+/// Appends `s` as a JSON string literal.
+pub fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                out.push_str("\\u00");
+                out.push_str(&hex(&[c as u8]));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// What a record says beyond the stored state.
+#[derive(Clone, Debug)]
+pub struct RecordContext<'a> {
+    /// `config.site`, or the page's host name.
+    pub site: &'a str,
+    pub language: &'a str,
+    /// 64 lowercase hex characters.
+    pub notice_hash: &'a str,
+    pub subject: Option<&'a str>,
+}
+
+/// The JSON body of one record for a stored choice.
+pub fn body(
+    config: &Config,
+    state: &ConsentState,
+    method: Method,
+    signals: Signals,
+    ctx: &RecordContext<'_>,
+) -> String {
+    let mut s = String::with_capacity(320);
+    s.push_str("{\"site\":");
+    push_json_str(&mut s, ctx.site);
+    s.push_str(",\"revision\":");
+    s.push_str(&state.revision.to_string());
+    s.push_str(",\"categories\":{");
+    let mut first = true;
+    for c in config
+        .categories
+        .iter()
+        .filter(|c| !c.category.is_essential())
+    {
+        if !first {
+            s.push(',');
+        }
+        first = false;
+        push_json_str(&mut s, c.category.name());
+        s.push(':');
+        s.push_str(if state.granted.contains(c.index) {
+            "true"
+        } else {
+            "false"
+        });
+    }
+    s.push_str("},\"signals\":{\"dnt\":");
+    s.push_str(if signals.dnt { "true" } else { "false" });
+    s.push_str(",\"gpc\":");
+    s.push_str(if signals.gpc { "true" } else { "false" });
+    s.push_str("},\"language\":");
+    push_json_str(&mut s, ctx.language);
+    s.push_str(",\"method\":");
+    push_json_str(&mut s, method.as_str());
+    s.push_str(",\"notice_hash\":");
+    push_json_str(&mut s, ctx.notice_hash);
+    if let Some(subject) = ctx.subject {
+        s.push_str(",\"subject\":");
+        push_json_str(&mut s, subject);
+    }
+    s.push_str(",\"decided_at\":");
+    s.push_str(&state.decided_at.to_string());
+    s.push_str(",\"sdk_version\":");
+    push_json_str(&mut s, SDK_VERSION);
+    s.push('}');
+    s
+}
+
+/// `{endpoint}/v1/consents` (one slash between).
+pub fn consents_url(endpoint: &str) -> String {
+    let mut url = endpoint.trim_end_matches('/').to_owned();
+    url.push_str("/v1/consents");
+    url
+}
+
+/// What to do with a queued record after the server answered with `status`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Stored (2xx): remove from the queue, keep the token.
+    Stored,
+    /// Refused for good (4xx except 429): remove from the queue and report.
+    Refused,
+    /// Try again later (429, 5xx, anything else).
+    Retry,
+}
+
+/// Classifies a response status.
+pub fn outcome(status: u16) -> Outcome {
+    match status {
+        200..=299 => Outcome::Stored,
+        429 => Outcome::Retry,
+        400..=499 => Outcome::Refused,
+        _ => Outcome::Retry,
+    }
+}
+
+/// Adds a record to the retry queue, dropping the oldest ones beyond [`MAX_QUEUE`].
+pub fn enqueue(queue: &mut Vec<String>, body: String) {
+    if queue.contains(&body) {
+        return;
+    }
+    queue.push(body);
+    if queue.len() > MAX_QUEUE {
+        let excess = queue.len() - MAX_QUEUE;
+        queue.drain(..excess);
+    }
+}
+
+/// The queue as stored in localStorage: a JSON array of the record objects.
+pub fn queue_json(queue: &[String]) -> String {
+    let mut s = String::from("[");
+    s.push_str(&queue.join(","));
+    s.push(']');
+    s
+}
+
+/// Whether a subject id is what the contract says: 22 characters of base64url (16 bytes).
+pub fn is_subject(s: &str) -> bool {
+    s.len() == 22 && assent_core::base64url::decode(s).is_ok_and(|b| b.len() == 16)
+}
+
+/// Seconds the token cookie should live: until `expires_at`, at most 13 months; `None` when already expired.
+pub fn token_max_age(expires_at: u64, now: u64) -> Option<u64> {
+    let left = expires_at.checked_sub(now).filter(|s| *s > 0)?;
+    Some(left.min(u64::from(assent_core::config::MAX_DAYS) * 86_400))
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use assent_core::CategorySet;
+
+    fn config() -> Config {
+        Config::from_json(
+            r#"{"revision": 3, "policy_url": "/privacy", "categories": {
+                "analytics": {"cookies": ["_ga"]}, "remarketing": {},
+                "functional": {"title": "Functional \"extras\"", "description": "Chat"}}}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn body_lists_every_non_essential_category_and_escapes() {
+        let c = config();
+        let mut granted = CategorySet::EMPTY;
+        granted.insert(0);
+        granted.insert(1);
+        let state = ConsentState {
+            revision: 3,
+            decided_at: 1_764_000_000,
+            presented: c.declared(),
+            granted,
+            signals: Signals {
+                dnt: false,
+                gpc: true,
+            },
+            method: Method::Banner,
+        };
+        let ctx = RecordContext {
+            site: "shop.\"x\"",
+            language: "de",
+            notice_hash: "ab",
+            subject: Some("s"),
+        };
+        let b = body(&c, &state, Method::Banner, state.signals, &ctx);
+        assert_eq!(
+            b,
+            "{\"site\":\"shop.\\\"x\\\"\",\"revision\":3,\"categories\":{\"analytics\":true,\"remarketing\":false,\
+             \"functional\":false},\"signals\":{\"dnt\":false,\"gpc\":true},\"language\":\"de\",\"method\":\"banner\",\
+             \"notice_hash\":\"ab\",\"subject\":\"s\",\"decided_at\":1764000000,\"sdk_version\":\"0.1.0\"}"
+        );
+        // The body is valid JSON by the core reader.
+        assert!(assent_core::json::parse(&b).is_ok());
+        let no_subject = RecordContext {
+            subject: None,
+            ..ctx
+        };
+        assert!(!body(&c, &state, Method::Api, state.signals, &no_subject).contains("subject"));
+    }
+
+    #[test]
+    fn notice_text_is_title_description_and_each_category() {
+        let c = config();
+        let text = notice_text(&c, "en");
+        let lines: Vec<&str> = text.split('\n').collect();
+        assert_eq!(lines[0], "We value your privacy");
+        assert_eq!(lines.len(), 2 + 2 * c.categories.len());
+        assert_eq!(lines[lines.len() - 2], "Functional \"extras\"");
+        assert_eq!(lines[lines.len() - 1], "Chat");
+    }
+
+    #[test]
+    fn json_strings_escape_controls() {
+        let mut s = String::new();
+        push_json_str(&mut s, "a\u{1}\n\\é");
+        assert_eq!(s, "\"a\\u0001\\n\\\\é\"");
+        assert_eq!(hex(&[0, 0xab, 0xff]), "00abff");
+    }
+
+    #[test]
+    fn outcomes_follow_the_contract() {
+        assert_eq!(outcome(201), Outcome::Stored);
+        assert_eq!(outcome(400), Outcome::Refused);
+        assert_eq!(outcome(422), Outcome::Refused);
+        assert_eq!(outcome(429), Outcome::Retry);
+        assert_eq!(outcome(500), Outcome::Retry);
+        assert_eq!(outcome(503), Outcome::Retry);
+        assert_eq!(outcome(0), Outcome::Retry);
+    }
+
+    #[test]
+    fn queue_is_bounded_and_deduplicated() {
+        let mut q = Vec::new();
+        for i in 0..(MAX_QUEUE + 5) {
+            enqueue(&mut q, format!("{{\"n\":{i}}}"));
+        }
+        assert_eq!(q.len(), MAX_QUEUE);
+        assert_eq!(q[0], "{\"n\":5}");
+        enqueue(&mut q, "{\"n\":24}".into());
+        assert_eq!(q.len(), MAX_QUEUE);
+        assert!(assent_core::json::parse(&queue_json(&q)).is_ok());
+        assert_eq!(queue_json(&[]), "[]");
+    }
+
+    #[test]
+    fn urls_subjects_and_token_lifetime() {
+        assert_eq!(
+            consents_url("https://c.example/"),
+            "https://c.example/v1/consents"
+        );
+        assert_eq!(consents_url("/consent"), "/consent/v1/consents");
+        assert!(is_subject(&assent_core::base64url::encode(&[7; 16])));
+        assert!(!is_subject("short"));
+        assert!(!is_subject(&assent_core::base64url::encode(&[7; 17])));
+        assert_eq!(token_max_age(1_000, 400), Some(600));
+        assert_eq!(token_max_age(400, 400), None);
+        assert_eq!(token_max_age(10, 400), None);
+        assert_eq!(token_max_age(u64::MAX, 0), Some(395 * 86_400));
+    }
+}

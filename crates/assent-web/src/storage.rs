@@ -1,0 +1,118 @@
+//! The choice cookie, and opt-out enforcement: deleting a denied category's cookies and localStorage keys.
+
+use assent_core::{Config, ConsentState, Decision};
+use wasm_bindgen::JsValue;
+
+use crate::cookie::{self, CookieAttrs};
+use crate::dom::{doc, get, set, win};
+
+/// `document.cookie`.
+pub(crate) fn cookie_string() -> String {
+    get(&doc().into(), "cookie").as_string().unwrap_or_default()
+}
+
+/// `document.cookie = assignment`.
+pub(crate) fn write_cookie(assignment: &str) {
+    set(&doc().into(), "cookie", &JsValue::from_str(assignment));
+}
+
+/// Whether the page is served over https (cookies then get `Secure`).
+pub(crate) fn secure() -> bool {
+    win().location().protocol().is_ok_and(|p| p == "https:")
+}
+
+/// The stored choice. With duplicates (e.g. after `cookie.domain` changed), the most recent valid one wins;
+/// unreadable values count as no choice.
+pub(crate) fn read_state(name: &str) -> Option<ConsentState> {
+    cookie::pairs(&cookie_string())
+        .filter(|(n, _)| *n == name)
+        .filter_map(|(_, v)| ConsentState::decode(v).ok())
+        .max_by_key(|s| s.decided_at)
+}
+
+/// Attributes of the SDK's own cookies.
+pub(crate) fn attrs(config: &Config) -> CookieAttrs<'_> {
+    CookieAttrs {
+        domain: config.cookie.domain.as_deref(),
+        secure: secure(),
+    }
+}
+
+/// Writes the choice cookie.
+pub(crate) fn write_state(config: &Config, state: &ConsentState) {
+    let max_age = u64::from(config.cookie.max_age_days) * 86_400;
+    write_cookie(&cookie::set_string(
+        &config.cookie.name,
+        &state.encode(),
+        max_age,
+        &attrs(config),
+    ));
+}
+
+/// `window.localStorage`, `None` where it is unavailable (blocked storage, sandboxed frames).
+pub(crate) fn local_storage() -> Option<web_sys::Storage> {
+    win().local_storage().ok().flatten()
+}
+
+/// The name of the token cookie: `<cookie.name>_token`.
+pub(crate) fn token_cookie_name(config: &Config) -> String {
+    let mut n = config.cookie.name.clone();
+    n.push_str("_token");
+    n
+}
+
+/// Deletes the cookies and localStorage keys of every denied category (on this host and each parent domain,
+/// for every path variant). The SDK's own cookie and keys are never touched.
+pub(crate) fn enforce(config: &Config, decision: &Decision) {
+    let denied: Vec<_> = config
+        .categories
+        .iter()
+        .filter(|c| !decision.granted_name(c.category.name()))
+        .collect();
+    if denied
+        .iter()
+        .all(|c| c.cookies.is_empty() && c.local_storage.is_empty())
+    {
+        return;
+    }
+    let token = token_cookie_name(config);
+    let jar = cookie_string();
+    let mut names: Vec<&str> = cookie::pairs(&jar)
+        .map(|(n, _)| n)
+        .filter(|n| !n.is_empty() && *n != config.cookie.name && *n != token)
+        .filter(|n| {
+            denied
+                .iter()
+                .any(|c| c.cookies.iter().any(|p| p.matches(n)))
+        })
+        .collect();
+    names.dedup();
+    if !names.is_empty() {
+        let loc = win().location();
+        let host = loc.hostname().unwrap_or_default();
+        let path = loc.pathname().unwrap_or_default();
+        let secure = secure();
+        for name in names {
+            for assignment in cookie::delete_strings(name, &host, &path, secure) {
+                write_cookie(&assignment);
+            }
+        }
+    }
+    if denied.iter().any(|c| !c.local_storage.is_empty()) {
+        if let Some(ls) = local_storage() {
+            let n = ls.length().unwrap_or(0);
+            let keys: Vec<String> = (0..n)
+                .filter_map(|i| ls.key(i).ok().flatten())
+                .filter(|k| !k.starts_with("assent."))
+                .filter(|k| {
+                    denied
+                        .iter()
+                        .any(|c| c.local_storage.iter().any(|p| p.matches(k)))
+                })
+                .collect();
+            for k in keys {
+                let _ = ls.remove_item(&k);
+            }
+        }
+    }
+}
