@@ -9,7 +9,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
+mod email;
 mod keys;
+mod serve;
 #[cfg(test)]
 mod tests;
 mod token;
@@ -32,6 +35,13 @@ enum Command {
     /// Mint and verify signed consent tokens.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Run the consent server (records, tokens, receipts, admin API; serves --www).
+    Serve(serve::ServeArgs),
+    /// Load-test the consent server over loopback (bounded; reports records/s and latency).
+    Bench(bench::BenchArgs),
+    /// Marketing e-mail: one-click unsubscribe headers for outgoing messages.
+    #[command(subcommand)]
+    Email(email::EmailCommand),
 }
 
 /// Where a command writes: stdout for results, stderr for messages (separate so tests can capture them).
@@ -77,8 +87,9 @@ pub(crate) use say;
 
 pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
-    let mut out = std::io::stdout().lock();
-    let mut err = std::io::stderr().lock();
+    // Unlocked handles: `serve` logs to stderr from other threads while `run` is still on this one.
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
     ExitCode::from(run(
         cli,
         &mut Io {
@@ -94,6 +105,9 @@ pub(crate) fn run(cli: Cli, io: &mut Io<'_>) -> u8 {
         Command::Keygen(args) => keys::keygen(&args, io),
         Command::Keys(cmd) => keys::run(cmd, io),
         Command::Token(cmd) => token::run(cmd, io),
+        Command::Serve(args) => serve::run(args, io),
+        Command::Bench(args) => bench::run(args, io),
+        Command::Email(cmd) => email::run(cmd, io),
     };
     match result {
         Ok(()) => 0,

@@ -1,0 +1,440 @@
+//! `POST /v1/consents` (record a choice), `GET /v1/consents/{id}` (receipt), `POST /v1/verify`.
+
+use core::fmt;
+
+use assent_core::{Config, Method};
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use uuid::Uuid;
+
+use super::error::ApiError;
+use super::{App, body, json};
+use crate::store::{ConsentRecord, Purpose, RecordSignals, Subject};
+
+/// Seconds in a day.
+const DAY: u64 = 86_400;
+/// Latest `decided_at` accepted (9999-12-31T23:59:59Z).
+const MAX_DECIDED_AT: u64 = 253_402_300_799;
+
+/// The browser SDK's record of one choice (the body of `POST /v1/consents`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentInput {
+    /// The site id (config `site`).
+    pub site: String,
+    /// Config revision the visitor saw.
+    pub revision: u32,
+    /// Every declared non-essential category → granted.
+    pub categories: Choices,
+    /// DNT / GPC as the page saw them.
+    pub signals: InputSignals,
+    /// Language of the notice shown.
+    pub language: String,
+    /// banner | preferences | api | withdraw.
+    pub method: Method,
+    /// SHA-256 of the notice text shown, 64 lowercase hex digits.
+    pub notice_hash: String,
+    /// The visitor's subject id from an earlier record; absent on the first.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// The browser's clock at the choice, Unix seconds.
+    #[serde(default)]
+    pub decided_at: Option<u64>,
+    /// Browser SDK version.
+    pub sdk_version: String,
+}
+
+/// Signals in the body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputSignals {
+    /// Do Not Track.
+    pub dnt: bool,
+    /// Global Privacy Control.
+    pub gpc: bool,
+}
+
+/// Category name → granted, in body order; a name given twice is refused.
+#[derive(Debug, Default)]
+pub struct Choices(pub Vec<(String, bool)>);
+
+impl<'de> Deserialize<'de> for Choices {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Choices, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Choices;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of category name → true/false")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Choices, A::Error> {
+                let mut out: Vec<(String, bool)> = Vec::new();
+                while let Some((name, on)) = map.next_entry::<String, bool>()? {
+                    if out.iter().any(|(n, _)| *n == name) {
+                        return Err(de::Error::custom(format_args!(
+                            "category `{name}` given twice in `categories`"
+                        )));
+                    }
+                    if out.len() >= assent_core::category::MAX_CATEGORIES {
+                        return Err(de::Error::custom("too many categories"));
+                    }
+                    out.push((name, on));
+                }
+                Ok(Choices(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+fn header_is_one(headers: &HeaderMap, name: &str) -> bool {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() == "1")
+}
+
+fn is_language_tag(s: &str) -> bool {
+    (2..=35).contains(&s.len())
+        && s.split('-')
+            .all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+        && s.as_bytes()[0].is_ascii_alphabetic()
+}
+
+fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+fn is_version(s: &str) -> bool {
+    (1..=32).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+' | b'_'))
+}
+
+/// Checks a body against its site's config and builds the record (without id, time, token).
+fn purposes(config: &Config, choices: &Choices) -> Result<Vec<Purpose>, ApiError> {
+    for (name, on) in &choices.0 {
+        let Some(c) = config.category_by_name(name) else {
+            return Err(ApiError::unprocessable(
+                "unknown_category",
+                format!(
+                    "categories.{name}: site {} (revision {}) declares no such category",
+                    config.site, config.revision
+                ),
+            ));
+        };
+        if c.category.is_essential() && !on {
+            return Err(ApiError::unprocessable(
+                "essential_required",
+                "categories.essential: essential is always granted and cannot be false",
+            ));
+        }
+    }
+    config
+        .categories
+        .iter()
+        .map(|c| {
+            let name = c.category.name();
+            let given = choices.0.iter().find(|(n, _)| n == name).map(|(_, on)| *on);
+            let granted = if c.category.is_essential() {
+                true
+            } else {
+                given.ok_or_else(|| {
+                    ApiError::unprocessable(
+                        "missing_category",
+                        format!("categories.{name}: every declared category needs true or false"),
+                    )
+                })?
+            };
+            Ok(Purpose {
+                category: name.to_owned(),
+                index: c.index,
+                granted,
+            })
+        })
+        .collect()
+}
+
+/// Validates a choice and turns it into a record stamped at `now_ms` (token not yet minted).
+pub fn validate(
+    app: &super::AppState,
+    input: ConsentInput,
+    headers: &HeaderMap,
+    now_ms: i64,
+) -> Result<ConsentRecord, ApiError> {
+    let Some(site) = app.sites.get(&input.site) else {
+        return Err(ApiError::unprocessable(
+            "unknown_site",
+            format!("site: this server has no config for site {:?}", input.site),
+        ));
+    };
+    let config = &site.config;
+    if input.revision != config.revision {
+        let (code, how) = if input.revision < config.revision {
+            ("stale_revision", "older than")
+        } else {
+            ("unknown_revision", "newer than")
+        };
+        return Err(ApiError::unprocessable(
+            code,
+            format!(
+                "revision: {} is {how} the current revision {} of {}; reload the page's config",
+                input.revision, config.revision, config.site
+            ),
+        ));
+    }
+    let purposes = purposes(config, &input.categories)?;
+    if !is_language_tag(&input.language) {
+        return Err(ApiError::unprocessable(
+            "invalid_field",
+            "language: expected a BCP 47 language tag such as \"en\" or \"pt-BR\"",
+        ));
+    }
+    if !is_sha256_hex(&input.notice_hash) {
+        return Err(ApiError::unprocessable(
+            "invalid_field",
+            "notice_hash: expected the SHA-256 of the notice text as 64 lowercase hex digits",
+        ));
+    }
+    if !is_version(&input.sdk_version) {
+        return Err(ApiError::unprocessable(
+            "invalid_field",
+            "sdk_version: expected 1-32 characters of letters, digits, '.', '-', '+', '_'",
+        ));
+    }
+    if input.decided_at.is_some_and(|d| d > MAX_DECIDED_AT) {
+        return Err(ApiError::unprocessable(
+            "invalid_field",
+            "decided_at: expected Unix seconds",
+        ));
+    }
+    let subject = match &input.subject {
+        None => Subject::random(),
+        Some(s) => s
+            .parse::<Subject>()
+            .map_err(|e| ApiError::unprocessable("invalid_field", format!("subject: {e}")))?,
+    };
+    let gpc_header = header_is_one(headers, "sec-gpc");
+    let signals = RecordSignals {
+        dnt: input.signals.dnt || header_is_one(headers, "dnt"),
+        gpc: input.signals.gpc || gpc_header,
+        gpc_header,
+    };
+    let issued_at = now_ms.div_euclid(1000) as u64;
+    let expires_at = issued_at
+        .saturating_add(u64::from(config.reconsent_days.max(1)) * DAY)
+        .min(u64::from(u32::MAX));
+    Ok(ConsentRecord {
+        id: Uuid::now_v7(),
+        site: config.site.clone(),
+        subject,
+        ts_ms: now_ms,
+        decided_at: input.decided_at,
+        expires_at,
+        revision: config.revision,
+        notice_hash: input.notice_hash,
+        policy_url: config.policy_url.clone(),
+        purposes,
+        signals,
+        language: input.language,
+        method: input.method,
+        sdk_version: input.sdk_version,
+        kid: String::new(),
+        token: String::new(),
+    })
+}
+
+/// `POST /v1/consents`: validate, sign, commit durably, then answer 201. Nothing is stored on any error.
+pub async fn create(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    body::require_json(&headers)?;
+    let bytes = body::read(
+        body,
+        &headers,
+        app.limits.consent_body,
+        app.limits.body_timeout,
+    )
+    .await?;
+    let input: ConsentInput = body::parse(&bytes)?;
+    let mut record = validate(&app, input, &headers, crate::time::now_ms())?;
+    let keys = app.keys();
+    record.token = keys.mint(&record).map_err(|e| {
+        tracing::error!(error = %e, "cannot mint a token");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "token_failed",
+            "could not sign the token; nothing was stored",
+        )
+    })?;
+    record.kid = keys.kid();
+    let answer = serde_json::json!({
+        "id": record.id.to_string(),
+        "token": record.token,
+        "expires_at": record.expires_at,
+        "subject": record.subject.to_string(),
+    });
+    let location = format!("/v1/consents/{}", record.id);
+    if let Err(e) = app.store.insert(record).await {
+        app.metrics.store_failed();
+        return Err(ApiError::store(&e));
+    }
+    app.metrics.record_stored();
+    let mut response = json(StatusCode::CREATED, &answer);
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(response)
+}
+
+/// The token of `Authorization: Bearer <token>`.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// `GET /v1/consents/{id}` with the visitor's own token: the stored record (their receipt). The token must
+/// have been issued for this record; an expired token still works (the signature proves it is theirs).
+pub async fn receipt(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some(token) = bearer(&headers) else {
+        return Err(ApiError::unauthorized(
+            "missing_token",
+            "send the consent token issued for this record as Authorization: Bearer <token>",
+        ));
+    };
+    let claims = match app.keys().verify_ignoring_expiry(token) {
+        Ok(v) => {
+            app.metrics.verify_result("valid");
+            v.into_inner()
+        }
+        Err(e) => {
+            app.metrics.verify_result(e.code());
+            return Err(ApiError::unauthorized(
+                "invalid_token",
+                format!("the token is not valid: {e}"),
+            ));
+        }
+    };
+    let id = Uuid::parse_str(&id)
+        .ok()
+        .filter(|u| u.as_hyphenated().to_string() == id.to_ascii_lowercase())
+        .ok_or_else(|| ApiError::not_found("no such record"))?;
+    if claims.record_id.0 != *id.as_bytes() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "token_mismatch",
+            "this token was issued for another record",
+        ));
+    }
+    match app.store.get(id).await {
+        Ok(Some(record)) => Ok(json(StatusCode::OK, &record.to_json())),
+        Ok(None) => Err(ApiError::not_found(
+            "no such record (it may have been erased)",
+        )),
+        Err(e) => Err(ApiError::store(&e)),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyInput {
+    token: String,
+}
+
+/// `POST /v1/verify {token}` → 200 `{"valid": true, "kid", "claims"}` or `{"valid": false, "error": {code,
+/// message}}` (the request was fine; the token is what is invalid).
+pub async fn verify(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    body::require_json(&headers)?;
+    let bytes = body::read(
+        body,
+        &headers,
+        app.limits.small_body,
+        app.limits.body_timeout,
+    )
+    .await?;
+    let input: VerifyInput = body::parse(&bytes)?;
+    let answer = match app.keys().verify(&input.token) {
+        Ok(v) => {
+            app.metrics.verify_result("valid");
+            serde_json::json!({ "valid": true, "kid": v.kid().to_string(), "claims": v.claims().to_json() })
+        }
+        Err(e) => {
+            app.metrics.verify_result(e.code());
+            serde_json::json!({ "valid": false, "error": { "code": e.code(), "message": e.to_string() } })
+        }
+    };
+    Ok(json(StatusCode::OK, &answer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_checks() {
+        assert!(is_language_tag("en"));
+        assert!(is_language_tag("pt-BR"));
+        assert!(is_language_tag("zh-Hant-TW"));
+        assert!(!is_language_tag("e"));
+        assert!(!is_language_tag("1en"));
+        assert!(!is_language_tag("en--US"));
+        assert!(!is_language_tag("en US"));
+        assert!(is_sha256_hex(&"0a".repeat(32)));
+        assert!(!is_sha256_hex(&"0A".repeat(32)));
+        assert!(!is_sha256_hex(&"0a".repeat(31)));
+        assert!(is_version("0.1.0-beta+1"));
+        assert!(!is_version(""));
+        assert!(!is_version("1 0"));
+    }
+
+    #[test]
+    fn choices_refuse_duplicates() {
+        let ok: Choices =
+            serde_json::from_str(r#"{"analytics": true, "remarketing": false}"#).unwrap();
+        assert_eq!(
+            ok.0,
+            vec![("analytics".into(), true), ("remarketing".into(), false)]
+        );
+        let err = serde_json::from_str::<Choices>(r#"{"analytics": true, "analytics": false}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("given twice"), "{err}");
+        assert!(serde_json::from_str::<Choices>(r#"{"analytics": 1}"#).is_err());
+    }
+
+    #[test]
+    fn bearer_parsing() {
+        let mut h = HeaderMap::new();
+        assert_eq!(bearer(&h), None);
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer abc"),
+        );
+        assert_eq!(bearer(&h), Some("abc"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer  abc "),
+        );
+        assert_eq!(bearer(&h), Some("abc"));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(bearer(&h), None);
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer "));
+        assert_eq!(bearer(&h), None);
+    }
+}
