@@ -152,3 +152,21 @@ test('a reopen control is on the page and opens the preferences', async ({ page 
   await page.locator('[data-assent-open]').first().click();
   await expect(prefs(page)).toBeVisible();
 });
+
+test('a broken config fails closed: console error, no tracker, no cookie', async ({ page, context, consoleErrors, trackerRequests }) => {
+  // Served through a route: the server itself refuses to start with a broken config in its www tree.
+  await page.route((u) => u.pathname === '/e2e/broken.html', async (route) => {
+    const res = await route.fetch({ url: url(BASIC) });
+    const html = (await res.text()).replace('"revision": 1,', '"revision": 1, "_comment": "unknown fields are refused",');
+    await route.fulfill({ response: res, body: html });
+  });
+  await page.goto(url('/e2e/broken.html'));
+  const s = await ready(page);
+  expect(s.error).toMatch(/_comment/);
+  expect(s.categories).toEqual({ essential: true });
+  await page.waitForLoadState('networkidle');
+  expect(consoleErrors.join('\n')).toMatch(/_comment/);
+  expect(await ran(page)).toEqual([]);
+  expect(trackerRequests).toEqual([]);
+  expect(await cookieNames(context)).toEqual([]);
+});

@@ -36,12 +36,18 @@ test('accept all: consent update (granted) reaches dataLayer before gtag config,
   await expect.poll(() => page.evaluate(() => window.__gtag && window.__gtag.commands)).toEqual(
     expect.arrayContaining(['consent default', 'consent update', 'js', 'config']));
   const g = await page.evaluate(() => window.__gtag);
-  expect(g.ignored, 'every dataLayer entry is an Arguments object').toBe(0);
+  expect(g.ignored, 'no plain array (silently ignored by gtag.js) in dataLayer').toBe(0);
+  const consentEntries = (await dataLayer(page)).filter((e) => e.cmd[0] === 'consent');
+  expect(consentEntries.length).toBeGreaterThanOrEqual(2);
+  expect(consentEntries.every((e) => e.isArguments), 'every consent command is an Arguments object').toBe(true);
   expect(g.defaultBeforeCommands).toBe(true);
   const cmds = g.commands;
   expect(cmds.indexOf('consent default')).toBe(0);
   expect(cmds.indexOf('consent update')).toBeLessThan(cmds.indexOf('config'));
-  for (const t of TYPES) expect(g.consent[t], t).toBe('granted');
+  // Croo declares no functional category, so nothing grants functionality_storage / personalization_storage.
+  for (const t of TYPES) {
+    expect(g.consent[t], t).toBe(['functionality_storage', 'personalization_storage'].includes(t) ? 'denied' : 'granted');
+  }
   await expect.poll(() => cookieNames(context)).toEqual(expect.arrayContaining(['_ga', '_ga_CROO2026', '_gid', '_gcl_au', 'IDE']));
 });
 

@@ -21,7 +21,7 @@ async function withCsp(page, path, policy) {
   return async () => [...(await page.evaluate(() => window.__cspViolations)), ...console];
 }
 
-test(`strict CSP (${STRICT}): banner, choice and re-enabled trackers work with no violation`, async ({ page, context }) => {
+test('strict CSP (script-src \'self\' \'wasm-unsafe-eval\', style-src \'self\', no unsafe-*): banner, choice and re-enabled trackers work with no violation', async ({ page, context }) => {
   const violations = await withCsp(page, '/e2e/csp.html', STRICT);
   const res = await page.goto(url('/e2e/csp.html'));
   expect(res.headers()['content-security-policy']).toBe(STRICT);

@@ -73,7 +73,7 @@ test('server down: the choice is applied locally and recorded once the server is
     await expect(banner(page)).toBeHidden();
     await expect.poll(() => ran(page)).toContain('analytics-1');
     await expect.poll(() => cookieNames(context), { timeout: 15_000 }).toContain('assent_token');
-    const r = await fetch(`${back.origin}/v1/admin/export`, { headers: { authorization: `Bearer ${back.adminToken}` } });
+    const r = await fetch(`${back.origin}/v1/admin/records`, { headers: { authorization: `Bearer ${back.adminToken}` } });
     expect(r.ok).toBe(true);
     const records = (await r.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
     const mine = records.filter((x) => JSON.stringify(x).includes('e2e-basic'));

@@ -120,15 +120,18 @@ test.describe('Global Privacy Control', () => {
     expect(s.reasons.remarketing).toBe('gpc');
     expect(s.categories.analytics).toBe(true);
     expect(s.gpc_honored).toBe(true);
-    await expect(page.getByText('Opt-Out Request Honored').first()).toBeVisible();
     await page.waitForLoadState('networkidle');
     const r = await ran(page);
     expect(r).toContain('analytics-1');
     expect(r).not.toContain('remarketing');
     expect(r).not.toContain('newsletter');
 
-    // The visitor re-grants explicitly while GPC is on: the later choice wins.
+    // Where the visitor would re-grant, the conflict is shown: the notice and the switch in its opted-out state.
     await page.locator('[data-assent-open]').first().click();
+    await expect(prefs(page).getByText('Opt-Out Request Honored')).toBeVisible();
+    await expect(toggle(prefs(page), 'remarketing')).not.toBeChecked();
+    await expect(toggle(prefs(page), 'analytics')).toBeChecked();
+    // The visitor re-grants explicitly while GPC is on: the later choice wins.
     await toggle(prefs(page), 'remarketing').check();
     await action(prefs(page), 'save').click();
     await page.reload();
@@ -136,4 +139,13 @@ test.describe('Global Privacy Control', () => {
     expect(again.categories.remarketing).toBe(true);
     expect(again.reasons.remarketing).toBe('choice');
   });
+});
+
+test('/.well-known/gpc.json answers 200 with valid JSON saying the site honours GPC', async ({ request }) => {
+  const r = await request.get(url('/.well-known/gpc.json'));
+  expect(r.status()).toBe(200);
+  expect(r.headers()['content-type']).toMatch(/json/);
+  const body = await r.json();
+  expect(body.gpc).toBe(true);
+  expect(body.lastUpdate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
 });

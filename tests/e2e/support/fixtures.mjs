@@ -141,7 +141,7 @@ export async function axe(page, selector) {
 
 /** The admin JSONL export of the global server, parsed. */
 export async function exportRecords(query = '') {
-  const r = await fetch(`${server.origin}/v1/admin/export${query}`, {
+  const r = await fetch(`${server.origin}/v1/admin/records${query}`, {
     headers: { authorization: `Bearer ${server.adminToken}` },
   });
   if (!r.ok) throw new Error(`export: HTTP ${r.status} ${await r.text()}`);

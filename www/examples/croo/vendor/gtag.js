@@ -1,7 +1,7 @@
 /* Stand-in for Google's gtag.js (https://www.googletagmanager.com/gtag/js), served locally: no external network.
  * It behaves like the real library where the consent SDK can observe it:
- *  - it processes window.dataLayer in order, and later pushes, and only accepts `Arguments` objects (a plain
- *    array is ignored, as the real gtag.js does);
+ *  - it processes window.dataLayer in order, and later pushes: `Arguments` objects are gtag commands, plain
+ *    objects are Tag Manager messages ({event: …}), and a plain array is ignored, as the real gtag.js does;
  *  - it keeps the Consent Mode v2 state from `consent default` / `consent update` commands;
  *  - `config` for a G- measurement id sets _ga, _gid and _ga_<id> on the highest settable domain ("auto"
  *    cookie_domain) only while analytics_storage is granted; `config` for an AW- id sets _gcl_au while ad_storage
@@ -38,7 +38,11 @@
   }
 
   function handle(a) {
-    if (!isArgs(a)) { st.ignored++; return; }
+    if (Array.isArray(a)) { st.ignored++; return; }
+    if (!isArgs(a)) {
+      if (a && typeof a === 'object' && a.event) st.commands.push('event ' + a.event);
+      return;
+    }
     var cmd = a[0];
     if (cmd === 'consent') {
       if (a[1] === 'default' && st.defaultBeforeCommands === null) {
