@@ -10,7 +10,6 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench;
-mod email;
 mod keys;
 mod serve;
 #[cfg(test)]
@@ -39,9 +38,6 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Load-test the consent server over loopback (bounded; reports records/s and latency).
     Bench(bench::BenchArgs),
-    /// Marketing e-mail: one-click unsubscribe headers for outgoing messages.
-    #[command(subcommand)]
-    Email(email::EmailCommand),
 }
 
 /// Where a command writes: stdout for results, stderr for messages (separate so tests can capture them).
@@ -107,7 +103,6 @@ pub(crate) fn run(cli: Cli, io: &mut Io<'_>) -> u8 {
         Command::Token(cmd) => token::run(cmd, io),
         Command::Serve(args) => serve::run(args, io),
         Command::Bench(args) => bench::run(args, io),
-        Command::Email(cmd) => email::run(cmd, io),
     };
     match result {
         Ok(()) => 0,
