@@ -272,10 +272,13 @@ async function main() {
   const ra = stats(returning.ours), rb = stats(returning.vcc);
   summary.returning = { ours: ra, vcc: rb, ratio: ra.median / rb.median };
   lines.push(`| Returning visitor: first allowed script runs (ms) | ${cell(ra, 1)} | ${cell(rb, 1)} | ${ratio(ra.median, rb.median)} |`);
-  const chromium_version = (await import('node:child_process')).execFileSync(chromiumPath(), ['--version']).toString().trim();
+  const chromium_version = (await import('node:child_process'))
+    .execFileSync(chromiumPath(), ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  const build = /[\\/]release[\\/]/.test(server.bin) ? 'release' : 'debug';
   const table = lines.join('\n');
   const note = `Measured by \`cargo xtask bench web\` on ${new Date().toISOString().slice(0, 10)}: ${chromium_version}, headless, `
-    + `${os.cpus().length} × ${os.cpus()[0]?.model?.trim() || 'CPU'}, both pages served by \`assent serve\` (release) on 127.0.0.1.`;
+    + `${os.cpus().length} × ${os.cpus()[0]?.model?.trim() || 'CPU'}, both pages served by \`assent serve\` (${build} build) on 127.0.0.1 without compression; `
+    + 'prefers-reduced-motion emulated (both libraries then skip their fade-in).';
   console.log('\n' + table + '\n\n' + note);
   fs.mkdirSync(path.join(E2E_DIR, 'test-results'), { recursive: true });
   fs.writeFileSync(path.join(E2E_DIR, 'test-results', 'bench-web.json'), JSON.stringify({ runs: RUNS, summary, results, returning }, null, 2));
