@@ -170,3 +170,34 @@ test('a broken config fails closed: console error, no tracker, no cookie', async
   expect(trackerRequests).toEqual([]);
   expect(await cookieNames(context)).toEqual([]);
 });
+
+test('the banner and the preferences dialog cause no layout shift (CLS ≤ 0.1)', async ({ page }) => {
+  await page.addInitScript(() => {
+    window.__cls = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if (!e.hadRecentInput) window.__cls += e.value;
+    }).observe({ type: 'layout-shift', buffered: true });
+  });
+  await page.goto(url(BASIC));
+  await ready(page);
+  await expect(banner(page)).toBeVisible();
+  await action(banner(page), 'preferences').click();
+  await expect(prefs(page)).toBeVisible();
+  await action(prefs(page), 'close').click();
+  await expect(prefs(page)).toBeHidden();
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  expect(await page.evaluate(() => window.__cls)).toBeLessThanOrEqual(0.1);
+});
+
+test('the choice cookie lives no longer than reconsent_days (182 by default) and is first-party', async ({ page, context }) => {
+  await page.goto(url(BASIC));
+  await ready(page);
+  await action(banner(page), 'reject-all').click();
+  const c = (await context.cookies()).find((x) => x.name === 'assent');
+  expect(c).toBeTruthy();
+  expect(c.domain).toBe('127.0.0.1');
+  const days = (c.expires - Date.now() / 1000) / 86400;
+  expect(days).toBeGreaterThan(181);
+  expect(days).toBeLessThanOrEqual(182.01);
+  expect(c.sameSite).toBe('Lax');
+});
