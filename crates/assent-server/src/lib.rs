@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bench;
+pub mod email;
 pub mod http;
 pub mod keys;
 pub mod metrics;

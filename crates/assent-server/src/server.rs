@@ -51,6 +51,8 @@ pub struct ServeOptions {
     pub max_connections: usize,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_grace: Duration,
+    /// E-mail consent: SMTP or outbox, lists, sender (`src/email/`, `docs/email.md`).
+    pub email: crate::email::EmailOptions,
 }
 
 impl ServeOptions {
@@ -68,6 +70,7 @@ impl ServeOptions {
             header_timeout: Duration::from_secs(10),
             max_connections: 4096,
             shutdown_grace: Duration::from_secs(10),
+            email: crate::email::EmailOptions::default(),
         }
     }
 }
@@ -172,6 +175,10 @@ pub async fn run(
     if opts.admin_token.is_none() {
         tracing::info!("admin endpoints disabled (set ASSENT_ADMIN_TOKEN to enable them)");
     }
+    // --- e-mail consent ---
+    let email = crate::email::EmailService::new(&opts.email, &opts.keys_dir).map_err(ServeError)?;
+    tracing::info!(mailer = %email.mailer.describe(), lists = email.lists.iter().count(), "e-mail consent");
+    // --- end e-mail consent ---
     let app = Arc::new(
         AppState::new(
             Arc::clone(&store),
@@ -179,7 +186,9 @@ pub async fn run(
             keys,
             opts.admin_token.as_deref(),
             opts.limits.clone(),
-        )    );
+        )
+        .with_email(email),
+    );
     let router = http::router(Arc::clone(&app), opts.www.as_deref(), &origins);
 
     let listener = TcpListener::bind(opts.listen)
@@ -189,6 +198,9 @@ pub async fn run(
         .local_addr()
         .map_err(|e| ServeError(e.to_string()))?;
     tracing::info!(%addr, store = store.backend(), "listening");
+    if let Some(email) = app.email() {
+        email.default_public_url(addr);
+    }
     #[cfg(unix)]
     spawn_key_reloader(Arc::clone(&app), opts.keys_dir.clone());
     ready(addr);

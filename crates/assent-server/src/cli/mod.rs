@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod email;
 mod keys;
 mod serve;
 #[cfg(test)]
@@ -35,9 +36,12 @@ enum Command {
     #[command(subcommand)]
     Token(token::TokenCommand),
     /// Run the consent server (records, tokens, receipts, admin API; serves --www).
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>), // boxed: the largest variant by far
     /// Load-test the consent server over loopback (bounded; reports records/s and latency).
     Bench(bench::BenchArgs),
+    /// Marketing e-mail: one-click unsubscribe headers for outgoing messages.
+    #[command(subcommand)]
+    Email(email::EmailCommand),
 }
 
 /// Where a command writes: stdout for results, stderr for messages (separate so tests can capture them).
@@ -101,8 +105,9 @@ pub(crate) fn run(cli: Cli, io: &mut Io<'_>) -> u8 {
         Command::Keygen(args) => keys::keygen(&args, io),
         Command::Keys(cmd) => keys::run(cmd, io),
         Command::Token(cmd) => token::run(cmd, io),
-        Command::Serve(args) => serve::run(args, io),
+        Command::Serve(args) => serve::run(*args, io),
         Command::Bench(args) => bench::run(args, io),
+        Command::Email(cmd) => email::run(cmd, io),
     };
     match result {
         Ok(()) => 0,

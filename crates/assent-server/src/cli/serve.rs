@@ -75,6 +75,9 @@ pub(crate) struct ServeArgs {
     /// Log format.
     #[arg(long, env = "ASSENT_LOG_FORMAT", value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
+    /// E-mail consent (src/cli/email.rs).
+    #[command(flatten)]
+    email: super::email::EmailServeArgs,
 }
 
 /// The config file: the same options as the flags.
@@ -160,6 +163,7 @@ fn options(args: ServeArgs) -> Result<(ServeOptions, String, bool), Failure> {
     if let Some(s) = args.header_timeout.or(file.header_timeout_secs) {
         opts.header_timeout = Duration::from_secs(s.max(1));
     }
+    opts.email = args.email.into_options();
     let log = args.log.or(file.log).unwrap_or_else(|| "info".into());
     Ok((opts, log, args.log_format == "json"))
 }

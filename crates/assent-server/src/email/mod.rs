@@ -13,15 +13,18 @@
 //! - [`ratelimit`]: per-client and per-address subscribe limits.
 //!
 //! Marketing opt-out never affects essential or transactional messages (password resets, receipts, security
-//! notices): [`can_send`](crate::email) answers only for marketing lists.
+//! notices): [`can_send`] answers only for marketing lists.
 
 pub mod address;
 pub mod confirm;
 pub mod headers;
+pub mod http;
 pub mod list;
 pub mod message;
 pub mod ratelimit;
 pub mod secret;
+pub mod service;
+pub mod store;
 pub mod token;
 pub mod transport;
 
@@ -31,4 +34,5 @@ pub use headers::{
 };
 pub use list::{ListId, ListRegistry, MailingList};
 pub use secret::{EmailKeys, Pseudonym};
+pub use service::{EmailOptions, EmailService, can_send};
 pub use transport::Mailer;

@@ -97,7 +97,11 @@ impl EmailKeys {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
-        std::fs::create_dir_all(dir)?;
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir)?;
         let mut secret = [0u8; 32];
         getrandom::getrandom(&mut secret).map_err(io::Error::other)?;
         let tmp = dir.join(format!(".{SECRET_FILE}.{}.tmp", std::process::id()));

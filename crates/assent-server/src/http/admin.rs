@@ -111,6 +111,9 @@ pub async fn export(
         .await
         .map_err(|e| ApiError::store(&e))?;
     tracing::info!(site = filter.site.as_deref(), "admin export");
+    // --- e-mail consent: e-mail records follow the consent records (src/email/http.rs) ---
+    let email_lines = crate::email::http::export_lines(&app, &filter).await?;
+    // --- end e-mail consent ---
     let start = Cursor {
         page: Some(first),
         after: None,
@@ -147,6 +150,10 @@ pub async fn export(
             Some((Ok(Bytes::from(chunk)), cur))
         }
     });
+    let stream = futures_util::StreamExt::chain(
+        stream,
+        futures_util::stream::iter((!email_lines.is_empty()).then(|| Ok(Bytes::from(email_lines)))),
+    ); // e-mail consent
     let mut response = Body::from_stream(stream).into_response();
     let h = response.headers_mut();
     h.insert(

@@ -88,6 +88,9 @@ pub struct AppState {
     in_flight: Semaphore,
     /// `lastUpdate` of `/.well-known/gpc.json`.
     pub gpc_last_update: String,
+    // --- e-mail consent ---
+    email: Option<Arc<crate::email::EmailService>>,
+    // --- end e-mail consent ---
 }
 
 /// Shared state handle.
@@ -112,9 +115,23 @@ impl AppState {
             in_flight: Semaphore::new(limits.max_in_flight.max(1)),
             limits,
             gpc_last_update: "2026-11-25".into(),
+            email: None,
         }
     }
 
+    // --- e-mail consent ---
+    /// Enables the e-mail endpoints (`src/email/http.rs`).
+    #[must_use]
+    pub fn with_email(mut self, email: crate::email::EmailService) -> AppState {
+        self.email = Some(Arc::new(email));
+        self
+    }
+
+    /// The e-mail service, when enabled.
+    pub fn email(&self) -> Option<&Arc<crate::email::EmailService>> {
+        self.email.as_ref()
+    }
+    // --- end e-mail consent ---
 
     /// The current keys.
     pub fn keys(&self) -> Arc<Keys> {
@@ -147,6 +164,7 @@ pub fn router(app: App, www: Option<&Path>, allow_origins: &[HeaderValue]) -> Ro
         .route("/consents", post(consents::create))
         .route("/consents/{id}", get(consents::receipt))
         .route("/verify", post(consents::verify))
+        .merge(crate::email::http::public_routes()) // e-mail consent
         .layer(cors);
     let admin = Router::new()
         .route("/admin/records", get(admin::export))
@@ -154,7 +172,8 @@ pub fn router(app: App, www: Option<&Path>, allow_origins: &[HeaderValue]) -> Ro
         .route(
             "/admin/subjects/{subject}",
             get(admin::subject).delete(admin::erase),
-        );
+        )
+        .merge(crate::email::http::admin_routes()); // e-mail consent
     let api = public
         .merge(admin)
         .fallback(error::not_found)
@@ -165,6 +184,7 @@ pub fn router(app: App, www: Option<&Path>, allow_origins: &[HeaderValue]) -> Ro
         .route("/.well-known/gpc.json", get(meta::gpc))
         .route("/healthz", get(meta::healthz))
         .route("/metrics", get(meta::metrics))
+        .merge(crate::email::http::root_routes()) // e-mail consent: /u/{token}, /e/o/{token}, /e/c/{token}
         .method_not_allowed_fallback(error::method_not_allowed);
     router = match www {
         Some(dir) => router

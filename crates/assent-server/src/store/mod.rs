@@ -69,6 +69,96 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Finishes every insert already accepted, then stops accepting new ones. Called once at shutdown.
     fn close(&self) -> StoreFuture<'_, ()>;
 
+    // --- e-mail consent (types and SQLite implementation in src/email/store.rs, manual in docs/email.md) ---
+    // A backend without these answers `StoreError::Config` ("not implemented"), which every caller treats as
+    // "do not send" (fail closed).
+
+    /// Stores a double opt-in request: a new or unsubscribed address becomes `pending` with the request's
+    /// confirmation-token hash (replacing an older one); a confirmed one is left alone.
+    fn email_subscribe(
+        &self,
+        request: crate::email::store::SubscribeRequest,
+    ) -> StoreFuture<'_, crate::email::store::SubscribeOutcome> {
+        let _ = request;
+        email_unsupported(self.backend())
+    }
+
+    /// Confirms the pending subscription whose confirmation token hashes to `token_hash` (single use, before it
+    /// expires), at `now_ms`.
+    fn email_confirm(
+        &self,
+        token_hash: [u8; 32],
+        now_ms: i64,
+    ) -> StoreFuture<'_, crate::email::store::ConfirmResult> {
+        let _ = (token_hash, now_ms);
+        email_unsupported(self.backend())
+    }
+
+    /// Unsubscribes an address pseudonym from a list (idempotent; `true` when the state changed). Creates a
+    /// suppression for a pseudonym with no record.
+    fn email_unsubscribe(
+        &self,
+        subject: crate::email::Pseudonym,
+        list: crate::email::ListId,
+        method: &'static str,
+        now_ms: i64,
+    ) -> StoreFuture<'_, bool> {
+        let _ = (subject, list, method, now_ms);
+        email_unsupported(self.backend())
+    }
+
+    /// Records an `open` or `click` event only for a confirmed subscriber who consented to tracking; `true` when
+    /// recorded.
+    fn email_track(
+        &self,
+        subject: crate::email::Pseudonym,
+        list: crate::email::ListId,
+        kind: &'static str,
+        url: Option<String>,
+        now_ms: i64,
+    ) -> StoreFuture<'_, bool> {
+        let _ = (subject, list, kind, url, now_ms);
+        email_unsupported(self.backend())
+    }
+
+    /// Deletes every e-mail record (subscriptions and events) of an address pseudonym; returns the row count.
+    fn email_erase(&self, subject: crate::email::Pseudonym) -> StoreFuture<'_, u64> {
+        let _ = subject;
+        email_unsupported(self.backend())
+    }
+
+    /// The subscriptions of one address pseudonym, or all of them (`None`, for the export).
+    fn email_subscriptions(
+        &self,
+        subject: Option<crate::email::Pseudonym>,
+    ) -> StoreFuture<'_, Vec<crate::email::store::Subscription>> {
+        let _ = subject;
+        email_unsupported(self.backend())
+    }
+
+    /// The e-mail history of one address pseudonym, or everyone's (`None`), oldest first.
+    fn email_events(
+        &self,
+        subject: Option<crate::email::Pseudonym>,
+    ) -> StoreFuture<'_, Vec<crate::email::store::EmailEvent>> {
+        let _ = subject;
+        email_unsupported(self.backend())
+    }
+
+    /// Every (address, list) that unsubscribed and has not confirmed again.
+    fn email_suppressions(&self) -> StoreFuture<'_, Vec<crate::email::store::Suppression>> {
+        email_unsupported(self.backend())
+    }
+    // --- end e-mail consent ---
+}
+
+/// The answer of a backend that does not implement the e-mail methods.
+fn email_unsupported<T: Send + 'static>(backend: &'static str) -> StoreFuture<'static, T> {
+    Box::pin(async move {
+        Err(StoreError::Config(format!(
+            "e-mail consent is not implemented by the {backend} backend"
+        )))
+    })
 }
 
 /// Opens the store named by a database URL: `sqlite:PATH` (or `sqlite://PATH`); `postgres://…` once the

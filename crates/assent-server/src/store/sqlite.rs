@@ -14,6 +14,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
+use crate::email::store as email;
+use crate::email::{ListId, Pseudonym};
 
 use super::{
     ConsentRecord, Purpose, RecordFilter, RecordSignals, SiteStats, Stats, Store, StoreError,
@@ -68,6 +70,9 @@ const MIGRATIONS: &[(u32, &str)] = &[
     CREATE TRIGGER consent_records_append_only BEFORE UPDATE ON consent_records
     BEGIN SELECT RAISE(ABORT, 'consent records are append-only'); END;",
     ),
+    // --- e-mail consent (src/email/store.rs) ---
+    (2, crate::email::store::SQLITE_MIGRATION),
+    // --- end e-mail consent ---
 ];
 
 const COLUMNS: &str = "id, site, subject, ts_ms, decided_at, expires_at, revision, notice_hash, policy_url, \
@@ -77,7 +82,20 @@ enum Job {
     Insert(Box<ConsentRecord>, oneshot::Sender<Result<(), StoreError>>),
     Erase(Subject, oneshot::Sender<Result<u64, StoreError>>),
     Close(oneshot::Sender<Result<(), StoreError>>),
+    // --- e-mail consent ---
+    /// A write of another module (e-mail consent), run inside the batch transaction (under its own savepoint).
+    /// It answers through the returned [`ExecDone`] once the commit outcome is known; dropped unrun, its caller
+    /// gets `Closed`.
+    Exec(Box<dyn FnOnce(&Connection) -> ExecDone + Send>),
 }
+
+/// What an [`Job::Exec`] leaves behind: whether it erased data (the WAL is then checkpointed after the commit,
+/// as for erasures), and how to answer its caller with the commit outcome.
+struct ExecDone {
+    erased: bool,
+    finish: Box<dyn FnOnce(Result<(), StoreError>) + Send>,
+}
+// --- end e-mail consent ---
 
 /// A consent record store in one SQLite file.
 #[derive(Debug)]
@@ -230,6 +248,26 @@ impl SqliteStore {
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
+    // --- e-mail consent ---
+    /// Runs an e-mail write in the writer's transaction, under a savepoint; answers after the commit.
+    fn exec<T: Send + 'static>(
+        &self,
+        erases: bool,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> StoreFuture<'_, T> {
+        Box::pin(self.send(move |reply| {
+            Job::Exec(Box::new(move |conn: &Connection| {
+                let result = crate::email::store::in_savepoint(conn, f);
+                ExecDone {
+                    erased: erases && result.is_ok(),
+                    finish: Box::new(move |commit: Result<(), StoreError>| {
+                        let _ = reply.send(commit.and(result));
+                    }),
+                }
+            }))
+        }))
+    }
+    // --- end e-mail consent ---
 }
 
 fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
@@ -273,6 +311,7 @@ fn run_batch(
             oneshot::Sender<Result<u64, StoreError>>,
             Result<u64, StoreError>,
         ),
+        Exec(Box<dyn FnOnce(Result<(), StoreError>) + Send>),
     }
     let mut replies = Vec::with_capacity(batch.len());
     let mut closing = false;
@@ -302,6 +341,11 @@ fn run_batch(
                     closing = true;
                     closers.push(reply);
                 }
+                Job::Exec(f) => {
+                    let done = f(&tx);
+                    erased |= done.erased;
+                    replies.push(Reply::Exec(done.finish));
+                }
             }
         }
         tx.commit().map_err(|e| backend(&e))
@@ -315,6 +359,8 @@ fn run_batch(
                 closing = true;
                 closers.push(reply);
             }
+            // Dropping it drops its reply channel: the caller gets `Closed`.
+            Job::Exec(_) => {}
         }
     }
     if let Err(e) = &outcome {
@@ -340,6 +386,7 @@ fn run_batch(
                     Err(e) => Err(e.clone()),
                 });
             }
+            Reply::Exec(finish) => finish(outcome.clone()),
         }
     }
     closing
@@ -612,6 +659,69 @@ impl Store for SqliteStore {
         })
     }
 
+    // --- e-mail consent (src/email/store.rs) ---
+    fn email_subscribe(
+        &self,
+        request: email::SubscribeRequest,
+    ) -> StoreFuture<'_, email::SubscribeOutcome> {
+        self.exec(false, move |conn| email::subscribe(conn, &request))
+    }
+
+    fn email_confirm(
+        &self,
+        token_hash: [u8; 32],
+        now_ms: i64,
+    ) -> StoreFuture<'_, email::ConfirmResult> {
+        self.exec(false, move |conn| email::confirm(conn, &token_hash, now_ms))
+    }
+
+    fn email_unsubscribe(
+        &self,
+        subject: Pseudonym,
+        list: ListId,
+        method: &'static str,
+        now_ms: i64,
+    ) -> StoreFuture<'_, bool> {
+        self.exec(false, move |conn| {
+            email::unsubscribe(conn, subject, &list, method, now_ms)
+        })
+    }
+
+    fn email_track(
+        &self,
+        subject: Pseudonym,
+        list: ListId,
+        kind: &'static str,
+        url: Option<String>,
+        now_ms: i64,
+    ) -> StoreFuture<'_, bool> {
+        self.exec(false, move |conn| {
+            email::track(conn, subject, &list, kind, url.as_deref(), now_ms)
+        })
+    }
+
+    fn email_erase(&self, subject: Pseudonym) -> StoreFuture<'_, u64> {
+        self.exec(true, move |conn| email::erase(conn, subject))
+    }
+
+    fn email_subscriptions(
+        &self,
+        subject: Option<Pseudonym>,
+    ) -> StoreFuture<'_, Vec<email::Subscription>> {
+        self.read(move |conn| match subject {
+            Some(s) => email::subscriptions_of(conn, s),
+            None => email::all_subscriptions(conn),
+        })
+    }
+
+    fn email_events(&self, subject: Option<Pseudonym>) -> StoreFuture<'_, Vec<email::EmailEvent>> {
+        self.read(move |conn| email::events(conn, subject))
+    }
+
+    fn email_suppressions(&self) -> StoreFuture<'_, Vec<email::Suppression>> {
+        self.read(email::suppressions)
+    }
+    // --- end e-mail consent ---
 }
 
 #[cfg(test)]
