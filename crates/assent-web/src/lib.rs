@@ -34,6 +34,12 @@ mod ui;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
+/// A small coalescing free-list allocator instead of std's dlmalloc: 3 KB less gzip, and the SDK allocates little.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
+
 /// Starts the SDK: reads the config and acts on it. Called by the bootstrap once the module is loaded; calling it
 /// again does nothing.
 #[wasm_bindgen]

@@ -462,8 +462,10 @@ fn read_categories(r: &mut Reader, v: &Json, mode: Mode) -> Vec<CategoryConfig> 
     if !out.iter().any(|c| c.category.is_essential()) {
         out.push(category_defaults(Category::Essential, 0, mode));
     }
-    // Essential first; the rest keep the site's order.
-    out.sort_by_key(|c| !c.category.is_essential());
+    // Essential first; the rest keep the site's order. (A rotation, not a sort: no sort code in the wasm.)
+    if let Some(i) = out.iter().position(|c| c.category.is_essential()) {
+        out[..=i].rotate_right(1);
+    }
     out
 }
 

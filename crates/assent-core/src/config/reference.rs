@@ -189,6 +189,39 @@ pub const FIELDS: &[Field] = &[
     },
 ];
 
+/// The paths of [`FIELDS`], in the same order (a test checks it). The reader uses this list, so the browser build
+/// does not carry the documentation texts of [`FIELDS`] (about 5 KB).
+const PATHS: &[&str] = &[
+    "revision",
+    "mode",
+    "site",
+    "policy_url",
+    "reconsent_days",
+    "reload_on_withdraw",
+    "endpoint",
+    "cookie.name",
+    "cookie.domain",
+    "cookie.max_age_days",
+    "signals.dnt",
+    "signals.dnt_categories",
+    "signals.gpc",
+    "consent_mode.enabled",
+    "consent_mode.wait_for_update",
+    "consent_mode.region",
+    "consent_mode.ads_data_redaction",
+    "consent_mode.url_passthrough",
+    "categories",
+    "categories.<name>.title",
+    "categories.<name>.description",
+    "categories.<name>.default",
+    "categories.<name>.cookies",
+    "categories.<name>.local_storage",
+    "categories.<name>.consent_mode",
+    "categories.<name>.sale_or_share",
+    "translations",
+    "translations.<lang>.<key>",
+];
+
 /// The config reference as a Markdown table (embedded in README.md).
 pub fn markdown() -> String {
     let mut out = String::from("| Field | Type | Default | Meaning |\n|---|---|---|---|\n");
@@ -209,13 +242,24 @@ pub fn markdown() -> String {
 /// The keys allowed directly under an object whose path is `prefix` (`""` for the top level), derived from
 /// [`FIELDS`]. Wildcard segments are matched by the caller passing `<name>` / `<lang>` in the prefix.
 pub(crate) fn allowed_keys(prefix: &str) -> impl Iterator<Item = &'static str> + '_ {
-    FIELDS.iter().filter_map(move |f| {
+    PATHS.iter().filter_map(move |path| {
         let rest = if prefix.is_empty() {
-            f.path
+            path
         } else {
-            f.path.strip_prefix(prefix)?.strip_prefix('.')?
+            path.strip_prefix(prefix)?.strip_prefix('.')?
         };
         let key = rest.split('.').next()?;
         (!key.starts_with('<')).then_some(key)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_match_fields() {
+        let from_fields: Vec<&str> = FIELDS.iter().map(|f| f.path).collect();
+        assert_eq!(from_fields, PATHS);
+    }
 }
