@@ -209,10 +209,10 @@ fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Server {
         .args(["--email-postal-address", "1 Example Street, Springfield"])
         .args(extra)
         .env("ASSENT_ADMIN_TOKEN", ADMIN)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "debug")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+        .stderr(std::fs::File::create(dir.path().join("server.log")).unwrap());
     for (k, _) in
         std::env::vars().filter(|(k, _)| k.starts_with("ASSENT_") && k != "ASSENT_ADMIN_TOKEN")
     {
@@ -577,6 +577,15 @@ fn double_opt_in_one_click_unsubscribe_and_resubscribe_over_smtp() {
             .count(),
         1
     );
+
+    // The log speaks of the pseudonym, never of the address or the tokens.
+    let log = std::fs::read_to_string(server.dir.path().join("server.log")).unwrap();
+    let pseudonym = server.status(email)["subject"].as_str().unwrap().to_owned();
+    assert!(log.contains(&pseudonym), "{log}");
+    let token = url.rsplit('/').next().unwrap();
+    for secret in [email, "reader", token, link.rsplit('=').next().unwrap()] {
+        assert!(!log.contains(secret), "{secret:?} in the log:\n{log}");
+    }
 }
 
 #[test]

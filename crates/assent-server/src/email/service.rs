@@ -135,7 +135,9 @@ impl EmailService {
 
     /// Uses `http://<addr>` as public URL unless one was configured (called once the server is bound).
     pub fn default_public_url(&self, addr: SocketAddr) {
-        let _ = self.public_url.set(format!("http://{addr}"));
+        if self.public_url.set(format!("http://{addr}")).is_ok() && addr.ip().is_unspecified() {
+            tracing::warn!(%addr, "no --public-url: links in e-mail point at an unspecified address; set --public-url");
+        }
     }
 
     /// The public base URL (no trailing `/`).

@@ -99,7 +99,7 @@ impl Mailer {
                 .send(message)
                 .await
                 .map(drop)
-                .map_err(|e| TransportError::Smtp(e.to_string())),
+                .map_err(|e| TransportError::Smtp(redact_addresses(&e.to_string()))),
             Mailer::Outbox(dir) => write_eml(dir, &message.formatted())
                 .await
                 .map_err(TransportError::Io),
@@ -116,6 +116,15 @@ async fn write_eml(dir: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = dir.join(format!(".{name}.tmp"));
     tokio::fs::write(&tmp, bytes).await?;
     tokio::fs::rename(&tmp, dir.join(name)).await
+}
+
+/// Replaces every word with an `@` by `<address>`: SMTP replies often quote the recipient, and these errors are
+/// logged.
+fn redact_addresses(text: &str) -> String {
+    text.split(' ')
+        .map(|w| if w.contains('@') { "<address>" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `scheme://user:password@host…` → `scheme://host…`.
@@ -143,6 +152,16 @@ mod tests {
         let m = Mailer::smtp("smtps://user:s3cret@mail.example.com:465").unwrap();
         assert!(!m.describe().contains("s3cret"), "{}", m.describe());
         assert!(m.describe().contains("mail.example.com:465"));
+    }
+
+    #[test]
+    fn smtp_errors_do_not_carry_addresses() {
+        assert_eq!(
+            redact_addresses(
+                "permanent error (550): 5.1.1 <ann@example.com>: Recipient address rejected"
+            ),
+            "permanent error (550): 5.1.1 <address> Recipient address rejected"
+        );
     }
 
     #[tokio::test]
