@@ -26,6 +26,9 @@ use crate::sites::Sites;
 use crate::store;
 use crate::tokens::Keys;
 
+/// Largest request head (request line and headers); larger gets 431.
+const MAX_HEADER_BYTES: usize = 16 * 1024;
+
 /// Everything `assent serve` can be told.
 #[derive(Clone, Debug)]
 pub struct ServeOptions {
@@ -211,7 +214,7 @@ pub async fn run(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(opts.header_timeout)
-        .max_buf_size(64 * 1024)
+        .max_header_size(MAX_HEADER_BYTES)
         .keep_alive(true);
     tokio::pin!(shutdown);
     loop {

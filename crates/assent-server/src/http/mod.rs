@@ -165,6 +165,8 @@ pub fn router(app: App, www: Option<&Path>, allow_origins: &[HeaderValue]) -> Ro
         .route("/consents/{id}", get(consents::receipt))
         .route("/verify", post(consents::verify))
         .merge(crate::email::http::public_routes()) // e-mail consent
+        // Before the CORS layer, so that preflight requests (OPTIONS) still get their CORS answer.
+        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(cors);
     let admin = Router::new()
         .route("/admin/records", get(admin::export))
@@ -173,11 +175,9 @@ pub fn router(app: App, www: Option<&Path>, allow_origins: &[HeaderValue]) -> Ro
             "/admin/subjects/{subject}",
             get(admin::subject).delete(admin::erase),
         )
-        .merge(crate::email::http::admin_routes()); // e-mail consent
-    let api = public
-        .merge(admin)
-        .fallback(error::not_found)
+        .merge(crate::email::http::admin_routes()) // e-mail consent
         .method_not_allowed_fallback(error::method_not_allowed);
+    let api = public.merge(admin).fallback(error::not_found);
     let mut router = Router::new()
         .nest("/v1", api)
         .route("/.well-known/assent-keys.json", get(meta::keys))

@@ -1,0 +1,13 @@
+//! Integration tests of the consent server: the real `assent serve` binary on 127.0.0.1, a temporary SQLite
+//! database, raw HTTP/1.1 over loopback sockets.
+
+#[path = "server/admin.rs"]
+mod admin;
+#[path = "server/api.rs"]
+mod api;
+#[path = "server/bad_input.rs"]
+mod bad_input;
+#[path = "server/durability.rs"]
+mod durability;
+#[path = "server/support.rs"]
+mod support;
