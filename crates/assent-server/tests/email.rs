@@ -440,6 +440,10 @@ fn double_opt_in_one_click_unsubscribe_and_resubscribe_over_smtp() {
         &format!("{}/v1/subscriptions/confirm?t=", server.base()),
     );
 
+    // A HEAD (link checkers) changes nothing.
+    assert_eq!(server.request("HEAD", &link, &[], b"").status, 200);
+    assert_eq!(server.state(email, "newsletter"), ("pending".into(), false));
+
     // Confirm once: 200, recorded with a timestamp; the link is single-use.
     let first = server.get(&link);
     assert_eq!(first.status, 200, "{}", first.body);

@@ -219,8 +219,10 @@ struct ConfirmQuery {
 }
 
 /// `GET /v1/subscriptions/confirm?t=TOKEN`.
+/// A `HEAD` (link checkers use it) changes nothing.
 async fn confirm_link(
     State(app): State<App>,
+    method: axum::http::Method,
     q: Result<Query<ConfirmQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let email = service(&app)?.clone();
@@ -232,6 +234,9 @@ async fn confirm_link(
             "<p>This confirmation link is not valid.</p>",
         ));
     };
+    if method == axum::http::Method::HEAD {
+        return Ok(page(StatusCode::OK, "Confirm your subscription", ""));
+    }
     let now = now_ms();
     let result = app
         .store
