@@ -4,7 +4,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use assent_core::i18n::negotiate;
-use assent_core::{Choice, Config, Decision, Method, Signals, apply_choice, decide};
+use assent_core::{Choice, Config, Decision, Method, Reason, Signals, apply_choice, decide};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 
@@ -115,6 +115,24 @@ fn start(config: Config) {
     api::install();
     if app.decision.banner.is_some() {
         crate::dom::when_body(ui::show_banner);
+    }
+    // GPC arrived on top of a stored "allow" of a sale/share category: the opt-out is processed (decide() already
+    // denies it) and stored and recorded as a withdrawal made with the signal on, so that both the opt-out and a
+    // later re-grant are on record (CCPA 11 CCR §7025(c)(3)). The interface keeps saying "Opt-Out Request Honored".
+    let overridden: Vec<(String, bool)> = app
+        .decision
+        .categories
+        .iter()
+        .filter(|c| c.reason == Reason::Gpc)
+        .filter(|c| {
+            app.decision
+                .state
+                .is_some_and(|s| s.granted.contains(c.index))
+        })
+        .map(|c| (c.category.name().to_owned(), false))
+        .collect();
+    if !overridden.is_empty() {
+        let _ = choose(&Choice::Set(overridden), Method::Withdraw);
     }
     api::ready();
     endpoint::flush();

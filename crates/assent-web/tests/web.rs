@@ -702,6 +702,43 @@ fn gpc_is_honoured_and_said_so() {
     define_navigator("globalPrivacyControl", &JsValue::UNDEFINED);
 }
 
+#[wasm_bindgen_test]
+fn gpc_over_a_stored_allow_is_processed_stored_and_can_be_regranted() {
+    setup(CONFIG, "");
+    assent_web::boot();
+    api("acceptAll", &[]).unwrap();
+    assert!(granted("remarketing"));
+    // Next visit with GPC on: the stored allow of a sale/share category is overridden and that is stored.
+    assent_web::reset_for_tests();
+    define_navigator("globalPrivacyControl", &JsValue::TRUE);
+    assent_web::boot();
+    assert!(!granted("remarketing") && granted("analytics"));
+    let s = stored_state();
+    assert_eq!(s.method, assent_core::Method::Withdraw);
+    assert!(s.signals.gpc && !s.granted.contains(2) && s.granted.contains(1));
+    assert!(
+        q("[data-assent-ui=banner]").is_none(),
+        "a valid choice exists: no banner"
+    );
+    api("show", &[]).unwrap();
+    assert!(q("[data-assent-ui=preferences] [data-assent-gpc]").is_some());
+    // An explicit re-grant while GPC is on wins.
+    q("[data-assent-category=remarketing]")
+        .unwrap()
+        .dyn_into::<HtmlElement>()
+        .unwrap()
+        .click();
+    click("[data-assent-ui=preferences] [data-assent-action=save]");
+    assert!(granted("remarketing"));
+    assent_web::reset_for_tests();
+    assent_web::boot();
+    define_navigator("globalPrivacyControl", &JsValue::UNDEFINED);
+    assert!(
+        granted("remarketing"),
+        "the re-grant made with GPC on is kept"
+    );
+}
+
 // ------------------------------------------------------------------------------------------------------------
 // Google Consent Mode v2
 // ------------------------------------------------------------------------------------------------------------
