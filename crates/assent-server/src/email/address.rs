@@ -166,6 +166,28 @@ mod tests {
         assert_eq!(EmailAddress::parse(&long), Err(AddressError::TooLong));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn normalization_is_idempotent_and_never_panics(input in "\\PC{0,80}") {
+            if let Ok(a) = EmailAddress::parse(&input) {
+                let again = EmailAddress::parse(a.as_str()).unwrap();
+                proptest::prop_assert_eq!(&again, &a);
+                proptest::prop_assert!(a.same_subscriber(&EmailAddress::parse(&a.as_str().to_uppercase()).unwrap()));
+            }
+        }
+
+        #[test]
+        fn plain_addresses_are_accepted(
+            atoms in proptest::collection::vec("[A-Za-z0-9_+-]{1,10}", 1..4),
+            domain in "[A-Za-z0-9]{1,20}\\.[a-z]{2,6}",
+        ) {
+            // A dot-atom local part: atoms joined by single dots.
+            let local = atoms.join(".");
+            let a = EmailAddress::parse(&format!(" {local}@{domain} ")).unwrap();
+            proptest::prop_assert_eq!(a.as_str(), format!("{local}@{}", domain.to_lowercase()));
+        }
+    }
+
     #[test]
     fn debug_never_shows_the_address() {
         let a = EmailAddress::parse("secret.person@example.com").unwrap();

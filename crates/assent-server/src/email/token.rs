@@ -313,6 +313,36 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_text_never_verifies_and_never_panics(text in ".{0,200}") {
+            let (keys, _, _) = setup();
+            proptest::prop_assert!(verify(&keys, LinkKind::Unsubscribe, &text, NOW).is_err());
+            let _ = untrusted_list(&text);
+        }
+
+        #[test]
+        fn arbitrary_bytes_with_a_valid_header_never_verify(
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..120),
+        ) {
+            let (keys, _, _) = setup();
+            let mut bytes = vec![VERSION, b'U'];
+            bytes.extend(body);
+            let text = assent_core::base64url::encode(&bytes);
+            proptest::prop_assert!(verify(&keys, LinkKind::Unsubscribe, &text, NOW).is_err());
+        }
+
+        #[test]
+        fn every_list_and_time_round_trips(list in "[a-z0-9][a-z0-9_-]{0,63}", now in 0u64..4_000_000_000) {
+            let (keys, _, subject) = setup();
+            let list = ListId::new(&list).unwrap();
+            let t = issue(&keys, LinkKind::Unsubscribe, &list, subject, now, UNSUBSCRIBE_VALIDITY_SECS);
+            let v = verify(&keys, LinkKind::Unsubscribe, &t, now).unwrap();
+            proptest::prop_assert_eq!(v.list(), &list);
+            proptest::prop_assert_eq!(v.expires_at(), now + UNSUBSCRIBE_VALIDITY_SECS);
+        }
+    }
+
     #[test]
     fn kinds_are_not_interchangeable() {
         let (keys, list, subject) = setup();
