@@ -91,8 +91,11 @@ fn object() -> JsValue {
     a
 }
 
-fn method(obj: &JsValue, name: &str, f: JsValue) {
-    set(obj, name, &f);
+/// `window.assent[name] = f`. Every method is the same closure type around a plain `fn` (one wasm-bindgen
+/// closure instantiation for the whole API).
+fn method(obj: &JsValue, name: &str, f: fn(JsValue, JsValue) -> Result<JsValue, JsValue>) {
+    let c = Closure::<dyn Fn(JsValue, JsValue) -> Result<JsValue, JsValue>>::new(f);
+    set(obj, name, &c.into_js_value());
 }
 
 fn result(r: Result<(), String>) -> Result<JsValue, JsValue> {
@@ -102,11 +105,63 @@ fn result(r: Result<(), String>) -> Result<JsValue, JsValue> {
     }
 }
 
-fn action(choice: Choice) -> JsValue {
-    Closure::<dyn Fn() -> Result<JsValue, JsValue>>::new(move || {
-        result(choose(&choice, Method::Api))
-    })
-    .into_js_value()
+#[allow(clippy::unnecessary_wraps)] // every method has the one signature of `method`
+fn api_get(_: JsValue, _: JsValue) -> Result<JsValue, JsValue> {
+    Ok(state_object())
+}
+
+#[allow(clippy::unnecessary_wraps)] // every method has the one signature of `method`
+fn api_granted(name: JsValue, _: JsValue) -> Result<JsValue, JsValue> {
+    let name = name.as_string().unwrap_or_default();
+    Ok(b(
+        current().is_some_and(|app| app.decision.granted_name(&name))
+    ))
+}
+
+fn api_accept_all(_: JsValue, _: JsValue) -> Result<JsValue, JsValue> {
+    result(choose(&Choice::AcceptAll, Method::Api))
+}
+
+fn api_reject_all(_: JsValue, _: JsValue) -> Result<JsValue, JsValue> {
+    result(choose(&Choice::RejectAll, Method::Api))
+}
+
+fn api_withdraw(_: JsValue, _: JsValue) -> Result<JsValue, JsValue> {
+    result(choose(&Choice::Withdraw, Method::Api))
+}
+
+fn api_set(changes: JsValue, _: JsValue) -> Result<JsValue, JsValue> {
+    let mut list = Vec::new();
+    if changes.is_object() {
+        for entry in Object::entries(changes.unchecked_ref()).iter() {
+            let key = get(&entry, "0").as_string().unwrap_or_default();
+            let Some(on) = get(&entry, "1").as_bool() else {
+                let mut m = String::from("assent.set: the value for \"");
+                m.push_str(&key);
+                m.push_str("\" must be true or false");
+                return Err(js_sys::Error::new(&m).into());
+            };
+            list.push((key, on));
+        }
+    }
+    result(choose(&Choice::Set(list), Method::Api))
+}
+
+#[allow(clippy::unnecessary_wraps)] // every method has the one signature of `method`
+fn api_show(_: JsValue, _: JsValue) -> Result<JsValue, JsValue> {
+    ui::open_preferences();
+    Ok(JsValue::UNDEFINED)
+}
+
+#[allow(clippy::unnecessary_wraps)] // every method has the one signature of `method`
+fn api_on(event: JsValue, f: JsValue) -> Result<JsValue, JsValue> {
+    if let (Some(event), Ok(f)) = (event.as_string(), f.dyn_into::<Function>()) {
+        if event == "ready" && READY.with(Cell::get) {
+            let _ = f.call1(&JsValue::UNDEFINED, &state_object());
+        }
+        LISTENERS.with(|l| l.borrow_mut().push((event, f)));
+    }
+    Ok(JsValue::UNDEFINED)
 }
 
 /// Installs `window.assent` (keeping the `ready` promise the bootstrap may have created).
@@ -123,63 +178,14 @@ pub(crate) fn install() {
     if METHODS.with(|m| m.replace(true)) && get(&a, "get").is_function() {
         return;
     }
-    method(
-        &a,
-        "get",
-        Closure::<dyn Fn() -> JsValue>::new(state_object).into_js_value(),
-    );
-    method(
-        &a,
-        "granted",
-        Closure::<dyn Fn(JsValue) -> bool>::new(|name: JsValue| {
-            let name = name.as_string().unwrap_or_default();
-            current().is_some_and(|app| app.decision.granted_name(&name))
-        })
-        .into_js_value(),
-    );
-    method(&a, "acceptAll", action(Choice::AcceptAll));
-    method(&a, "rejectAll", action(Choice::RejectAll));
-    method(&a, "withdraw", action(Choice::Withdraw));
-    method(
-        &a,
-        "set",
-        Closure::<dyn Fn(JsValue) -> Result<JsValue, JsValue>>::new(|changes: JsValue| {
-            let mut list = Vec::new();
-            if changes.is_object() {
-                for entry in Object::entries(changes.unchecked_ref()).iter() {
-                    let key = get(&entry, "0").as_string().unwrap_or_default();
-                    let Some(on) = get(&entry, "1").as_bool() else {
-                        let mut m = String::from("assent.set: the value for \"");
-                        m.push_str(&key);
-                        m.push_str("\" must be true or false");
-                        return Err(js_sys::Error::new(&m).into());
-                    };
-                    list.push((key, on));
-                }
-            }
-            result(choose(&Choice::Set(list), Method::Api))
-        })
-        .into_js_value(),
-    );
-    method(
-        &a,
-        "show",
-        Closure::<dyn Fn()>::new(ui::open_preferences).into_js_value(),
-    );
-    method(
-        &a,
-        "on",
-        Closure::<dyn Fn(JsValue, JsValue)>::new(|event: JsValue, f: JsValue| {
-            let (Some(event), Ok(f)) = (event.as_string(), f.dyn_into::<Function>()) else {
-                return;
-            };
-            if event == "ready" && READY.with(Cell::get) {
-                let _ = f.call1(&JsValue::UNDEFINED, &state_object());
-            }
-            LISTENERS.with(|l| l.borrow_mut().push((event, f)));
-        })
-        .into_js_value(),
-    );
+    method(&a, "get", api_get);
+    method(&a, "granted", api_granted);
+    method(&a, "acceptAll", api_accept_all);
+    method(&a, "rejectAll", api_reject_all);
+    method(&a, "withdraw", api_withdraw);
+    method(&a, "set", api_set);
+    method(&a, "show", api_show);
+    method(&a, "on", api_on);
 }
 
 /// Dispatches `assent:<name>` on `document` and calls the `assent.on(name, …)` listeners.

@@ -6,7 +6,6 @@ use std::rc::Rc;
 use assent_core::i18n::negotiate;
 use assent_core::{Choice, Config, Decision, Method, Reason, Signals, apply_choice, decide};
 use wasm_bindgen::JsCast;
-use wasm_bindgen::prelude::Closure;
 
 use crate::dom::{doc, error, now};
 use crate::{api, blocking, endpoint, gtag, signals, storage, ui};
@@ -53,7 +52,7 @@ pub(crate) fn boot() {
     let Some(el) = d.get_element_by_id("assent-config") else {
         if d.ready_state() == "loading" {
             // The config comes later in the page: try again when it is parsed.
-            let c = Closure::once_into_js(boot);
+            let c = crate::dom::once(|_| boot());
             let _ = d.add_event_listener_with_callback("DOMContentLoaded", c.unchecked_ref());
         } else {
             fail(String::from(

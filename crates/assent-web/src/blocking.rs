@@ -6,7 +6,7 @@
 //!   one is inserted, so dependent scripts keep their order.
 //! - `<iframe|img|… data-assent="CAT" data-src="…">`: while denied, the element is hidden and preceded by a
 //!   placeholder with a "Load (category)" button (`data-assent-load`); when granted, `src` is set from
-//!   `data-src`.
+//!   `data-src`; when it is withdrawn again, the embed is unloaded (`about:blank`) and the placeholder returns.
 //! - A `MutationObserver` on the whole document applies the same rules to elements added later (including the
 //!   rest of the page while it is still being parsed).
 
@@ -24,7 +24,7 @@ use crate::rules::guard_allows;
 use crate::ui;
 
 const SCRIPTS: &str = "script[type=\"text/plain\"][data-assent]";
-const EMBEDS: &str = "[data-assent][data-src]:not(script)";
+const EMBEDS: &str = "[data-assent][data-src]:not(script),[data-assent-state=loaded]";
 
 thread_local! {
     static QUEUE: RefCell<VecDeque<Element>> = const { RefCell::new(VecDeque::new()) };
@@ -115,6 +115,13 @@ fn consider(e: &Element) {
         } else {
             block_embed(e);
         }
+    } else if e.get_attribute("data-assent-state").as_deref() == Some("loaded") && !allowed(e) {
+        // Withdrawn: unload the embed (its page stops running) and show the placeholder again.
+        if let Some(src) = e.get_attribute("src") {
+            let _ = e.set_attribute("data-src", &src);
+        }
+        let _ = e.set_attribute("src", "about:blank");
+        block_embed(e);
     }
 }
 
@@ -134,7 +141,7 @@ fn pump() {
         let waits = new.has_attribute("src");
         if waits {
             BUSY.with(|b| b.set(true));
-            let done = Closure::once_into_js(|| {
+            let done = crate::dom::once(|_| {
                 BUSY.with(|b| b.set(false));
                 pump();
             });

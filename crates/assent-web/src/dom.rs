@@ -55,11 +55,19 @@ pub(crate) fn now() -> u64 {
     (js_sys::Date::now() / 1000.0) as u64
 }
 
-/// Adds an event listener that lives as long as the page.
-pub(crate) fn listen(target: &EventTarget, event: &str, f: impl FnMut(Event) + 'static) {
-    let c = Closure::<dyn FnMut(Event)>::new(f);
+/// Adds an event listener that lives as long as the page. (A plain `fn`: one closure type for every listener
+/// keeps the wasm small.)
+pub(crate) fn listen(target: &EventTarget, event: &str, f: fn(Event)) {
+    let c = Closure::<dyn FnMut(Event)>::new(move |e: Event| f(e));
     let _ = target.add_event_listener_with_callback(event, c.as_ref().unchecked_ref());
     c.forget();
+}
+
+/// A JS function that runs `f` once. Every one-shot callback goes through this one closure type (each distinct
+/// `Closure::once_into_js` instantiation costs about a kilobyte of wasm).
+pub(crate) fn once(f: impl FnOnce(JsValue) + 'static) -> JsValue {
+    let f: Box<dyn FnOnce(JsValue)> = Box::new(f);
+    Closure::once_into_js(move |v: JsValue| f(v))
 }
 
 /// The element an event started on.
@@ -95,6 +103,6 @@ pub(crate) fn when_body(f: impl FnOnce() + 'static) {
         f();
         return;
     }
-    let c = Closure::once_into_js(f);
+    let c = once(move |_| f());
     let _ = d.add_event_listener_with_callback("DOMContentLoaded", c.unchecked_ref());
 }

@@ -12,13 +12,12 @@ use std::rc::Rc;
 
 use assent_core::{Config, ConsentState, Signals};
 use js_sys::{Array, Function, Object, Uint8Array};
-use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{RequestInit, Response};
 
 use crate::app::{App, current};
 use crate::cookie;
-use crate::dom::{error, get, listen as add_listener, now, set, win};
+use crate::dom::{error, get, listen as add_listener, now, once, set, win};
 use crate::record::{self, Outcome, QUEUE_KEY, RecordContext, SUBJECT_KEY};
 use crate::storage::{attrs, local_storage, token_cookie_name, write_cookie};
 
@@ -140,7 +139,7 @@ pub(crate) fn record(app: &Rc<App>, state: &ConsentState, reload: bool) {
     let lang = app.lang.clone();
     let signals: Signals = app.signals;
     let state = *state;
-    let on_hash = Closure::once_into_js(move |buf: JsValue| {
+    let on_hash = once(move |buf: JsValue| {
         let hash = record::hex(&Uint8Array::new(&buf).to_vec());
         let site = site(&config);
         let subject = subject();
@@ -204,15 +203,14 @@ fn send(url: &str, body: String) {
     let decided_at =
         js_sys::JSON::parse(&body).map_or(0.0, |v| get(&v, "decided_at").as_f64().unwrap_or(0.0));
     let b2 = body.clone();
-    let on_response = Closure::once_into_js(move |resp: JsValue| {
+    let on_response = once(move |resp: JsValue| {
         let resp: Response = resp.unchecked_into();
         let status = resp.status();
         match record::outcome(status) {
             Outcome::Stored => {
                 remove_from_queue(&body);
                 if let Ok(json) = resp.json() {
-                    let store =
-                        Closure::once_into_js(move |v: JsValue| store_token(&v, decided_at));
+                    let store = once(move |v: JsValue| store_token(&v, decided_at));
                     then(&json.into(), &store, None);
                 }
             }
@@ -226,7 +224,7 @@ fn send(url: &str, body: String) {
         }
         done(&body);
     });
-    let on_failure = Closure::once_into_js(move |_: JsValue| done(&b2));
+    let on_failure = once(move |_: JsValue| done(&b2));
     then(&promise, &on_response, Some(&on_failure));
 }
 

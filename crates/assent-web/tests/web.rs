@@ -575,6 +575,15 @@ async fn iframes_get_a_placeholder_and_load_on_consent() {
             .get_attribute("src")
             .is_none()
     );
+    // Withdrawn: the embed is unloaded and blocked again.
+    api("withdraw", &[]).unwrap();
+    assert_eq!(iframe.get_attribute("src").as_deref(), Some("about:blank"));
+    assert_eq!(
+        iframe.get_attribute("data-src").as_deref(),
+        Some("about:blank#video")
+    );
+    assert!(iframe.has_attribute("hidden"));
+    assert!(q("[data-assent-placeholder=remarketing]").is_some());
     // Embeds added later get a placeholder too.
     let late = doc().create_element("iframe").unwrap();
     late.set_attribute("data-assent", "analytics").unwrap();
