@@ -21,10 +21,10 @@ use assent_core::{Choice, Method};
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{CustomEvent, CustomEventInit};
+use web_sys::CustomEvent;
 
 use crate::app::{choose, current, failure};
-use crate::dom::{doc, get, set, win};
+use crate::dom::{call, doc, get, set, win};
 use crate::{gtag, ui};
 
 thread_local! {
@@ -190,12 +190,12 @@ pub(crate) fn install() {
 
 /// Dispatches `assent:<name>` on `document` and calls the `assent.on(name, …)` listeners.
 fn emit(name: &str, detail: &JsValue) {
-    let init = CustomEventInit::new();
-    init.set_detail(detail);
+    let init = Object::new();
+    set(&init, "detail", detail);
     let mut type_ = String::from("assent:");
     type_.push_str(name);
-    if let Ok(e) = CustomEvent::new_with_event_init_dict(&type_, &init) {
-        let _ = doc().dispatch_event(&e);
+    if let Ok(e) = CustomEvent::new_with_event_init_dict(&type_, init.unchecked_ref()) {
+        call(&doc(), "dispatchEvent", &[&e]);
     }
     let listeners: Vec<Function> = LISTENERS.with(|l| {
         l.borrow()

@@ -49,8 +49,8 @@ pub(crate) fn boot() {
         return;
     }
     let d = doc();
-    let Some(el) = d.get_element_by_id("assent-config") else {
-        if d.ready_state() == "loading" {
+    let Some(el) = d.query_selector("#assent-config").ok().flatten() else {
+        if crate::dom::get_str(&d, "readyState").as_deref() == Some("loading") {
             // The config comes later in the page: try again when it is parsed.
             let c = crate::dom::once(|_| boot());
             let _ = d.add_event_listener_with_callback("DOMContentLoaded", c.unchecked_ref());
@@ -66,7 +66,7 @@ pub(crate) fn boot() {
         ui::listen();
         endpoint::listen();
     }
-    let text = el.text_content().unwrap_or_default();
+    let text = crate::dom::get_str(&el, "textContent").unwrap_or_default();
     match Config::from_json(&text) {
         Ok(config) => start(config),
         Err(e) => {

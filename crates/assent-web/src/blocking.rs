@@ -16,10 +16,10 @@ use std::collections::VecDeque;
 use js_sys::Array;
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Element, HtmlScriptElement, MutationObserver, MutationObserverInit, MutationRecord};
+use web_sys::{Element, MutationObserver};
 
 use crate::app::current;
-use crate::dom::{append, doc, el, query_all, text_el};
+use crate::dom::{append, call, doc, el, get, get_el, get_str, query_all, set, text_el};
 use crate::rules::guard_allows;
 use crate::ui;
 
@@ -47,10 +47,9 @@ pub(crate) fn start() {
         }
         let cb = Closure::<dyn FnMut(Array)>::new(|records: Array| {
             for r in records.iter() {
-                let r: MutationRecord = r.unchecked_into();
-                let added = r.added_nodes();
-                for i in 0..added.length() {
-                    if let Some(e) = added.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                let added = Array::from(&get(&r, "addedNodes"));
+                for n in added.iter() {
+                    if let Ok(e) = n.dyn_into::<Element>() {
                         consider(&e);
                         scan(&e);
                     }
@@ -61,12 +60,14 @@ pub(crate) fn start() {
             return;
         };
         cb.forget();
-        let init = MutationObserverInit::new();
-        init.set_child_list(true);
-        init.set_subtree(true);
-        if let Some(root) = doc().document_element() {
-            let _ = observer.observe_with_options(&root, &init);
-        }
+        let init = js_sys::Object::new();
+        set(&init, "childList", &JsValue::TRUE);
+        set(&init, "subtree", &JsValue::TRUE);
+        call(
+            &observer,
+            "observe",
+            &[&get(&doc(), "documentElement"), &init],
+        );
         *o.borrow_mut() = Some(observer);
     });
 }
@@ -75,7 +76,7 @@ pub(crate) fn start() {
 pub(crate) fn stop() {
     OBSERVER.with(|o| {
         if let Some(obs) = o.borrow_mut().take() {
-            obs.disconnect();
+            call(&obs, "disconnect", &[]);
         }
     });
     QUEUE.with(|q| q.borrow_mut().clear());
@@ -100,7 +101,7 @@ fn consider(e: &Element) {
     if e.get_attribute("data-assent").is_none() {
         return;
     }
-    if e.tag_name().eq_ignore_ascii_case("script") {
+    if get_str(e, "tagName").is_some_and(|t| t.eq_ignore_ascii_case("script")) {
         if e.get_attribute("type").as_deref() == Some("text/plain")
             && e.get_attribute("data-assent-state").is_none()
             && allowed(e)
@@ -109,7 +110,7 @@ fn consider(e: &Element) {
             QUEUE.with(|q| q.borrow_mut().push_back(e.clone()));
             pump();
         }
-    } else if e.has_attribute("data-src") {
+    } else if e.get_attribute("data-src").is_some() {
         if allowed(e) {
             load_embed(e);
         } else {
@@ -134,11 +135,11 @@ fn pump() {
         let Some(old) = QUEUE.with(|q| q.borrow_mut().pop_front()) else {
             return;
         };
-        if !old.is_connected() {
+        if get(&old, "isConnected") != JsValue::TRUE {
             continue;
         }
         let Some(new) = live_copy(&old) else { continue };
-        let waits = new.has_attribute("src");
+        let waits = old.get_attribute("src").is_some();
         if waits {
             BUSY.with(|b| b.set(true));
             let done = crate::dom::once(|_| {
@@ -149,7 +150,7 @@ fn pump() {
             let _ = new.add_event_listener_with_callback("error", done.unchecked_ref());
         }
         // Inserting runs the script (inline: synchronously, page code may call window.assent).
-        let _ = old.replace_with_with_node_1(&new);
+        call(&old, "replaceWith", &[&new]);
         if waits {
             return;
         }
@@ -157,9 +158,9 @@ fn pump() {
 }
 
 /// A runnable copy of a blocked script.
-fn live_copy(old: &Element) -> Option<HtmlScriptElement> {
-    let new: HtmlScriptElement = doc().create_element("script").ok()?.unchecked_into();
-    for name in old.get_attribute_names().iter() {
+fn live_copy(old: &Element) -> Option<Element> {
+    let new = doc().create_element("script").ok()?;
+    for name in Array::from(&call(old, "getAttributeNames", &[])).iter() {
         let Some(name) = name.as_string() else {
             continue;
         };
@@ -174,38 +175,37 @@ fn live_copy(old: &Element) -> Option<HtmlScriptElement> {
         }
     }
     if let Some(t) = old.get_attribute("data-assent-type") {
-        new.set_type(&t);
+        let _ = new.set_attribute("type", &t);
     }
     let _ = new.set_attribute("data-assent-state", "activated");
     // The nonce is hidden from getAttribute once the element is in the document: copy the internal value.
-    if let Some(h) = old.dyn_ref::<web_sys::HtmlElement>() {
-        let nonce = h.nonce();
-        if !nonce.is_empty() {
-            new.set_nonce(&nonce);
-        }
+    let nonce = get(old, "nonce");
+    if get_str(old, "nonce").is_some_and(|n| !n.is_empty()) {
+        set(&new, "nonce", &nonce);
     }
-    if !old.has_attribute("src") {
-        let _ = new.set_text(&old.text_content().unwrap_or_default());
+    if old.get_attribute("src").is_none() {
+        set(&new, "text", &get(old, "textContent"));
     }
     Some(new)
 }
 
 fn placeholder_of(e: &Element) -> Option<Element> {
-    let prev = e.previous_element_sibling()?;
-    prev.has_attribute("data-assent-placeholder")
+    let prev = get_el(e, "previousElementSibling")?;
+    prev.get_attribute("data-assent-placeholder")
+        .is_some()
         .then_some(prev)
 }
 
 fn load_embed(e: &Element) {
     if let Some(p) = placeholder_of(e) {
-        p.remove();
+        call(&p, "remove", &[]);
     }
     if let Some(src) = e.get_attribute("data-src") {
         let _ = e.set_attribute("src", &src);
-        let _ = e.remove_attribute("data-src");
+        call(e, "removeAttribute", &[&JsValue::from_str("data-src")]);
     }
     if e.get_attribute("data-assent-state").as_deref() == Some("blocked") {
-        let _ = e.remove_attribute("hidden");
+        call(e, "removeAttribute", &[&JsValue::from_str("hidden")]);
     }
     let _ = e.set_attribute("data-assent-state", "loaded");
 }
@@ -215,7 +215,7 @@ fn block_embed(e: &Element) {
         return;
     }
     let Some(app) = current() else { return };
-    let Some(parent) = e.parent_node() else {
+    let Some(parent) = get_el(e, "parentNode") else {
         return;
     };
     ui::install_css();
@@ -240,8 +240,8 @@ fn block_embed(e: &Element) {
         ),
     );
     // Keep the embed's box size so the page does not jump when it loads (set through CSSOM: CSP-safe).
-    if let Some(h) = p.dyn_ref::<web_sys::HtmlElement>() {
-        let style = h.style();
+    {
+        let style = get(&p, "style");
         for (attr, prop) in [("width", "width"), ("height", "min-height")] {
             if let Some(v) = e
                 .get_attribute(attr)
@@ -249,11 +249,15 @@ fn block_embed(e: &Element) {
             {
                 let mut px = v;
                 px.push_str("px");
-                let _ = style.set_property(prop, &px);
+                call(
+                    &style,
+                    "setProperty",
+                    &[&JsValue::from_str(prop), &JsValue::from_str(&px)],
+                );
             }
         }
     }
-    let _ = parent.insert_before(&p, Some(e));
+    call(&parent, "insertBefore", &[&p, e]);
     let _ = e.set_attribute("hidden", "");
     let _ = e.set_attribute("data-assent-state", "blocked");
 }

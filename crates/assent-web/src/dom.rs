@@ -10,7 +10,7 @@ pub(crate) fn win() -> Window {
 }
 
 pub(crate) fn doc() -> Document {
-    win().document().unwrap_throw()
+    get(&win(), "document").unchecked_into()
 }
 
 /// A new element with attributes.
@@ -25,7 +25,7 @@ pub(crate) fn el(tag: &str, attrs: &[(&str, &str)]) -> Element {
 /// A new element with attributes and text (set as text, never parsed as HTML).
 pub(crate) fn text_el(tag: &str, attrs: &[(&str, &str)], text: &str) -> Element {
     let e = el(tag, attrs);
-    e.set_text_content(Some(text));
+    set(&e, "textContent", &JsValue::from_str(text));
     e
 }
 
@@ -41,6 +41,27 @@ pub(crate) fn get(target: &JsValue, key: &str) -> JsValue {
 /// `target[key] = value`, ignoring failures.
 pub(crate) fn set(target: &JsValue, key: &str, value: &JsValue) {
     let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+/// `target[method](...args)`, `undefined` when it is missing or throws. Rarely used DOM methods go through this
+/// one helper instead of one generated import (and glue function) each.
+pub(crate) fn call(target: &JsValue, method: &str, args: &[&JsValue]) -> JsValue {
+    let f = get(target, method);
+    let Some(f) = f.dyn_ref::<js_sys::Function>() else {
+        return JsValue::UNDEFINED;
+    };
+    let list: js_sys::Array = args.iter().copied().collect();
+    f.apply(target, &list).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `target[key]` as a string.
+pub(crate) fn get_str(target: &JsValue, key: &str) -> Option<String> {
+    get(target, key).as_string()
+}
+
+/// `target[key]` as an element.
+pub(crate) fn get_el(target: &JsValue, key: &str) -> Option<Element> {
+    get(target, key).dyn_into::<Element>().ok()
 }
 
 /// `console.error("Assent: " + message)`.
@@ -72,12 +93,14 @@ pub(crate) fn once(f: impl FnOnce(JsValue) + 'static) -> JsValue {
 
 /// The element an event started on.
 pub(crate) fn event_element(e: &Event) -> Option<Element> {
-    e.target()?.dyn_into::<Element>().ok()
+    get_el(e, "target")
 }
 
 /// `el.closest(selector)`.
 pub(crate) fn closest(e: &Element, selector: &str) -> Option<Element> {
-    e.closest(selector).ok().flatten()
+    call(e, "closest", &[&JsValue::from_str(selector)])
+        .dyn_into::<Element>()
+        .ok()
 }
 
 /// The elements matching `selector` under `root`, in document order.
@@ -89,16 +112,16 @@ pub(crate) fn query_all(root: &JsValue, selector: &str) -> Vec<Element> {
     let Ok(list) = f.call1(root, &JsValue::from_str(selector)) else {
         return Vec::new();
     };
-    let list: web_sys::NodeList = list.unchecked_into();
-    (0..list.length())
-        .filter_map(|i| list.item(i)?.dyn_into::<Element>().ok())
+    js_sys::Array::from(&list)
+        .iter()
+        .filter_map(|n| n.dyn_into::<Element>().ok())
         .collect()
 }
 
 /// Runs `f` now when the body exists, else at `DOMContentLoaded`.
 pub(crate) fn when_body(f: impl FnOnce() + 'static) {
     let d = doc();
-    if d.body().is_some() {
+    if get_el(&d, "body").is_some() {
         // Even while parsing goes on: the banner overlays whatever comes after it.
         f();
         return;

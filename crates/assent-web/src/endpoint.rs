@@ -13,13 +13,14 @@ use std::rc::Rc;
 use assent_core::{Config, ConsentState, Signals};
 use js_sys::{Array, Function, Object, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{RequestInit, Response};
 
 use crate::app::{App, current};
 use crate::cookie;
-use crate::dom::{error, get, listen as add_listener, now, once, set, win};
+use crate::dom::{call, error, get, listen as add_listener, now, once, set, win};
 use crate::record::{self, Outcome, QUEUE_KEY, RecordContext, SUBJECT_KEY};
-use crate::storage::{attrs, local_storage, token_cookie_name, write_cookie};
+use crate::storage::{
+    attrs, local_storage, location_str, ls_get, ls_remove, ls_set, token_cookie_name, write_cookie,
+};
 
 thread_local! {
     /// Bodies being sent right now (not sent twice when `online` fires meanwhile).
@@ -44,10 +45,7 @@ pub(crate) fn listen() {
 }
 
 fn read_queue() -> Vec<String> {
-    let Some(ls) = local_storage() else {
-        return Vec::new();
-    };
-    let Ok(Some(text)) = ls.get_item(QUEUE_KEY) else {
+    let Some(text) = ls_get(QUEUE_KEY) else {
         return Vec::new();
     };
     let Ok(v) = js_sys::JSON::parse(&text) else {
@@ -64,12 +62,10 @@ fn read_queue() -> Vec<String> {
 }
 
 fn write_queue(q: &[String]) {
-    if let Some(ls) = local_storage() {
-        let _ = if q.is_empty() {
-            ls.remove_item(QUEUE_KEY)
-        } else {
-            ls.set_item(QUEUE_KEY, &record::queue_json(q))
-        };
+    if q.is_empty() {
+        ls_remove(QUEUE_KEY);
+    } else {
+        ls_set(QUEUE_KEY, &record::queue_json(q));
     }
 }
 
@@ -81,30 +77,30 @@ fn remove_from_queue(body: &str) {
 
 /// The subject id: the stored one, else 16 random bytes made now (and stored).
 fn subject() -> Option<String> {
-    let ls = local_storage()?;
-    if let Ok(Some(s)) = ls.get_item(SUBJECT_KEY) {
+    local_storage()?;
+    if let Some(s) = ls_get(SUBJECT_KEY) {
         if record::is_subject(&s) {
             return Some(s);
         }
     }
-    let mut bytes = [0u8; 16];
-    win()
-        .crypto()
-        .ok()?
-        .get_random_values_with_u8_array(&mut bytes)
-        .ok()?;
-    let s = assent_core::base64url::encode(&bytes);
-    let _ = ls.set_item(SUBJECT_KEY, &s);
+    let bytes = Uint8Array::new_with_length(16);
+    let crypto = get(&win(), "crypto");
+    if crypto.is_undefined() {
+        return None;
+    }
+    call(&crypto, "getRandomValues", &[&bytes]);
+    let s = assent_core::base64url::encode(&bytes.to_vec());
+    ls_set(SUBJECT_KEY, &s);
     Some(s)
 }
 
 fn reload_page() {
-    let _ = win().location().reload();
+    call(&get(&win(), "location"), "reload", &[]);
 }
 
 fn site(config: &Config) -> String {
     if config.site.is_empty() {
-        win().location().hostname().unwrap_or_default()
+        location_str("hostname").unwrap_or_default()
     } else {
         config.site.clone()
     }
@@ -118,23 +114,23 @@ pub(crate) fn record(app: &Rc<App>, state: &ConsentState, reload: bool) {
         }
         return;
     }
-    let text = record::notice_text(&app.config, &app.lang).into_bytes();
-    let digest = win()
-        .crypto()
-        .ok()
-        .filter(|c| !get(c, "subtle").is_undefined())
-        .and_then(|c| {
-            c.subtle()
-                .digest_with_str_and_u8_array("SHA-256", &text)
-                .ok()
-        });
-    let Some(digest) = digest else {
+    let text = record::notice_text(&app.config, &app.lang);
+    let subtle = get(&get(&win(), "crypto"), "subtle");
+    let digest = call(
+        &subtle,
+        "digest",
+        &[
+            &JsValue::from_str("SHA-256"),
+            &Uint8Array::from(text.as_bytes()),
+        ],
+    );
+    if !digest.is_instance_of::<js_sys::Promise>() {
         error("consent records need a secure context (https): crypto.subtle is unavailable");
         if reload {
             reload_page();
         }
         return;
-    };
+    }
     let config = app.config.clone();
     let lang = app.lang.clone();
     let signals: Signals = app.signals;
@@ -188,31 +184,28 @@ fn done(body: &str) {
 }
 
 fn send(url: &str, body: String) {
-    let init = RequestInit::new();
-    init.set_method("POST");
+    let init = Object::new();
+    set(&init, "method", &JsValue::from_str("POST"));
     let headers = Object::new();
     set(
         &headers,
         "Content-Type",
         &JsValue::from_str("application/json"),
     );
-    init.set_headers(&headers);
-    init.set_body(&JsValue::from_str(&body));
+    set(&init, "headers", &headers);
+    set(&init, "body", &JsValue::from_str(&body));
     set(&init, "keepalive", &JsValue::TRUE);
-    let promise: JsValue = win().fetch_with_str_and_init(url, &init).into();
+    let promise = call(&win(), "fetch", &[&JsValue::from_str(url), &init]);
     let decided_at =
         js_sys::JSON::parse(&body).map_or(0.0, |v| get(&v, "decided_at").as_f64().unwrap_or(0.0));
     let b2 = body.clone();
     let on_response = once(move |resp: JsValue| {
-        let resp: Response = resp.unchecked_into();
-        let status = resp.status();
+        let status = get(&resp, "status").as_f64().unwrap_or(0.0) as u16;
         match record::outcome(status) {
             Outcome::Stored => {
                 remove_from_queue(&body);
-                if let Ok(json) = resp.json() {
-                    let store = once(move |v: JsValue| store_token(&v, decided_at));
-                    then(&json.into(), &store, None);
-                }
+                let store = once(move |v: JsValue| store_token(&v, decided_at));
+                then(&call(&resp, "json", &[]), &store, None);
             }
             Outcome::Refused => {
                 remove_from_queue(&body);
@@ -235,9 +228,7 @@ fn store_token(v: &JsValue, decided_at: f64) {
         .as_string()
         .filter(|s| record::is_subject(s))
     {
-        if let Some(ls) = local_storage() {
-            let _ = ls.set_item(SUBJECT_KEY, &subject);
-        }
+        ls_set(SUBJECT_KEY, &subject);
     }
     if decided_at < TOKEN_AT.with(Cell::get) {
         return;

@@ -4,7 +4,8 @@ use assent_core::{Config, ConsentState, Decision};
 use wasm_bindgen::JsValue;
 
 use crate::cookie::{self, CookieAttrs};
-use crate::dom::{doc, get, set, win};
+use crate::dom::{call, doc, get, get_str, set, win};
+use wasm_bindgen::JsCast;
 
 /// `document.cookie`.
 pub(crate) fn cookie_string() -> String {
@@ -18,7 +19,7 @@ pub(crate) fn write_cookie(assignment: &str) {
 
 /// Whether the page is served over https (cookies then get `Secure`).
 pub(crate) fn secure() -> bool {
-    win().location().protocol().is_ok_and(|p| p == "https:")
+    location_str("protocol").as_deref() == Some("https:")
 }
 
 /// The stored choice. With duplicates (e.g. after `cookie.domain` changed), the most recent valid one wins;
@@ -28,6 +29,11 @@ pub(crate) fn read_state(name: &str) -> Option<ConsentState> {
         .filter(|(n, _)| *n == name)
         .filter_map(|(_, v)| ConsentState::decode(v).ok())
         .max_by_key(|s| s.decided_at)
+}
+
+/// `location[key]`.
+pub(crate) fn location_str(key: &str) -> Option<String> {
+    get_str(&get(&win(), "location"), key)
 }
 
 /// Attributes of the SDK's own cookies.
@@ -50,8 +56,31 @@ pub(crate) fn write_state(config: &Config, state: &ConsentState) {
 }
 
 /// `window.localStorage`, `None` where it is unavailable (blocked storage, sandboxed frames).
-pub(crate) fn local_storage() -> Option<web_sys::Storage> {
-    win().local_storage().ok().flatten()
+pub(crate) fn local_storage() -> Option<JsValue> {
+    Some(get(&win(), "localStorage")).filter(JsValue::is_object)
+}
+
+/// `localStorage.getItem(key)`.
+pub(crate) fn ls_get(key: &str) -> Option<String> {
+    call(&local_storage()?, "getItem", &[&JsValue::from_str(key)]).as_string()
+}
+
+/// `localStorage.setItem(key, value)` (ignored when storage is unavailable or full).
+pub(crate) fn ls_set(key: &str, value: &str) {
+    if let Some(ls) = local_storage() {
+        call(
+            &ls,
+            "setItem",
+            &[&JsValue::from_str(key), &JsValue::from_str(value)],
+        );
+    }
+}
+
+/// `localStorage.removeItem(key)`.
+pub(crate) fn ls_remove(key: &str) {
+    if let Some(ls) = local_storage() {
+        call(&ls, "removeItem", &[&JsValue::from_str(key)]);
+    }
 }
 
 /// The name of the token cookie: `<cookie.name>_token`.
@@ -88,9 +117,8 @@ pub(crate) fn enforce(config: &Config, decision: &Decision) {
         .collect();
     names.dedup();
     if !names.is_empty() {
-        let loc = win().location();
-        let host = loc.hostname().unwrap_or_default();
-        let path = loc.pathname().unwrap_or_default();
+        let host = location_str("hostname").unwrap_or_default();
+        let path = location_str("pathname").unwrap_or_default();
         let secure = secure();
         for name in names {
             for assignment in cookie::delete_strings(name, &host, &path, secure) {
@@ -100,9 +128,9 @@ pub(crate) fn enforce(config: &Config, decision: &Decision) {
     }
     if denied.iter().any(|c| !c.local_storage.is_empty()) {
         if let Some(ls) = local_storage() {
-            let n = ls.length().unwrap_or(0);
-            let keys: Vec<String> = (0..n)
-                .filter_map(|i| ls.key(i).ok().flatten())
+            let keys: Vec<String> = js_sys::Object::keys(ls.unchecked_ref::<js_sys::Object>())
+                .iter()
+                .filter_map(|k| k.as_string())
                 .filter(|k| !k.starts_with("assent."))
                 .filter(|k| {
                     denied
@@ -111,7 +139,7 @@ pub(crate) fn enforce(config: &Config, decision: &Decision) {
                 })
                 .collect();
             for k in keys {
-                let _ = ls.remove_item(&k);
+                ls_remove(&k);
             }
         }
     }

@@ -14,14 +14,14 @@ use std::cell::{Cell, RefCell};
 
 use assent_core::i18n::UiKey;
 use assent_core::{Choice, Method};
-use wasm_bindgen::JsCast;
-use web_sys::{CssStyleSheet, Element, Event, HtmlElement, HtmlInputElement, KeyboardEvent};
+use wasm_bindgen::JsValue;
+use web_sys::{CssStyleSheet, Element, Event};
 
 use crate::app::{App, choose, current};
 use crate::css::CSS;
 use crate::dom::{
-    append, closest, doc, el, error, event_element, get, listen as add_listener, query_all, set,
-    text_el,
+    append, call, closest, doc, el, error, event_element, get, get_el, get_str,
+    listen as add_listener, query_all, set, text_el,
 };
 
 const BANNER: &str = "[data-assent-ui=banner]";
@@ -40,19 +40,18 @@ pub(crate) fn install_css() {
     }
     let d = doc();
     if let Ok(sheet) = CssStyleSheet::new() {
-        if sheet.replace_sync(CSS).is_ok() {
-            let list = get(&d, "adoptedStyleSheets");
-            if js_sys::Array::is_array(&list) {
-                let copy = js_sys::Array::from(&list);
-                copy.push(&sheet);
-                set(&d, "adoptedStyleSheets", &copy);
-                return;
-            }
+        call(&sheet, "replaceSync", &[&JsValue::from_str(CSS)]);
+        let list = get(&d, "adoptedStyleSheets");
+        if js_sys::Array::is_array(&list) {
+            let copy = js_sys::Array::from(&list);
+            copy.push(&sheet);
+            set(&d, "adoptedStyleSheets", &copy);
+            return;
         }
     }
     let style = text_el("style", &[], CSS);
-    if let Some(root) = d.document_element() {
-        let _ = root.append_child(&style);
+    if let Some(root) = get_el(&d, "documentElement") {
+        append(&root, &style);
     }
 }
 
@@ -72,7 +71,7 @@ fn report(r: Result<(), String>) {
 fn on_click(e: Event) {
     let Some(t) = event_element(&e) else { return };
     if let Some(button) = closest(&t, "[data-assent-ui] [data-assent-action]") {
-        e.prevent_default();
+        call(&e, "preventDefault", &[]);
         let method = if closest(&button, PREFS).is_some() {
             Method::Preferences
         } else {
@@ -88,12 +87,12 @@ fn on_click(e: Event) {
         }
     } else if let Some(load) = closest(&t, "[data-assent-load]") {
         // A placeholder's "Load" button: consent to that one category.
-        e.prevent_default();
+        call(&e, "preventDefault", &[]);
         if let Some(cat) = load.get_attribute("data-assent-load") {
             report(choose(&Choice::Set(vec![(cat, true)]), Method::Preferences));
         }
     } else if closest(&t, "[data-assent-open]").is_some() {
-        e.prevent_default();
+        call(&e, "preventDefault", &[]);
         open_preferences();
     }
 }
@@ -102,12 +101,10 @@ fn on_key(e: Event) {
     let Some(dialog) = doc().query_selector(PREFS).ok().flatten() else {
         return;
     };
-    let Some(k) = e.dyn_ref::<KeyboardEvent>() else {
-        return;
-    };
-    match k.key().as_str() {
+    let shift = get(&e, "shiftKey") == JsValue::TRUE;
+    match get_str(&e, "key").unwrap_or_default().as_str() {
         "Escape" | "Esc" => {
-            e.prevent_default();
+            call(&e, "preventDefault", &[]);
             close_preferences();
         }
         "Tab" => {
@@ -115,21 +112,21 @@ fn on_key(e: Event) {
             let (Some(first), Some(last)) = (items.first(), items.last()) else {
                 return;
             };
-            let active = doc().active_element();
+            let active = get_el(&doc(), "activeElement");
             let inside = active
                 .as_ref()
-                .is_some_and(|a| dialog.contains(Some(a)) && a != &dialog);
+                .is_some_and(|a| call(&dialog, "contains", &[a]) == JsValue::TRUE && a != &dialog);
             let target = if !inside {
-                Some(if k.shift_key() { last } else { first })
-            } else if k.shift_key() && active.as_ref() == Some(first) {
+                Some(if shift { last } else { first })
+            } else if shift && active.as_ref() == Some(first) {
                 Some(last)
-            } else if !k.shift_key() && active.as_ref() == Some(last) {
+            } else if !shift && active.as_ref() == Some(last) {
                 Some(first)
             } else {
                 None
             };
             if let Some(t) = target {
-                e.prevent_default();
+                call(&e, "preventDefault", &[]);
                 focus(t);
             }
         }
@@ -138,9 +135,7 @@ fn on_key(e: Event) {
 }
 
 fn focus(e: &Element) {
-    if let Some(h) = e.dyn_ref::<HtmlElement>() {
-        let _ = h.focus();
-    }
+    call(e, "focus", &[]);
 }
 
 /// The switches of the open dialog: `(category, on)` for each non-essential one.
@@ -152,7 +147,7 @@ fn switches() -> Vec<(String, bool)> {
         .into_iter()
         .filter_map(|i| {
             let name = i.get_attribute("data-assent-category")?;
-            let on = i.dyn_ref::<HtmlInputElement>()?.checked();
+            let on = get(&i, "checked") == JsValue::TRUE;
             Some((name, on))
         })
         .collect()
@@ -179,7 +174,7 @@ fn intro(app: &App, parent: &Element, id: &str, key: UiKey) {
     let ui = app.config.ui_text(&app.lang);
     let p = text_el("p", &[("id", id)], ui.get(key));
     if !app.config.policy_url.is_empty() {
-        let _ = p.append_with_str_1(" ");
+        call(&p, "append", &[&JsValue::from_str(" ")]);
         append(
             &p,
             &text_el(
@@ -210,7 +205,9 @@ fn intro(app: &App, parent: &Element, id: &str, key: UiKey) {
 pub(crate) fn show_banner() {
     let Some(app) = current() else { return };
     let d = doc();
-    let Some(body) = d.body() else { return };
+    let Some(body) = get_el(&d, "body") else {
+        return;
+    };
     if d.query_selector(BANNER).ok().flatten().is_some() {
         return;
     }
@@ -238,14 +235,16 @@ pub(crate) fn show_banner() {
     append(&actions, &button("reject-all", ui.get(UiKey::RejectAll)));
     append(&actions, &button("preferences", ui.get(UiKey::Preferences)));
     append(&root, &actions);
-    let _ = body.insert_before(&root, body.first_child().as_ref());
+    call(&body, "prepend", &[&root]);
 }
 
 /// Opens the preferences dialog and moves focus into it.
 pub(crate) fn open_preferences() {
     let Some(app) = current() else { return };
     let d = doc();
-    let Some(body) = d.body() else { return };
+    let Some(body) = get_el(&d, "body") else {
+        return;
+    };
     if let Some(open) = d.query_selector(PREFS).ok().flatten() {
         if let Some(first) = query_all(&open, FOCUSABLE).first() {
             focus(first);
@@ -253,7 +252,7 @@ pub(crate) fn open_preferences() {
         return;
     }
     install_css();
-    OPENER.with(|o| *o.borrow_mut() = d.active_element());
+    OPENER.with(|o| *o.borrow_mut() = get_el(&d, "activeElement"));
     if let Some(banner) = d.query_selector(BANNER).ok().flatten() {
         let _ = banner.set_attribute("hidden", "");
     }
@@ -305,9 +304,11 @@ pub(crate) fn open_preferences() {
         if essential {
             let _ = input.set_attribute("disabled", "");
         }
-        if let Some(i) = input.dyn_ref::<HtmlInputElement>() {
-            i.set_checked(essential || app.decision.granted_name(name));
-        }
+        set(
+            &input,
+            "checked",
+            &JsValue::from_bool(essential || app.decision.granted_name(name)),
+        );
         append(&label, &input);
         append(&label, &text_el("span", &[], c.title.get(&app.lang)));
         if essential {
@@ -346,7 +347,7 @@ pub(crate) fn open_preferences() {
 fn restore_focus() {
     let opener = OPENER.with(|o| o.borrow_mut().take());
     match opener {
-        Some(o) if o.is_connected() => focus(&o),
+        Some(o) if get(&o, "isConnected") == JsValue::TRUE => focus(&o),
         _ => {
             if let Some(b) = doc()
                 .query_selector("[data-assent-ui=banner]:not([hidden]) button")
@@ -363,9 +364,13 @@ fn remove_preferences() -> bool {
     let Some(dialog) = doc().query_selector(PREFS).ok().flatten() else {
         return false;
     };
-    match dialog.parent_element() {
-        Some(backdrop) => backdrop.remove(),
-        None => dialog.remove(),
+    match get_el(&dialog, "parentElement") {
+        Some(backdrop) => {
+            call(&backdrop, "remove", &[]);
+        }
+        None => {
+            call(&dialog, "remove", &[]);
+        }
     }
     true
 }
@@ -374,7 +379,7 @@ fn remove_preferences() -> bool {
 pub(crate) fn close_preferences() {
     if remove_preferences() {
         if let Some(banner) = doc().query_selector(BANNER).ok().flatten() {
-            let _ = banner.remove_attribute("hidden");
+            call(&banner, "removeAttribute", &[&JsValue::from_str("hidden")]);
         }
         restore_focus();
     }
@@ -384,7 +389,7 @@ pub(crate) fn close_preferences() {
 pub(crate) fn close_all() {
     let had_dialog = remove_preferences();
     if let Some(banner) = doc().query_selector(BANNER).ok().flatten() {
-        banner.remove();
+        call(&banner, "remove", &[]);
     }
     if had_dialog {
         restore_focus();
