@@ -3,7 +3,8 @@
 //! it carries the one-click unsubscribe headers like every other list message must).
 
 use lettre::Message;
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox, MessageBuilder};
 
 use super::address::EmailAddress;
 use super::headers::{HeaderError, unsubscribe_headers};
@@ -58,13 +59,13 @@ pub fn confirmation_message(
          you will not be subscribed and will get no further email about it.\r\n",
         name = list.name,
     );
-    Message::builder()
-        .from(sender.from.clone())
-        .to(to.to_mailbox())
-        .subject(format!("Please confirm your subscription to {}", list.name))
-        .header(ContentType::TEXT_PLAIN)
-        .body(body)
-        .map_err(|e| MessageError(e.to_string()))
+    finish(
+        Message::builder(),
+        sender,
+        to,
+        format!("Please confirm your subscription to {}", list.name),
+        body,
+    )
 }
 
 /// The welcome message sent once a subscription is confirmed: a list message, with `List-Unsubscribe` and
@@ -96,11 +97,43 @@ pub fn welcome_message(
         body.push_str(postal);
         body.push_str("\r\n");
     }
-    headers
-        .apply(Message::builder())
+    finish(
+        headers.apply(Message::builder()),
+        sender,
+        to,
+        format!("Welcome to {}", list.name),
+        body,
+    )
+}
+
+/// From, To, Subject, a `Message-ID` in the sender's domain, and a text/plain body: 7bit when it is ASCII (links
+/// stay readable in the raw message), otherwise whatever encoding lettre finds best.
+fn finish(
+    builder: MessageBuilder,
+    sender: &Sender,
+    to: &EmailAddress,
+    subject: String,
+    body: String,
+) -> Result<Message, MessageError> {
+    let domain = sender.from.email.domain().to_owned();
+    let crlf = body
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .replace('\n', "\r\n");
+    let seven_bit =
+        crlf.is_ascii() && !crlf.contains('\0') && crlf.split("\r\n").all(|line| line.len() <= 998);
+    let body = if seven_bit {
+        // Valid 7bit (RFC 5322 §2.1.1: ASCII, CRLF, lines of at most 998 characters). lettre would pick
+        // quoted-printable for lines over 76 characters, which breaks links for anyone reading the raw message.
+        Body::dangerous_pre_encoded(crlf.into_bytes(), ContentTransferEncoding::SevenBit)
+    } else {
+        Body::new(crlf)
+    };
+    builder
         .from(sender.from.clone())
         .to(to.to_mailbox())
-        .subject(format!("Welcome to {}", list.name))
+        .subject(subject)
+        .message_id(Some(format!("<{}@{domain}>", uuid::Uuid::now_v7())))
         .header(ContentType::TEXT_PLAIN)
         .body(body)
         .map_err(|e| MessageError(e.to_string()))
@@ -136,8 +169,28 @@ mod tests {
         .unwrap();
         let text = String::from_utf8(confirm.formatted()).unwrap();
         assert!(!text.contains("List-Unsubscribe"), "{text}");
-        assert!(text.contains("https://c.example.com/x"), "{text}");
+        assert!(text.contains("\r\nhttps://c.example.com/x\r\n"), "{text}");
+        assert!(text.contains("Content-Transfer-Encoding: 7bit"), "{text}");
+        assert!(
+            text.contains("Message-ID: <") && text.contains("@example.com>"),
+            "{text}"
+        );
         assert!(text.contains("Content-Type: text/plain"), "{text}");
+
+        // A non-ASCII list name: not 7bit, still a valid message.
+        let reg =
+            ListRegistry::from_json(r#"{"lists":[{"id":"cafe","name":"Café news"}]}"#).unwrap();
+        let cafe = confirmation_message(
+            &sender(),
+            reg.get("cafe").unwrap(),
+            "example.com",
+            &to,
+            "https://x/y",
+            48,
+        )
+        .unwrap();
+        let text = String::from_utf8(cafe.formatted()).unwrap();
+        assert!(!text.contains("Content-Transfer-Encoding: 7bit"), "{text}");
 
         let keys = EmailKeys::from_secret(&[1; 32]);
         let welcome = welcome_message(&sender(), &keys, list, &to, 1_790_000_000).unwrap();
