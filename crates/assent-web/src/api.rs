@@ -213,9 +213,13 @@ fn emit(name: &str, detail: &JsValue) {
 pub(crate) fn ready() {
     READY.with(|r| r.set(true));
     let state = state_object();
-    if let Some(r) = get(&object(), "_ready").dyn_ref::<Function>() {
+    let a = object();
+    if let Some(r) = get(&a, "_ready").dyn_ref::<Function>() {
         let _ = r.call1(&JsValue::UNDEFINED, &state);
     }
+    // The resolver is internal: not part of the API once used.
+    let _ =
+        js_sys::Reflect::delete_property(a.unchecked_ref::<Object>(), &JsValue::from_str("_ready"));
     emit("ready", &state);
 }
 

@@ -228,6 +228,7 @@ fn block_embed(e: &Element) {
             ("class", "assent-embed"),
             ("data-assent-placeholder", &cat),
             ("lang", &app.lang),
+            ("dir", ui::dir(&app)),
         ],
     );
     append(&p, &text_el("p", &[], &message));

@@ -153,7 +153,7 @@ fn switches() -> Vec<(String, bool)> {
         .collect()
 }
 
-fn dir(app: &App) -> &'static str {
+pub(crate) fn dir(app: &App) -> &'static str {
     if app.config.ui_text(&app.lang).is_rtl() {
         "rtl"
     } else {
