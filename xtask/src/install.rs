@@ -30,11 +30,22 @@ pub(crate) fn for_test() -> Result {
     rust_components()?;
     wasm_target()?;
     apt(&[&BINARYEN, &CHROMIUM, &CHROMEDRIVER, &POSTGRES])?;
-    if lock_version("wasm-bindgen")?.is_some() {
-        wasm_bindgen_cli()?;
-    } else {
-        note("wasm-bindgen-cli: not needed yet (no crate depends on wasm-bindgen in Cargo.lock)");
-    }
+    let bindgen = match lock_version("wasm-bindgen")? {
+        Some(version) => {
+            wasm_bindgen_cli()?;
+            format!("wasm-bindgen-cli {version}")
+        }
+        None => {
+            note(
+                "wasm-bindgen-cli: not needed yet (no crate depends on wasm-bindgen in Cargo.lock)",
+            );
+            "no wasm-bindgen-cli (not needed yet)".to_string()
+        }
+    };
+    note(&format!(
+        "present: rustfmt, clippy, {WASM_TARGET} target, {bindgen}, wasm-opt, chromium, chromedriver, PostgreSQL ({})",
+        postgres_bin_dir().map_or_else(|| "?".into(), |p| p.display().to_string())
+    ));
     Ok(())
 }
 
