@@ -30,17 +30,12 @@ pub(crate) fn for_test() -> Result {
     rust_components()?;
     wasm_target()?;
     apt(&[&BINARYEN, &CHROMIUM, &CHROMEDRIVER, &POSTGRES])?;
-    let bindgen = match lock_version("wasm-bindgen")? {
-        Some(version) => {
-            wasm_bindgen_cli()?;
-            format!("wasm-bindgen-cli {version}")
-        }
-        None => {
-            note(
-                "wasm-bindgen-cli: not needed yet (no crate depends on wasm-bindgen in Cargo.lock)",
-            );
-            "no wasm-bindgen-cli (not needed yet)".to_string()
-        }
+    let bindgen = if let Some(version) = lock_version("wasm-bindgen")? {
+        wasm_bindgen_cli()?;
+        format!("wasm-bindgen-cli {version}")
+    } else {
+        note("wasm-bindgen-cli: not needed yet (no crate depends on wasm-bindgen in Cargo.lock)");
+        "no wasm-bindgen-cli (not needed yet)".to_string()
     };
     note(&format!(
         "present: rustfmt, clippy, {WASM_TARGET} target, {bindgen}, wasm-opt, chromium, chromedriver, PostgreSQL ({})",
