@@ -117,7 +117,9 @@ test.describe('Global Privacy Control', () => {
     const s = await ready(page);
     expect(s.decided).toBe(true);
     expect(s.categories.remarketing).toBe(false);
-    expect(s.reasons.remarketing).toBe('gpc');
+    // The opt-out is processed and stored as a withdrawal made with the signal on (recorded: gpc-conflict.spec).
+    expect(s.reasons.remarketing).toBe('choice');
+    expect(s.method).toBe('withdraw');
     expect(s.categories.analytics).toBe(true);
     expect(s.gpc_honored).toBe(true);
     await page.waitForLoadState('networkidle');
