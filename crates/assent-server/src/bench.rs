@@ -29,6 +29,8 @@ pub struct BenchOptions {
     pub db: Option<String>,
     /// The `assent` binary to start.
     pub server_bin: PathBuf,
+    /// Appended to the default SQLite URL, e.g. `?max_batch=1` (one `fsync` per record, for comparison).
+    pub sqlite_options: String,
 }
 
 /// The outcome.
@@ -304,10 +306,13 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, String> {
     let tmp = tempdir()?;
     let site = tmp.join("site.json");
     std::fs::write(&site, SITE_CONFIG).map_err(|e| e.to_string())?;
-    let db = opts
-        .db
-        .clone()
-        .unwrap_or_else(|| format!("sqlite:{}", tmp.join("assent.db").display()));
+    let db = opts.db.clone().unwrap_or_else(|| {
+        format!(
+            "sqlite:{}{}",
+            tmp.join("assent.db").display(),
+            opts.sqlite_options
+        )
+    });
     let backend = if db.starts_with("postgres") {
         "postgres"
     } else {
@@ -370,7 +375,9 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, String> {
     }
     let acknowledged_total = results.iter().map(|r| r.acknowledged_total).sum();
     let stored_after = match db.strip_prefix("sqlite:") {
-        Some(path) => Some(count_sqlite(Path::new(path))?),
+        Some(path) => Some(count_sqlite(Path::new(
+            path.split_once('?').map_or(path, |(p, _)| p),
+        ))?),
         None => None,
     };
     let report = BenchReport {
@@ -400,6 +407,28 @@ fn count_sqlite(path: &Path) -> Result<u64, String> {
     })
     .map(|n| n as u64)
     .map_err(|e| e.to_string())
+}
+
+/// Median time of `fdatasync` after a 4 KB append, in the temporary directory the benchmark's SQLite file
+/// uses: with C clients each waiting for its own durable commit, no store can acknowledge more than
+/// C / fsync-latency records per second.
+pub fn fsync_probe() -> Result<Duration, String> {
+    use std::io::Write as _;
+    let dir = tempdir()?;
+    let path = dir.join("probe");
+    let mut file = std::fs::File::create(&path).map_err(|e| e.to_string())?;
+    let block = [0x5au8; 4096];
+    let mut times = Vec::with_capacity(25);
+    for _ in 0..25 {
+        let start = Instant::now();
+        file.write_all(&block).map_err(|e| e.to_string())?;
+        file.sync_data().map_err(|e| e.to_string())?;
+        times.push(start.elapsed());
+    }
+    drop(file);
+    let _ = std::fs::remove_dir_all(&dir);
+    times.sort_unstable();
+    Ok(times[times.len() / 2])
 }
 
 fn tempdir() -> Result<PathBuf, String> {

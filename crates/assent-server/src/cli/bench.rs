@@ -29,6 +29,9 @@ pub(crate) struct BenchArgs {
     /// The `assent` binary to run as the server [default: this one].
     #[arg(long, value_name = "PATH")]
     server_bin: Option<PathBuf>,
+    /// Skip the comparison run (SQLite without group commit: one fsync per record).
+    #[arg(long)]
+    no_baseline: bool,
 }
 
 pub(crate) fn run(args: BenchArgs, io: &mut Io<'_>) -> CmdResult {
@@ -42,12 +45,14 @@ pub(crate) fn run(args: BenchArgs, io: &mut Io<'_>) -> CmdResult {
         None => std::env::current_exe()
             .map_err(|e| Failure::error(format!("cannot find this binary: {e}")))?,
     };
+    let baseline = !args.no_baseline && args.db.is_none();
     let opts = BenchOptions {
         clients: usize::from(args.clients),
         duration: Duration::from_secs(args.duration),
         warmup: Duration::from_secs(args.warmup),
         db: args.db,
         server_bin,
+        sqlite_options: String::new(),
     };
     say!(
         io.err,
@@ -56,6 +61,35 @@ pub(crate) fn run(args: BenchArgs, io: &mut Io<'_>) -> CmdResult {
         args.warmup,
         args.duration
     )?;
+    if opts.db.is_none() {
+        let fsync = bench::fsync_probe().map_err(Failure::error)?;
+        let ms = fsync.as_secs_f64() * 1000.0;
+        say!(
+            io.out,
+            "disk: fdatasync p50 {ms:.2} ms in {} → at most {:.0} durable records/s for {} clients waiting on their own commit",
+            std::env::temp_dir().display(),
+            opts.clients as f64 / fsync.as_secs_f64(),
+            opts.clients
+        )?;
+    }
     let report = bench::run(&opts).map_err(Failure::error)?;
-    say!(io.out, "{report}")
+    say!(io.out, "{report}")?;
+    if baseline {
+        say!(
+            io.err,
+            "comparison: the same load with group commit off (?max_batch=1)"
+        )?;
+        let single = bench::run(&BenchOptions {
+            sqlite_options: "?max_batch=1".into(),
+            ..opts
+        })
+        .map_err(Failure::error)?;
+        say!(io.out, "one fsync per record: {single}")?;
+        say!(
+            io.out,
+            "group commit: {:.1}x the records/s of one fsync per record",
+            report.records_per_sec() / single.records_per_sec().max(f64::MIN_POSITIVE)
+        )?;
+    }
+    Ok(())
 }

@@ -161,17 +161,18 @@ fn email_unsupported<T: Send + 'static>(backend: &'static str) -> StoreFuture<'s
     })
 }
 
-/// Opens the store named by a database URL: `sqlite:PATH` (or `sqlite://PATH`); `postgres://…` once the
-/// PostgreSQL backend exists. Runs pending migrations.
+/// Opens the store named by a database URL: `sqlite:PATH` (or `sqlite://PATH`, with optional tuning
+/// `?max_batch=N&checkpoint_ms=N`); `postgres://…` once the PostgreSQL backend exists. Runs pending migrations.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     if let Some(path) = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
     {
+        let (path, options) = sqlite::Options::from_url_path(path)?;
         if path.is_empty() {
             return Err(StoreError::Config("sqlite: URL without a path".into()));
         }
-        let store = sqlite::SqliteStore::open(path, sqlite::Options::default()).await?;
+        let store = sqlite::SqliteStore::open(path, options).await?;
         return Ok(Arc::new(store));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {

@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use assent_core::Method;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
@@ -29,6 +30,9 @@ pub struct Options {
     pub max_batch: usize,
     /// Writes waiting for the writer thread before callers wait for room.
     pub queue: usize,
+    /// How often a background thread copies committed WAL pages into the database file. Checkpoints run on
+    /// their own connection so that their `fsync`s never hold up a commit.
+    pub checkpoint_every: Duration,
 }
 
 impl Default for Options {
@@ -36,7 +40,37 @@ impl Default for Options {
         Options {
             max_batch: 512,
             queue: 4096,
+            checkpoint_every: Duration::from_secs(1),
         }
+    }
+}
+
+impl Options {
+    /// Splits `PATH?max_batch=N&checkpoint_ms=N` (the part of a `sqlite:` URL after the scheme) into the path
+    /// and options. `max_batch=1` turns group commit off (one `fsync` per record), for comparison.
+    pub fn from_url_path(text: &str) -> Result<(&str, Options), StoreError> {
+        let mut options = Options::default();
+        let Some((path, query)) = text.split_once('?') else {
+            return Ok((text, options));
+        };
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let n: u64 = value.parse().map_err(|_| {
+                StoreError::Config(format!(
+                    "sqlite option {key}: expected a positive number, got {value:?}"
+                ))
+            })?;
+            match key {
+                "max_batch" if n > 0 => options.max_batch = n as usize,
+                "checkpoint_ms" if n > 0 => options.checkpoint_every = Duration::from_millis(n),
+                _ => {
+                    return Err(StoreError::Config(format!(
+                        "sqlite option {pair:?}: expected max_batch=N or checkpoint_ms=N (N > 0)"
+                    )));
+                }
+            }
+        }
+        Ok((path, options))
     }
 }
 
@@ -104,6 +138,7 @@ pub struct SqliteStore {
     jobs: mpsc::Sender<Job>,
     readers: Arc<Mutex<Vec<Connection>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    checkpointer: Mutex<Option<(std::sync::mpsc::Sender<()>, JoinHandle<()>)>>,
 }
 
 fn backend(e: &rusqlite::Error) -> StoreError {
@@ -185,6 +220,9 @@ impl SqliteStore {
             }
             let mut conn = open_connection(&path)?;
             let version = migrate(&mut conn)?;
+            // The checkpointer thread does this work, off the commit path.
+            conn.execute_batch("PRAGMA wal_autocheckpoint = 0")
+                .map_err(|e| backend(&e))?;
             tracing::info!(path = %path.display(), schema = version, "opened SQLite store");
             Ok::<_, StoreError>((conn, path))
         })
@@ -196,11 +234,19 @@ impl SqliteStore {
             .name("assent-sqlite-writer".into())
             .spawn(move || writer_loop(conn, rx, max_batch))
             .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
+        let checkpoint_conn = open_connection(&path)?;
+        let (stop, stopped) = std::sync::mpsc::channel();
+        let every = options.checkpoint_every.max(Duration::from_millis(10));
+        let checkpointer = std::thread::Builder::new()
+            .name("assent-sqlite-checkpoint".into())
+            .spawn(move || checkpoint_loop(&checkpoint_conn, &stopped, every))
+            .map_err(|e| StoreError::Backend(format!("cannot start the checkpoint thread: {e}")))?;
         Ok(SqliteStore {
             path,
             jobs,
             readers: Arc::new(Mutex::new(Vec::new())),
             writer: Mutex::new(Some(writer)),
+            checkpointer: Mutex::new(Some((stop, checkpointer))),
         })
     }
 
@@ -268,6 +314,16 @@ impl SqliteStore {
         }))
     }
     // --- end e-mail consent ---
+}
+
+/// Copies committed pages from the WAL into the database file every `every`, without blocking the writer
+/// (`PASSIVE`), until told to stop.
+fn checkpoint_loop(conn: &Connection, stop: &std::sync::mpsc::Receiver<()>, every: Duration) {
+    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(every) {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "checkpoint failed; retrying later");
+        }
+    }
 }
 
 fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
@@ -643,6 +699,14 @@ impl Store for SqliteStore {
 
     fn close(&self) -> StoreFuture<'_, ()> {
         Box::pin(async move {
+            let checkpointer = self.checkpointer.lock().expect("checkpointer lock").take();
+            if let Some((stop, handle)) = checkpointer {
+                drop(stop);
+                tokio::task::spawn_blocking(move || handle.join())
+                    .await
+                    .map_err(|e| StoreError::Backend(e.to_string()))?
+                    .map_err(|_| StoreError::Backend("the checkpoint thread panicked".into()))?;
+            }
             let result = match self.send(Job::Close).await {
                 Err(StoreError::Closed) => Ok(()),
                 r => r,
@@ -866,6 +930,26 @@ mod tests {
             .execute("UPDATE consent_records SET site = 'x'", [])
             .unwrap_err();
         assert!(err.to_string().contains("append-only"), "{err}");
+    }
+
+    #[test]
+    fn url_options() {
+        let (path, o) = Options::from_url_path("./a.db").unwrap();
+        assert_eq!(
+            (path, o.max_batch),
+            ("./a.db", Options::default().max_batch)
+        );
+        let (path, o) = Options::from_url_path("/x/a.db?max_batch=1&checkpoint_ms=50").unwrap();
+        assert_eq!(
+            (path, o.max_batch, o.checkpoint_every),
+            ("/x/a.db", 1, Duration::from_millis(50))
+        );
+        for bad in ["a.db?max_batch=0", "a.db?batch=2", "a.db?max_batch=x"] {
+            assert!(
+                matches!(Options::from_url_path(bad), Err(StoreError::Config(_))),
+                "{bad}"
+            );
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
