@@ -49,15 +49,18 @@ test('banner and dialog are labelled dialogs; the preferences dialog is modal', 
 test('keyboard only: Tab reaches every banner control in order, and the banner works from the keyboard', async ({ page, consentPosts }) => {
   await page.goto(url(BASIC));
   await ready(page);
+  await expect(banner(page)).toBeVisible();
   const expected = await controls(page, '[data-assent-ui="banner"]');
   expect(expected).toEqual(expect.arrayContaining(['accept-all', 'reject-all', 'preferences']));
   const seen = [];
+  const trace = [];
   for (let i = 0; i < expected.length + 8 && seen.length < expected.length; i++) {
     await page.keyboard.press('Tab');
     const f = await focused(page);
+    trace.push(f.id);
     if (f.inBanner) seen.push(f.id);
   }
-  expect(seen).toEqual(expected);
+  expect(seen, `focus went: ${trace.join(' → ')}`).toEqual(expected);
 
   // Reject with the keyboard alone.
   await page.locator('[data-assent-ui="banner"] [data-assent-action="reject-all"]').focus();

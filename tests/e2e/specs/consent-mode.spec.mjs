@@ -68,8 +68,10 @@ test('analytics only: analytics_storage granted, every ad_* denied, security_sto
   expect(u.ad_user_data).toBe('denied');
   expect(u.ad_personalization).toBe('denied');
   expect(u.security_storage ?? 'granted').toBe('granted');
+  // ga-init.js (after gtag.js) sends `config`: wait for its cookies, then check no ads cookie came with them.
+  await expect.poll(() => cookieNames(context)).toEqual(expect.arrayContaining(['_ga', '_gid']));
+  await page.waitForLoadState('networkidle');
   const names = await cookieNames(context);
-  expect(names).toEqual(expect.arrayContaining(['_ga', '_gid']));
   for (const c of ['_gcl_au', 'IDE', 'test_cookie']) expect(names, c).not.toContain(c);
 });
 

@@ -3,8 +3,8 @@
  * asking twice. Blocked until the visitor consents to "marketing_email". */
 (function () {
   var runs = (window.__standins = window.__standins || []);
-  runs.push({ name: 'newsletter', category: 'marketing_email', at: performance.now() });
   document.cookie = 'esp_subscriber=pending; path=/; max-age=' + 180 * 86400 + '; SameSite=Lax';
   var slot = document.getElementById('newsletter-form');
   if (slot) slot.hidden = false;
+  runs.push({ name: 'newsletter', category: 'marketing_email', at: performance.now() });
 })();

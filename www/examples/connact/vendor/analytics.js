@@ -4,7 +4,6 @@
  * local file here. Blocked until the visitor consents to "analytics". */
 (function () {
   var runs = (window.__standins = window.__standins || []);
-  runs.push({ name: 'analytics', category: 'analytics', at: performance.now() });
   var id = Math.random().toString(16).slice(2, 18);
   var t = Math.floor(Date.now() / 1000);
   document.cookie = '_pk_id.7.1fff=' + id + '.' + t + '.; path=/; max-age=' + 393 * 86400 + '; SameSite=Lax';
@@ -12,4 +11,5 @@
   var beacon = new Image(1, 1);
   beacon.alt = '';
   beacon.src = '/examples/connact/vendor/beacon.gif?idsite=7&rec=1&_id=' + id + '&url=' + encodeURIComponent(location.href);
+  runs.push({ name: 'analytics', category: 'analytics', at: performance.now() });
 })();

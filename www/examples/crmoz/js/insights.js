@@ -3,7 +3,6 @@
  * cookie may live) and an event queue in localStorage. Blocked until the visitor consents to "analytics". */
 (function () {
   var runs = (window.__standins = window.__standins || []);
-  runs.push({ name: 'insights', category: 'analytics', at: performance.now() });
   var vid = Math.random().toString(36).slice(2, 14);
   document.cookie = 'crmoz_vid=' + vid + '; path=/; max-age=' + 395 * 86400 + '; SameSite=Lax';
   document.cookie = 'crmoz_sid=' + Date.now() + '; path=/; SameSite=Lax';
@@ -18,4 +17,5 @@
     if (t) record('click', t.textContent.trim().slice(0, 40));
   });
   addEventListener('scroll', function () { record('scroll', Math.round(scrollY)); }, { passive: true });
+  runs.push({ name: 'insights', category: 'analytics', at: performance.now() });
 })();

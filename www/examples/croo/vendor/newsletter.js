@@ -2,9 +2,9 @@
  * #newsletter and sets the vendor's visitor cookie. Blocked until the visitor consents to "marketing_email". */
 (function () {
   var runs = (window.__standins = window.__standins || []);
-  runs.push({ name: 'newsletter', category: 'marketing_email', at: performance.now() });
   document.cookie = '_mcid=1.' + Math.random().toString(16).slice(2) + '; path=/; max-age=' + 365 * 86400 + '; SameSite=Lax';
   var box = document.getElementById('newsletter');
+  runs.push({ name: 'newsletter', category: 'marketing_email', at: performance.now() });
   if (!box) return;
   box.innerHTML = '';
   var form = document.createElement('form');
