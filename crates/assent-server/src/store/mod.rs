@@ -4,8 +4,8 @@
 //! Records are append-only proof of consent (GDPR Art. 7(1)): a change of mind or a withdrawal is a new record,
 //! never an update. The only way a record leaves the store is the erasure of its subject (GDPR Art. 17).
 //!
-//! Backends: [`sqlite`] (default, embedded, one writer thread with group commit). A PostgreSQL backend plugs in
-//! by implementing [`Store`] and adding its URL scheme to [`open`].
+//! Backends: [`sqlite`] (default, embedded, one writer thread with group commit) and [`postgres`] (a connection
+//! pool, for several instances sharing one database).
 
 use core::fmt;
 use core::future::Future;
@@ -18,6 +18,7 @@ use assent_core::{CategorySet, Method};
 use serde::Serialize;
 use uuid::Uuid;
 
+pub mod postgres;
 pub mod sqlite;
 
 /// Version of the record layout written in exports and receipts (`schema_version`).
@@ -162,7 +163,7 @@ fn email_unsupported<T: Send + 'static>(backend: &'static str) -> StoreFuture<'s
 }
 
 /// Opens the store named by a database URL: `sqlite:PATH` (or `sqlite://PATH`, with optional tuning
-/// `?max_batch=N&checkpoint_ms=N`); `postgres://…` once the PostgreSQL backend exists. Runs pending migrations.
+/// `?max_batch=N&checkpoint_ms=N`); `postgres://…` or `postgresql://…` (PostgreSQL). Runs pending migrations.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     if let Some(path) = url
         .strip_prefix("sqlite://")
@@ -176,9 +177,8 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
         return Ok(Arc::new(store));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(StoreError::Config(
-            "the PostgreSQL backend is not available in this build".into(),
-        ));
+        let store = postgres::PostgresStore::open(url, postgres::Options::default()).await?;
+        return Ok(Arc::new(store));
     }
     Err(StoreError::Config(format!(
         "unsupported database URL {:?}: expected sqlite:PATH or postgres://…",
