@@ -149,10 +149,13 @@ test('axe-core: zero violations on the preferences dialog (all impacts), also wi
   expect(await axe(page, '[data-assent-ui="preferences"]')).toEqual([]);
 });
 
-test('axe-core: zero violations on the banner of each site example', async ({ page }) => {
+test('axe-core: zero violations on the banner and the preferences dialog of each site example', async ({ page }) => {
   for (const site of ['croo', 'connact', 'crmoz']) {
     await page.goto(url(`/examples/${site}/`));
     await ready(page);
-    expect(await axe(page, '[data-assent-ui="banner"]'), site).toEqual([]);
+    expect(await axe(page, '[data-assent-ui="banner"]'), `${site} banner`).toEqual([]);
+    await action(banner(page), 'preferences').click();
+    await expect(prefs(page)).toBeVisible();
+    expect(await axe(page, '[data-assent-ui="preferences"]'), `${site} preferences`).toEqual([]);
   }
 });
