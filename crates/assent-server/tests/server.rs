@@ -9,5 +9,7 @@ mod api;
 mod bad_input;
 #[path = "server/durability.rs"]
 mod durability;
+#[path = "server/postgres.rs"]
+mod postgres;
 #[path = "server/support.rs"]
 mod support;
