@@ -66,10 +66,8 @@ pub(crate) fn run(args: BenchArgs, io: &mut Io<'_>) -> CmdResult {
         let ms = fsync.as_secs_f64() * 1000.0;
         say!(
             io.out,
-            "disk: fdatasync p50 {ms:.2} ms in {} → at most {:.0} durable records/s for {} clients waiting on their own commit",
-            std::env::temp_dir().display(),
-            opts.clients as f64 / fsync.as_secs_f64(),
-            opts.clients
+            "disk: fdatasync after a 4 KB overwrite, p50 {ms:.2} ms, in {}",
+            std::env::temp_dir().display()
         )?;
     }
     let report = bench::run(&opts).map_err(Failure::error)?;
