@@ -671,6 +671,58 @@ fn tampered_unknown_and_cli_tokens() {
     let entry: serde_json::Value = serde_json::from_str(jsonl.lines().next().unwrap()).unwrap();
     assert_eq!(entry["email"], serde_json::Value::Null);
     assert_eq!(entry["subject"], s["subject"]);
+
+    // The mailto: route: whoever reads the unsubscribe mailbox hands the subject line to the admin API.
+    let mailto = Command::new(env!("CARGO_BIN_EXE_assent"))
+        .args([
+            "email",
+            "headers",
+            "--to",
+            "mailer@mail.example",
+            "--list",
+            "offers",
+        ])
+        .args(["--mailto", "unsubscribe@news.example", "--public-url"])
+        .arg(server.base())
+        .arg("--keys")
+        .arg(&keys_dir)
+        .output()
+        .unwrap();
+    let mailto = String::from_utf8(mailto.stdout).unwrap();
+    let subject_line = mailto
+        .split("?subject=")
+        .nth(1)
+        .and_then(|s| s.split('>').next())
+        .expect("a mailto URI")
+        .replace("%20", " ");
+    assert!(subject_line.starts_with("unsubscribe "), "{mailto}");
+    let auth = format!("Bearer {ADMIN}");
+    let body = serde_json::json!({ "token": subject_line }).to_string();
+    let headers = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let r = server.request("POST", "/v1/admin/unsubscribe", &headers, body.as_bytes());
+    assert_eq!(
+        (r.status, r.json()["changed"].as_bool()),
+        (200, Some(true)),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        server.state("mailer@mail.example", "offers"),
+        ("unsubscribed".into(), false)
+    );
+    assert_eq!(
+        server.state("mailer@mail.example", "newsletter"),
+        ("none".into(), false)
+    );
+    let forged = serde_json::json!({ "token": format!("unsubscribe {tampered}") }).to_string();
+    let r = server.request("POST", "/v1/admin/unsubscribe", &headers, forged.as_bytes());
+    assert_eq!(r.status, 422, "{}", r.body);
+    let no_auth = [("Content-Type", "application/json")];
+    let r = server.request("POST", "/v1/admin/unsubscribe", &no_auth, body.as_bytes());
+    assert_eq!(r.status, 401);
 }
 
 #[test]

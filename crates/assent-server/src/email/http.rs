@@ -11,6 +11,7 @@
 //! | `GET /v1/admin/subscriptions/status?email=` | an address's records and `can_send` per list — admin |
 //! | `GET /v1/admin/suppressions.csv`, `.jsonl` | the suppression list — admin |
 //! | `DELETE /v1/admin/subscribers?email=` | erase every e-mail record of an address — admin |
+//! | `POST /v1/admin/unsubscribe` | `{token}` from a `mailto:` unsubscribe e-mail → unsubscribes — admin |
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -48,6 +49,7 @@ pub fn admin_routes() -> Router<App> {
         .route("/admin/suppressions.csv", get(suppressions_csv))
         .route("/admin/suppressions.jsonl", get(suppressions_jsonl))
         .route("/admin/subscribers", axum::routing::delete(erase))
+        .route("/admin/unsubscribe", axum::routing::post(admin_unsubscribe))
 }
 
 /// Routes at the root: unsubscribe links and tracking.
@@ -591,6 +593,49 @@ async fn status(
     Ok(json(
         StatusCode::OK,
         &serde_json::json!({ "subject": subject.to_string(), "lists": lists, "records": subs, "events": events }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnsubscribeInput {
+    token: String,
+}
+
+/// `POST /v1/admin/unsubscribe` `{"token": "…"}`: for whoever processes the `mailto:` of `List-Unsubscribe` (the
+/// token is in the subject, `unsubscribe TOKEN`). Same effect as the one-click POST; method `mailto`. Answers
+/// `{"unsubscribed": true, "changed": bool}`; an invalid or expired token is 422.
+async fn admin_unsubscribe(State(app): State<App>, req: Request) -> Result<Response, ApiError> {
+    let (parts, body_) = req.into_parts();
+    authorize(&app, &parts.headers)?;
+    let email = service(&app)?;
+    body::require_json(&parts.headers)?;
+    let bytes = body::read(
+        body_,
+        &parts.headers,
+        app.limits.small_body,
+        app.limits.body_timeout,
+    )
+    .await?;
+    let input: UnsubscribeInput = body::parse(&bytes)?;
+    let text = input.token.trim().trim_start_matches("unsubscribe").trim();
+    let now = now_ms();
+    let t = token::verify(
+        &email.keys,
+        LinkKind::Unsubscribe,
+        text,
+        (now / 1000) as u64,
+    )
+    .map_err(|e| ApiError::unprocessable("invalid_token", format!("token: {e}")))?;
+    let changed = app
+        .store
+        .email_unsubscribe(t.subject(), t.list().clone(), "mailto", now)
+        .await
+        .map_err(|e| ApiError::store(&e))?;
+    tracing::info!(subject = %t.subject(), list = %t.list(), changed, "unsubscribe (mailto)");
+    Ok(json(
+        StatusCode::OK,
+        &serde_json::json!({ "unsubscribed": true, "changed": changed }),
     ))
 }
 
