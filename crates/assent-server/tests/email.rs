@@ -189,15 +189,16 @@ impl Drop for Server {
 
 fn start(extra: &[&str]) -> Server {
     let dir = tempfile::tempdir().unwrap();
-    start_in(dir, extra)
+    let db = format!("sqlite:{}", dir.path().join("assent.db").display());
+    start_in(dir, &db, extra)
 }
 
-fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Server {
+fn start_in(dir: tempfile::TempDir, db: &str, extra: &[&str]) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_assent"));
     cmd.arg("serve")
         .args(["--listen", "127.0.0.1:0"])
         .arg("--db")
-        .arg(format!("sqlite:{}", dir.path().join("assent.db").display()))
+        .arg(db)
         .arg("--keys")
         .arg(dir.path().join("keys"))
         .arg("--outbox")
@@ -427,6 +428,30 @@ fn subscribe_and_confirm(
 fn double_opt_in_one_click_unsubscribe_and_resubscribe_over_smtp() {
     let smtp = SmtpServer::start();
     let server = start(&["--smtp", &smtp.url()]);
+    happy_path(&server, &smtp);
+}
+
+/// The same flow on PostgreSQL (a private server in a temporary directory; `ASSENT_SKIP_POSTGRES=1` skips it,
+/// missing binaries fail with the reason).
+#[test]
+fn double_opt_in_one_click_unsubscribe_and_resubscribe_on_postgres() {
+    if std::env::var("ASSENT_SKIP_POSTGRES").is_ok_and(|v| v == "1") {
+        eprintln!("ASSENT_SKIP_POSTGRES=1: PostgreSQL scenario skipped");
+        return;
+    }
+    let pg = assent_server::store::postgres::LocalPostgres::start().unwrap_or_else(|e| {
+        panic!("cannot start PostgreSQL (set ASSENT_SKIP_POSTGRES=1 to skip): {e}")
+    });
+    let smtp = SmtpServer::start();
+    let server = start_in(
+        tempfile::tempdir().unwrap(),
+        &pg.url(),
+        &["--smtp", &smtp.url()],
+    );
+    happy_path(&server, &smtp);
+}
+
+fn happy_path(server: &Server, smtp: &SmtpServer) {
     let email = "reader@mail.example";
 
     // Subscribe: pending, nothing may be sent yet; a confirmation (transactional: no List-Unsubscribe) arrives.

@@ -170,7 +170,12 @@ fn options(args: ServeArgs) -> Result<(ServeOptions, String, bool), Failure> {
 
 /// Logs go to stderr; `RUST_LOG` overrides `--log`.
 pub(crate) fn init_logging(filter: &str, json: bool) {
-    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| filter.to_owned());
+    let mut filter = std::env::var("RUST_LOG").unwrap_or_else(|_| filter.to_owned());
+    // tokio-postgres logs every query's parameters at debug level: e-mail addresses, tokens. Keep it at info
+    // unless the filter names it explicitly.
+    if !filter.contains("tokio_postgres") {
+        filter.push_str(",tokio_postgres=info");
+    }
     let filter = tracing_subscriber::EnvFilter::try_new(&filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
