@@ -12,9 +12,11 @@
 //!   A batch that fails as a whole (one bad row) is retried row by row so only the bad record fails.
 //! - **Append-only**: a trigger refuses every `UPDATE` of a consent record or an e-mail event.
 //! - **Erasure** deletes the rows, then `VACUUM (INDEX_CLEANUP ON)` removes the dead tuples and their index
-//!   entries, so the data is no longer readable from the table or its indexes. What PostgreSQL keeps out of our
-//!   reach (WAL segments until they are recycled, base backups, replicas' own files) is documented in
-//!   `docs/server.md`.
+//!   entries: no tuple, live or dead, holds the data any more. PostgreSQL does not zero the space a removed
+//!   tuple leaves in its heap page, so the bytes stay in the data file until new rows reuse that space. With
+//!   `?assent_erase=full` in the URL the table is rewritten (`VACUUM FULL`) instead and the bytes leave the
+//!   data files at once, at the price of blocking inserts during the rewrite. WAL segments (until recycled),
+//!   backups and replicas are out of our reach (`docs/server.md`).
 //!
 //! [`LocalPostgres`] starts a private PostgreSQL in a temporary directory, for tests and benchmarks.
 
@@ -50,6 +52,63 @@ pub struct Options {
     pub max_batch: usize,
     /// Inserts waiting for a writer before callers wait for room.
     pub queue: usize,
+    /// After an erasure, rewrite the table with `VACUUM FULL` (URL parameter `assent_erase=full`) instead of a
+    /// plain `VACUUM`: the erased bytes then leave the data files at once, but the rewrite locks the table
+    /// against inserts while it runs, so this suits small databases or rare erasures.
+    pub vacuum_full: bool,
+}
+
+impl Options {
+    /// Takes this backend's own parameters out of a database URL: `assent_erase=full|vacuum`,
+    /// `assent_pool_size=N`, `assent_writers=N`, `assent_max_batch=N`. Returns the URL PostgreSQL sees.
+    pub fn from_url(url: &str, mut options: Options) -> Result<(String, Options), StoreError> {
+        let Some((base, query)) = url.split_once('?') else {
+            return Ok((url.to_owned(), options));
+        };
+        let mut rest = Vec::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let number = || {
+                value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| {
+                        StoreError::Config(format!(
+                            "{key} must be a positive number, not {value:?}"
+                        ))
+                    })
+            };
+            match key {
+                "assent_erase" => {
+                    options.vacuum_full = match value {
+                        "full" => true,
+                        "vacuum" => false,
+                        _ => {
+                            return Err(StoreError::Config(format!(
+                                "assent_erase must be full or vacuum, not {value:?}"
+                            )));
+                        }
+                    };
+                }
+                "assent_pool_size" => options.pool_size = number()?,
+                "assent_writers" => options.writers = number()?,
+                "assent_max_batch" => options.max_batch = number()?,
+                k if k.starts_with("assent_") => {
+                    return Err(StoreError::Config(format!(
+                        "unknown database URL parameter {k}"
+                    )));
+                }
+                _ => rest.push(pair),
+            }
+        }
+        let url = if rest.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}?{}", rest.join("&"))
+        };
+        Ok((url, options))
+    }
 }
 
 impl Default for Options {
@@ -59,6 +118,7 @@ impl Default for Options {
             writers: 4,
             max_batch: 512,
             queue: 4096,
+            vacuum_full: false,
         }
     }
 }
@@ -164,6 +224,7 @@ pub struct PostgresStore {
     url: String,
     jobs: Mutex<Option<mpsc::Sender<InsertJob>>>,
     writers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    vacuum_full: bool,
     /// One `VACUUM` after erasures at a time.
     vacuum: tokio::sync::Mutex<()>,
 }
@@ -246,6 +307,8 @@ impl PostgresStore {
     /// Connects to `url` (`postgres://…` or `postgresql://…`, or a key=value connection string), runs pending
     /// migrations and starts the writer tasks.
     pub async fn open(url: &str, options: Options) -> Result<PostgresStore, StoreError> {
+        let (url, options) = Options::from_url(url, options)?;
+        let url = url.as_str();
         let config = tokio_postgres::Config::from_str(url).map_err(|e| {
             StoreError::Config(format!("invalid PostgreSQL URL {}: {e}", redact_url(url)))
         })?;
@@ -281,6 +344,7 @@ impl PostgresStore {
             url: redact_url(url),
             jobs: Mutex::new(Some(jobs)),
             writers: Mutex::new(writers),
+            vacuum_full: options.vacuum_full,
             vacuum: tokio::sync::Mutex::new(()),
         })
     }
@@ -301,7 +365,11 @@ impl PostgresStore {
         let result = async {
             let client = self.client().await?;
             client
-                .batch_execute(&format!("VACUUM (INDEX_CLEANUP ON) {tables}"))
+                .batch_execute(&if self.vacuum_full {
+                    format!("VACUUM FULL {tables}")
+                } else {
+                    format!("VACUUM (INDEX_CLEANUP ON) {tables}")
+                })
                 .await
                 .map_err(|e| pg(&e))
         }
@@ -1728,6 +1796,33 @@ mod tests {
             text.contains("cannot connect") && !text.contains("s3cret"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn url_parameters_of_our_own_are_taken_out() {
+        let (url, o) = Options::from_url(
+            "postgres://u:p@h/db?assent_erase=full&connect_timeout=5&assent_pool_size=8",
+            Options::default(),
+        )
+        .unwrap();
+        assert_eq!(url, "postgres://u:p@h/db?connect_timeout=5");
+        assert!(o.vacuum_full);
+        assert_eq!(o.pool_size, 8);
+        let (url, o) = Options::from_url("postgres://h/db", Options::default()).unwrap();
+        assert_eq!((url.as_str(), o.vacuum_full), ("postgres://h/db", false));
+        for bad in [
+            "postgres://h/db?assent_erase=yes",
+            "postgres://h/db?assent_pool_size=0",
+            "postgres://h/db?assent_typo=1",
+        ] {
+            assert!(
+                matches!(
+                    Options::from_url(bad, Options::default()),
+                    Err(StoreError::Config(_))
+                ),
+                "{bad}"
+            );
+        }
     }
 
     const T0: i64 = 1_790_000_000_000;

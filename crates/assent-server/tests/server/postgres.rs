@@ -263,7 +263,7 @@ fn postgres_erasure_removes_the_subjects_records() {
         .iter()
         .map(|r| r["subject"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(left, [other.clone()]);
+    assert_eq!(left, std::slice::from_ref(&other));
     let r = request(
         server.addr,
         "GET",
@@ -284,13 +284,76 @@ fn postgres_erasure_removes_the_subjects_records() {
         )),
         "0"
     );
+    // No tuple, live or dead, of any page of the table holds the subject any more (the erasure vacuumed it).
+    count("CREATE EXTENSION pageinspect");
     assert_eq!(
-        count("SELECT n_dead_tup FROM pg_stat_all_tables WHERE relname = 'consent_records'"),
-        "0",
-        "dead tuples of the erased rows were vacuumed away"
+        count(&format!(
+            "SELECT COUNT(*) FROM generate_series(0, pg_relation_size('consent_records') / 8192 - 1) AS b, \
+             heap_page_items(get_raw_page('consent_records', b::int)) AS t \
+             WHERE t.t_data IS NOT NULL AND position(convert_to('{subject}', 'UTF8') IN t.t_data) > 0"
+        )),
+        "0"
+    );
+    assert_eq!(
+        count(&format!(
+            "SELECT COUNT(*) FROM generate_series(0, pg_relation_size('consent_records') / 8192 - 1) AS b, \
+             heap_page_items(get_raw_page('consent_records', b::int)) AS t \
+             WHERE t.t_data IS NOT NULL AND position(convert_to('{other}', 'UTF8') IN t.t_data) > 0"
+        )),
+        "1",
+        "the check finds a record that is there"
     );
     assert_eq!(count("SELECT COUNT(*) FROM consent_records"), "1");
     assert_eq!(server.stored_count(), 1);
+}
+
+/// Every file under the cluster's `base/` (the databases' tables and indexes) after a checkpoint.
+fn data_files(pg: &LocalPostgres) -> Vec<Vec<u8>> {
+    pg.psql("postgres", "CHECKPOINT").unwrap();
+    let mut out = Vec::new();
+    let mut dirs = vec![pg.dir().join("data/base")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                out.push(std::fs::read(path).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn postgres_full_erasure_removes_the_bytes_from_the_data_files() {
+    let Some(pg) = cluster() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("{}?assent_erase=full", pg.url());
+    let server = Instance::start(&url, dir.path(), "0", &[]);
+    let a = server.record(&choice());
+    let subject = a["subject"].as_str().unwrap().to_owned();
+    let b = server.record(&choice());
+    let other = b["subject"].as_str().unwrap().to_owned();
+    let contains = |files: &[Vec<u8>], needle: &str| {
+        files
+            .iter()
+            .any(|f| f.windows(needle.len()).any(|w| w == needle.as_bytes()))
+    };
+    assert!(
+        contains(&data_files(&pg), &subject),
+        "the search finds stored records"
+    );
+    let r = server.admin("DELETE", &format!("/v1/admin/subjects/{subject}"));
+    assert_eq!((r.status, r.json()["erased"].clone()), (200, json!(1)));
+    let files = data_files(&pg);
+    assert!(contains(&files, &other));
+    assert!(
+        !contains(&files, &subject),
+        "erased subject id still in the database files"
+    );
+    assert!(!contains(&files, a["token"].as_str().unwrap()));
+    assert_eq!(server.records().len(), 1);
 }
 
 #[test]
