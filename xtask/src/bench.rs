@@ -5,7 +5,7 @@
 //! | suite | runs |
 //! |---|---|
 //! | verify | `cargo bench -p assent-verify -- ARGS` (criterion benches in `crates/assent-verify/benches`) |
-//! | server | `cargo run --release -p assent-server --bin assent -- bench ARGS` (the server's own load benchmark) |
+//! | server | `cargo run --release -p assent-server --bin assent -- bench ARGS` (the server's own load benchmark), then the same with `--db postgres` (a private PostgreSQL) |
 //! | web | `cargo xtask dist`, then `npm run bench -- ARGS` in `tests/e2e` with `ASSENT_BIN`, `ASSENT_WWW`, `CHROMIUM_PATH` |
 //! | size | `cargo xtask dist`: the size report (`www/dist/size.json`) against the budget |
 
@@ -116,20 +116,38 @@ fn server_not_ready() -> Option<String> {
         .then(|| "`assent --help` lists no `bench` command yet".to_string())
 }
 
+/// SQLite (the default store), then PostgreSQL on a private server (`--db postgres`), unless ARGS name a
+/// database themselves.
 fn server(args: &[String]) -> Result {
-    run(Ctx::default()
-        .cargo()
-        .args([
-            "run",
-            "--release",
-            "-p",
-            "assent-server",
-            "--bin",
-            "assent",
-            "--",
-            "bench",
-        ])
-        .args(args))
+    let bench = |ctx: &Ctx, db: &[&str]| {
+        run(ctx
+            .cargo()
+            .args([
+                "run",
+                "--release",
+                "-p",
+                "assent-server",
+                "--bin",
+                "assent",
+                "--",
+                "bench",
+            ])
+            .args(db)
+            .args(args))
+    };
+    let names_db = args.iter().any(|a| a == "--db" || a.starts_with("--db="));
+    bench(&Ctx::default(), &[])?;
+    if !names_db {
+        let mut ctx = Ctx::default();
+        let pg = install::postgres()?;
+        note(&format!(
+            "PostgreSQL: a private server from {} (fsync on, synchronous_commit on)",
+            pg.display()
+        ));
+        ctx.set_env("ASSENT_TEST_POSTGRES_BIN", pg);
+        bench(&ctx, &["--db", "postgres"])?;
+    }
+    Ok(())
 }
 
 fn web_not_ready() -> Option<String> {

@@ -1,7 +1,7 @@
 //! `assent bench`: a bounded load generator for the consent server over loopback.
 //!
 //! It starts `assent serve` as a child process on `127.0.0.1` with a fresh database (SQLite in a temporary
-//! directory unless `--db` names another), then runs N clients, each on its own keep-alive connection, posting
+//! directory unless `--db` names another; `--db postgres` starts a private PostgreSQL server for the run), then runs N clients, each on its own keep-alive connection, posting
 //! consent records back to back for a fixed time. Only acknowledged records (201) count; the latency of each is
 //! measured from sending the request to reading the whole answer. Afterwards the server is stopped gracefully
 //! and the store is checked to hold at least every acknowledged record.
@@ -25,7 +25,8 @@ pub struct BenchOptions {
     pub duration: Duration,
     /// Unmeasured time before it (connections and caches warm up).
     pub warmup: Duration,
-    /// Database URL for the server; `None` = SQLite in a temporary directory.
+    /// Database URL for the server; `None` = SQLite in a temporary directory; `postgres` = a private
+    /// PostgreSQL server started for the run ([`LocalPostgres`](crate::store::postgres::LocalPostgres)).
     pub db: Option<String>,
     /// The `assent` binary to start.
     pub server_bin: PathBuf,
@@ -56,7 +57,8 @@ pub struct BenchReport {
     pub max_ms: f64,
     /// Records acknowledged over the whole run, warm-up included.
     pub acknowledged_total: u64,
-    /// Records in the store after the server stopped (SQLite only), to check nothing acknowledged was lost.
+    /// Records in the store after the server stopped (SQLite, or a private PostgreSQL), to check nothing
+    /// acknowledged was lost.
     pub stored_after: Option<u64>,
 }
 
@@ -306,13 +308,22 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, String> {
     let tmp = tempdir()?;
     let site = tmp.join("site.json");
     std::fs::write(&site, SITE_CONFIG).map_err(|e| e.to_string())?;
-    let db = opts.db.clone().unwrap_or_else(|| {
-        format!(
-            "sqlite:{}{}",
-            tmp.join("assent.db").display(),
-            opts.sqlite_options
-        )
-    });
+    // `--db postgres`: a private PostgreSQL server (fsync on) for this run, stopped and deleted afterwards.
+    let local_pg = if opts.db.as_deref() == Some("postgres") {
+        Some(crate::store::postgres::LocalPostgres::start()?)
+    } else {
+        None
+    };
+    let db = match &local_pg {
+        Some(pg) => pg.url(),
+        None => opts.db.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite:{}{}",
+                tmp.join("assent.db").display(),
+                opts.sqlite_options
+            )
+        }),
+    };
     let backend = if db.starts_with("postgres") {
         "postgres"
     } else {
@@ -378,8 +389,17 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, String> {
         Some(path) => Some(count_sqlite(Path::new(
             path.split_once('?').map_or(path, |(p, _)| p),
         ))?),
-        None => None,
+        None => match &local_pg {
+            Some(pg) => Some(
+                pg.psql("postgres", "SELECT COUNT(*) FROM consent_records")?
+                    .trim()
+                    .parse()
+                    .map_err(|e| format!("counting the stored records: {e}"))?,
+            ),
+            None => None,
+        },
     };
+    drop(local_pg);
     let report = BenchReport {
         backend: backend.into(),
         clients,

@@ -22,8 +22,10 @@ pub(crate) struct BenchArgs {
     /// Unmeasured warm-up seconds before.
     #[arg(long, default_value_t = 2)]
     warmup: u64,
-    /// Database for the server under test: sqlite:PATH or postgres://… [default: SQLite in a temporary
-    /// directory]. The database should be empty; it receives the benchmark's records.
+    /// Database for the server under test: sqlite:PATH or postgres://…, or `postgres` for a private PostgreSQL
+    /// server started for the run (binaries from ASSENT_TEST_POSTGRES_BIN or /usr/lib/postgresql/*/bin)
+    /// [default: SQLite in a temporary directory]. The database should be empty; it receives the benchmark's
+    /// records.
     #[arg(long, value_name = "URL")]
     db: Option<String>,
     /// The `assent` binary to run as the server [default: this one].
