@@ -237,14 +237,23 @@ pub enum ChoiceError {
     EssentialRequired,
 }
 
-impl fmt::Display for ChoiceError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl ChoiceError {
+    /// The [`Display`](fmt::Display) text, built without `core::fmt` (for the browser build).
+    pub fn message(&self) -> String {
         match self {
-            ChoiceError::UnknownCategory(name) => write!(f, "unknown category \"{name}\""),
+            ChoiceError::UnknownCategory(name) => {
+                crate::text::concat(&["unknown category \"", name, "\""])
+            }
             ChoiceError::EssentialRequired => {
-                f.write_str("essential is always granted and cannot be denied")
+                String::from("essential is always granted and cannot be denied")
             }
         }
+    }
+}
+
+impl fmt::Display for ChoiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
     }
 }
 

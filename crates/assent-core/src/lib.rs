@@ -23,6 +23,7 @@ pub mod decision;
 pub mod i18n;
 pub mod json;
 pub mod state;
+pub mod text;
 
 pub use category::{Category, CategorySet};
 pub use config::{Config, ConfigError, Mode};

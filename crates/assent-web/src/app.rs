@@ -71,7 +71,7 @@ pub(crate) fn boot() {
         Ok(config) => start(config),
         Err(e) => {
             let mut m = String::from("invalid config (nothing non-essential will run): ");
-            m.push_str(&e.to_string());
+            m.push_str(&e.message());
             fail(m);
         }
     }
@@ -144,7 +144,7 @@ pub(crate) fn choose(choice: &Choice, method: Method) -> Result<(), String> {
     };
     let now = now();
     let state = apply_choice(&app.config, &app.decision, choice, method, app.signals, now)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.message())?;
     let decision = decide(&app.config, Some(&state), app.signals, now);
     let withdrew = app
         .decision

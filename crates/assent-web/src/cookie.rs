@@ -102,7 +102,7 @@ pub fn set_string(name: &str, value: &str, max_age_secs: u64, attrs: &CookieAttr
     s.push('=');
     s.push_str(value);
     s.push_str("; Max-Age=");
-    s.push_str(&max_age_secs.to_string());
+    assent_core::text::push_u64(&mut s, max_age_secs);
     s.push_str("; Path=/");
     if let Some(d) = attrs.domain {
         s.push_str("; Domain=");

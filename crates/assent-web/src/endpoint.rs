@@ -210,7 +210,7 @@ fn send(url: &str, body: String) {
             Outcome::Refused => {
                 remove_from_queue(&body);
                 let mut m = String::from("the consent server refused a record with HTTP status ");
-                m.push_str(&status.to_string());
+                assent_core::text::push_u64(&mut m, u64::from(status));
                 error(&m);
             }
             Outcome::Retry => {}

@@ -10,6 +10,7 @@
 
 use assent_core::Config;
 use assent_core::state::{ConsentState, Method, Signals};
+use assent_core::text::push_u64;
 
 /// The SDK version sent in records.
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -30,15 +31,16 @@ pub const SUBJECT_KEY: &str = "assent.subject";
 /// `title \n description \n cat1.title \n cat1.description \n cat2.title …`.
 pub fn notice_text(config: &Config, lang: &str) -> String {
     let ui = config.ui_text(lang);
-    let mut parts: Vec<&str> = vec![
-        ui.get(assent_core::i18n::UiKey::Title),
-        ui.get(assent_core::i18n::UiKey::Description),
-    ];
+    let mut s = String::from(ui.get(assent_core::i18n::UiKey::Title));
+    s.push('\n');
+    s.push_str(ui.get(assent_core::i18n::UiKey::Description));
     for c in &config.categories {
-        parts.push(c.title.get(lang));
-        parts.push(c.description.get(lang));
+        s.push('\n');
+        s.push_str(c.title.get(lang));
+        s.push('\n');
+        s.push_str(c.description.get(lang));
     }
-    parts.join("\n")
+    s
 }
 
 /// Lowercase hex.
@@ -95,7 +97,7 @@ pub fn body(
     s.push_str("{\"site\":");
     push_json_str(&mut s, ctx.site);
     s.push_str(",\"revision\":");
-    s.push_str(&state.revision.to_string());
+    push_u64(&mut s, u64::from(state.revision));
     s.push_str(",\"categories\":{");
     let mut first = true;
     for c in config
@@ -130,7 +132,7 @@ pub fn body(
         push_json_str(&mut s, subject);
     }
     s.push_str(",\"decided_at\":");
-    s.push_str(&state.decided_at.to_string());
+    push_u64(&mut s, state.decided_at);
     s.push_str(",\"sdk_version\":");
     push_json_str(&mut s, SDK_VERSION);
     s.push('}');
@@ -180,7 +182,12 @@ pub fn enqueue(queue: &mut Vec<String>, body: String) {
 /// The queue as stored in localStorage: a JSON array of the record objects.
 pub fn queue_json(queue: &[String]) -> String {
     let mut s = String::from("[");
-    s.push_str(&queue.join(","));
+    for (i, body) in queue.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(body);
+    }
     s.push(']');
     s
 }

@@ -188,21 +188,28 @@ impl ConfigError {
     pub fn has(&self, path: &str) -> bool {
         self.errors.iter().any(|e| e.path == path)
     }
+
+    /// Every problem as `path: message`, separated by `; ` (the [`Display`](fmt::Display) text, built without
+    /// `core::fmt` so the browser build carries no formatting code).
+    pub fn message(&self) -> String {
+        let mut s = String::new();
+        for (i, e) in self.errors.iter().enumerate() {
+            if i > 0 {
+                s.push_str("; ");
+            }
+            if !e.path.is_empty() {
+                s.push_str(&e.path);
+                s.push_str(": ");
+            }
+            s.push_str(&e.message);
+        }
+        s
+    }
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.errors.iter().enumerate() {
-            if i > 0 {
-                f.write_str("; ")?;
-            }
-            if e.path.is_empty() {
-                f.write_str(&e.message)?;
-            } else {
-                write!(f, "{}: {}", e.path, e.message)?;
-            }
-        }
-        Ok(())
+        f.write_str(&self.message())
     }
 }
 

@@ -9,6 +9,7 @@ use crate::category::{Category, CategorySet, FIRST_CUSTOM_INDEX, MAX_CATEGORIES}
 use crate::consent_mode::ConsentModeType;
 use crate::i18n::{UI_KEYS, UiText};
 use crate::json::{self, Json};
+use crate::text::{concat, join as join_all, push_i64, push_u64};
 
 type Members = [(String, Json)];
 
@@ -33,17 +34,21 @@ fn get<'a>(members: &'a Members, key: &str) -> Option<&'a Json> {
 }
 
 impl Reader {
-    fn error(&mut self, path: &str, message: impl Into<String>) {
+    fn error(&mut self, path: &str, message: &str) {
+        self.error_owned(path, message.to_owned());
+    }
+
+    fn error_owned(&mut self, path: &str, message: String) {
         self.errors.push(FieldError {
             path: path.to_owned(),
-            message: message.into(),
+            message,
         });
     }
 
     fn wrong_type(&mut self, path: &str, expected: &str, got: &Json) {
-        self.error(
+        self.error_owned(
             path,
-            format!("expected {expected}, found {}", got.type_name()),
+            concat(&["expected ", expected, ", found ", got.type_name()]),
         );
     }
 
@@ -66,10 +71,10 @@ impl Reader {
         };
         for (key, _) in members {
             if !known.contains(&key.as_str()) {
-                self.error(
-                    &join(path, key),
-                    format!("unknown field (expected one of: {})", known.join(", ")),
-                );
+                let mut m = String::from("unknown field (expected one of: ");
+                m.push_str(&join_all(known, ", "));
+                m.push(')');
+                self.error_owned(&join(path, key), m);
             }
         }
         Some(members)
@@ -109,7 +114,13 @@ impl Reader {
                 Some(*n as u32)
             }
             Json::Int(n) => {
-                self.error(&p, format!("{n} is out of range {}..={}", range.0, range.1));
+                let mut m = String::new();
+                push_i64(&mut m, *n);
+                m.push_str(" is out of range ");
+                push_u64(&mut m, u64::from(range.0));
+                m.push_str("..=");
+                push_u64(&mut m, u64::from(range.1));
+                self.error_owned(&p, m);
                 None
             }
             other => {
@@ -134,9 +145,16 @@ impl Reader {
                 if let Some((_, v)) = options.iter().find(|(name, _)| name == s) {
                     *v
                 } else {
-                    let names: Vec<String> =
-                        options.iter().map(|(n, _)| format!("\"{n}\"")).collect();
-                    self.error(&p, format!("\"{s}\" is not one of {}", names.join(", ")));
+                    let mut m = concat(&["\"", s, "\" is not one of "]);
+                    for (i, (n, _)) in options.iter().enumerate() {
+                        if i > 0 {
+                            m.push_str(", ");
+                        }
+                        m.push('"');
+                        m.push_str(n);
+                        m.push('"');
+                    }
+                    self.error_owned(&p, m);
                     default
                 }
             }
@@ -154,7 +172,10 @@ impl Reader {
         };
         let mut out = Vec::new();
         for (i, item) in items.iter().enumerate() {
-            let p = format!("{path}[{i}]");
+            let mut p = String::from(path);
+            p.push('[');
+            push_u64(&mut p, i as u64);
+            p.push(']');
             if let Some(s) = self.string(item, &p) {
                 out.push((p, s));
             }
@@ -204,9 +225,13 @@ impl Reader {
             if valid {
                 out.push(NamePattern { text });
             } else {
-                self.error(
+                self.error_owned(
                     &p,
-                    format!("\"{text}\" is not a name, or a name prefix ending in '*'"),
+                    concat(&[
+                        "\"",
+                        &text,
+                        "\" is not a name, or a name prefix ending in '*'",
+                    ]),
                 );
             }
         }
@@ -278,11 +303,17 @@ fn builtin_consent_mode(c: &Category) -> Vec<ConsentModeType> {
 }
 
 pub(super) fn read(text: &str) -> Result<Config, ConfigError> {
-    let root = json::parse(text).map_err(|e| ConfigError {
-        errors: vec![FieldError {
-            path: String::new(),
-            message: format!("invalid JSON at byte {}: {}", e.offset, e.message),
-        }],
+    let root = json::parse(text).map_err(|e| {
+        let mut message = String::from("invalid JSON at byte ");
+        push_u64(&mut message, e.offset as u64);
+        message.push_str(": ");
+        message.push_str(e.message);
+        ConfigError {
+            errors: vec![FieldError {
+                path: String::new(),
+                message,
+            }],
+        }
     })?;
     let mut r = Reader { errors: Vec::new() };
     let config = read_root(&mut r, &root);
@@ -419,10 +450,14 @@ fn read_cookie(r: &mut Reader, top: &Members, reconsent_days: u32) -> CookieConf
     }
     if get(m, "max_age_days").is_some() {
         match r.integer(m, "cookie", "max_age_days", (1, u32::MAX)) {
-            Some(days) if days > MAX_DAYS => r.error(
-                "cookie.max_age_days",
-                format!("{days} days is above 13 months ({MAX_DAYS} days), the longest a consent cookie may live"),
-            ),
+            Some(days) if days > MAX_DAYS => {
+                let mut m = String::new();
+                push_u64(&mut m, u64::from(days));
+                m.push_str(" days is above 13 months (");
+                push_u64(&mut m, u64::from(MAX_DAYS));
+                m.push_str(" days), the longest a consent cookie may live");
+                r.error_owned("cookie.max_age_days", m);
+            }
             Some(days) => cookie.max_age_days = days,
             None => {}
         }
@@ -438,7 +473,10 @@ fn read_categories(r: &mut Reader, v: &Json, mode: Mode) -> Vec<CategoryConfig> 
     let mut out: Vec<CategoryConfig> = Vec::new();
     let mut next_custom = FIRST_CUSTOM_INDEX;
     if members.len() > MAX_CATEGORIES {
-        r.error("categories", format!("at most {MAX_CATEGORIES} categories"));
+        let mut m = String::from("at most ");
+        push_u64(&mut m, MAX_CATEGORIES as u64);
+        m.push_str(" categories");
+        r.error_owned("categories", m);
         return out;
     }
     for (name, value) in members {
@@ -531,7 +569,7 @@ fn read_category(
                     );
                 }
                 Some(t) => c.consent_mode.push(t),
-                None => r.error(&p, format!("unknown Consent Mode type \"{key}\"")),
+                None => r.error_owned(&p, concat(&["unknown Consent Mode type \"", &key, "\""])),
             }
         }
     }
@@ -581,9 +619,13 @@ fn read_signals(r: &mut Reader, top: &Members, categories: &[CategoryConfig]) ->
             match index_of(&name) {
                 Some(0) => r.error(&p, "essential cannot be denied"),
                 Some(i) => signals.dnt_categories.insert(i),
-                None => r.error(
+                None => r.error_owned(
                     &p,
-                    format!("unknown category \"{name}\" (not declared in categories)"),
+                    concat(&[
+                        "unknown category \"",
+                        &name,
+                        "\" (not declared in categories)",
+                    ]),
                 ),
             }
         }
@@ -616,9 +658,13 @@ fn read_consent_mode(r: &mut Reader, top: &Members) -> ConsentModeConfig {
             if is_region(&code) {
                 cm.region.push(code);
             } else {
-                r.error(
+                r.error_owned(
                     &p,
-                    format!("\"{code}\" is not an ISO 3166 code such as \"DE\" or \"US-CA\""),
+                    concat(&[
+                        "\"",
+                        &code,
+                        "\" is not an ISO 3166 code such as \"DE\" or \"US-CA\"",
+                    ]),
                 );
             }
         }
