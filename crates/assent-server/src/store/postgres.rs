@@ -1418,7 +1418,7 @@ impl LocalPostgres {
     fn start_server(&mut self) -> Result<(), String> {
         let options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on \
-             -c max_connections=200",
+             -c max_connections=200 -c dynamic_shared_memory_type=mmap",
             self.port,
             self.dir.display()
         );
