@@ -123,6 +123,9 @@ impl Default for Options {
     }
 }
 
+/// Longest wait for a new connection or a free one from the pool.
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Key of the advisory lock held while migrating (`'assent' as bytes`).
 const MIGRATION_LOCK: i64 = 0x6173_7365_6e74;
 
@@ -309,9 +312,12 @@ impl PostgresStore {
     pub async fn open(url: &str, options: Options) -> Result<PostgresStore, StoreError> {
         let (url, options) = Options::from_url(url, options)?;
         let url = url.as_str();
-        let config = tokio_postgres::Config::from_str(url).map_err(|e| {
+        let mut config = tokio_postgres::Config::from_str(url).map_err(|e| {
             StoreError::Config(format!("invalid PostgreSQL URL {}: {e}", redact_url(url)))
         })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(TIMEOUT);
+        }
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -321,6 +327,11 @@ impl PostgresStore {
         );
         let pool = Pool::builder(manager)
             .max_size(options.pool_size.max(2))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            // A request waits this long at most for a connection, then fails (503) instead of hanging.
+            .wait_timeout(Some(TIMEOUT))
+            .create_timeout(Some(TIMEOUT))
+            .recycle_timeout(Some(TIMEOUT))
             .build()
             .map_err(|e| StoreError::Config(e.to_string()))?;
         let mut client = pool.get().await.map_err(|e| match pool_err(e) {
