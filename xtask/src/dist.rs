@@ -1,7 +1,9 @@
 //! `cargo xtask dist`: build the drop-in browser SDK into `www/dist` and enforce the size budget.
 //!
-//! 1. `cargo rustc -p assent-web --lib --crate-type cdylib --target wasm32-unknown-unknown --profile wasm-release`
-//!    (cdylib only, so that `lto = true` applies)
+//! 1. `rustup run nightly-… cargo rustc -p assent-web --lib --crate-type cdylib --target wasm32-unknown-unknown
+//!    --profile wasm-release -Zbuild-std=std,panic_abort` with `RUSTFLAGS=-Cpanic=immediate-abort
+//!    -Zlocation-detail=none` (cdylib only, so that `lto = true` applies; the pinned nightly rebuilds the standard
+//!    library without panic messages and formatting code: about 4 KB gzip less than stable, see docs/size.md)
 //! 2. `wasm-bindgen --target web --no-typescript --out-dir www/dist --out-name assent_web` → `assent_web.js` (the
 //!    ES module glue the bootstrap imports) + `assent_web_bg.wasm`
 //! 3. `wasm-opt -Oz` on `assent_web_bg.wasm` (binaryen 108 from apt: features passed explicitly, table exports repaired
@@ -21,7 +23,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 
 use crate::install;
-use crate::util::{self, Args, Result, bail, cargo, cmd, err, header, human_bytes, note, run};
+use crate::util::{self, Args, Result, bail, cmd, err, header, human_bytes, note, run};
 
 /// The size budget: total gzip bytes of everything a page downloads for Assent.
 pub(crate) const BUDGET_GZIP: u64 = 40 * 1024;
@@ -259,7 +261,7 @@ pub(crate) fn build(opts: &Options) -> Result<SizeReport> {
             bail!("cannot build the browser SDK: {why}");
         }
     }
-    install::wasm_target()?;
+    install::wasm_nightly()?;
     install::wasm_bindgen_cli()?;
     let wasm_opt = install::wasm_opt()?;
 
@@ -316,12 +318,28 @@ pub(crate) fn build(opts: &Options) -> Result<SizeReport> {
     Ok(report)
 }
 
+/// Flags for the pinned nightly: the standard library is compiled with the crate (`-Zbuild-std`) so that
+/// `panic=immediate-abort` and `location-detail=none` apply to it too. A panic then traps at once (`unreachable`):
+/// no message, no file/line strings, no formatting code. (With stable's `panic = "abort"` a panic ends in the same
+/// trap, after formatting a message nobody sees.)
+const NIGHTLY_RUSTFLAGS: &str = "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none";
+
 /// `cargo build` for wasm32 with the size profile; returns the path of the `.wasm` it produced.
 fn cargo_build(opts: &Options) -> Result<PathBuf> {
-    let mut c = cargo();
+    let mut c = cmd("rustup");
+    c.args(["run", install::WASM_NIGHTLY, "cargo"]);
     // `cargo rustc --crate-type cdylib`, not `cargo build`: assent-web is also an `rlib` (for its browser tests),
     // and cargo silently drops `lto = true` for a crate that builds an rlib too (measured: +11 KB gzip).
     c.args(["rustc", "--lib", "--crate-type", "cdylib"]);
+    c.args(["-Zbuild-std=std,panic_abort"]);
+    // Its own target directory: the rebuilt standard library does not mix with the stable builds in `target/`.
+    c.arg("--target-dir")
+        .arg(util::repo_root().join("target/wasm-nightly"));
+    c.env("RUSTFLAGS", NIGHTLY_RUSTFLAGS);
+    // Set by the `cargo xtask` that runs us (the stable toolchain); the nightly cargo must use its own rustc.
+    c.env_remove("RUSTC")
+        .env_remove("RUSTDOC")
+        .env_remove("CARGO");
     match &opts.manifest_path {
         Some(m) => c.arg("--manifest-path").arg(m),
         None => c.args(["-p", "assent-web"]),

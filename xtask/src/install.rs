@@ -9,6 +9,7 @@
 //! | wasm-opt | on `PATH` | apt `binaryen` (root only) |
 //! | Chromium, chromedriver | `/usr/bin/chromium`, `chromedriver` on `PATH` | apt `chromium chromium-driver` (root only) |
 //! | PostgreSQL server binaries | `/usr/lib/postgresql/*/bin/postgres` | apt `postgresql` (root only) |
+//! | pinned nightly + rust-src (browser SDK build) | `rustup run NIGHTLY rustc --print sysroot` has `lib/rustlib/src/rust/library` | `rustup toolchain install NIGHTLY --profile minimal --component rust-src` |
 //! | nightly + cargo-fuzz (fuzzing only) | `rustup toolchain list`, `cargo-fuzz` on `PATH` | `rustup toolchain install nightly --profile minimal`, `cargo install cargo-fuzz` |
 
 use std::path::{Path, PathBuf};
@@ -78,6 +79,43 @@ pub(crate) fn wasm_target() -> Result {
         "installing the {WASM_TARGET} target (the browser SDK is compiled to WebAssembly)"
     ));
     run(cmd("rustup").args(["target", "add", WASM_TARGET]))
+}
+
+/// The nightly the browser SDK is compiled with (`cargo xtask dist`): its standard library is rebuilt for size with
+/// `-Zbuild-std` and `-Cpanic=immediate-abort` (no panic messages, locations or formatting code in the wasm).
+/// Pinned, so that every machine builds the same bytes; only the browser build uses it.
+pub(crate) const WASM_NIGHTLY: &str = "nightly-2026-05-20";
+
+/// [`WASM_NIGHTLY`] with the standard library's source (for `-Zbuild-std`). A prebuilt wasm32 standard library is
+/// not needed: it is built from source.
+pub(crate) fn wasm_nightly() -> Result {
+    let has_src = || {
+        output(cmd("rustup").args(["run", WASM_NIGHTLY, "rustc", "--print", "sysroot"]))
+            .is_some_and(|s| {
+                Path::new(s.trim())
+                    .join("lib/rustlib/src/rust/library/std")
+                    .is_dir()
+            })
+    };
+    if has_src() {
+        return Ok(());
+    }
+    note(&format!(
+        "installing {WASM_NIGHTLY} with rust-src (the browser SDK's standard library is rebuilt for size)"
+    ));
+    run(cmd("rustup").args([
+        "toolchain",
+        "install",
+        WASM_NIGHTLY,
+        "--profile",
+        "minimal",
+        "--component",
+        "rust-src",
+    ]))?;
+    if !has_src() {
+        bail!("{WASM_NIGHTLY} has no rust-src after installing it");
+    }
+    Ok(())
 }
 
 /// The version of `package` recorded in Cargo.lock (`None` when no crate depends on it).
