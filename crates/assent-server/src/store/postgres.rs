@@ -8,7 +8,7 @@
 //!   PostgreSQL's defaults (`fsync = on`, `synchronous_commit = on`) that commit is flushed to the WAL on stable
 //!   storage (and on synchronous standbys if configured).
 //! - **Group commit**: inserts are queued and a few writer tasks each take everything queued and insert it with
-//!   one multi-row statement in one transaction; concurrent transactions also share WAL flushes in the server.
+//!   one multi-row statement, which is one transaction (one round trip); concurrent transactions also share WAL flushes in the server.
 //!   A batch that fails as a whole (one bad row) is retried row by row so only the bad record fails.
 //! - **Append-only**: a trigger refuses every `UPDATE` of a consent record or an e-mail event.
 //! - **Erasure** deletes the rows, then `VACUUM (INDEX_CLEANUP ON)` removes the dead tuples and their index
@@ -513,27 +513,34 @@ impl<'a> Columns<'a> {
     }
 }
 
-/// Inserts `records` with one statement in one transaction; returns the ids actually inserted (an id already
+/// Inserts `records` with one statement, its own transaction; returns the ids actually inserted (an id already
 /// stored is skipped, not an error), or the error that rolled everything back.
+///
+/// One round trip: outside `BEGIN`, the statement runs in an implicit transaction that PostgreSQL commits when
+/// it processes the `Sync` after it, and it sends `ReadyForQuery` only after that commit (and, with
+/// `synchronous_commit = on`, the WAL flush) — `query` returns only once it has read `ReadyForQuery`, and
+/// returns the commit's error if there is one.
 async fn insert_all(
-    client: &mut deadpool_postgres::Client,
+    client: &deadpool_postgres::Client,
     records: &[&ConsentRecord],
 ) -> Result<HashSet<Uuid>, StoreError> {
     let mut cols = Columns::default();
     for r in records {
         cols.push(r)?;
     }
-    let tx = client.transaction().await.map_err(|e| pg(&e))?;
-    let stmt = tx.prepare_cached(INSERT_BATCH).await.map_err(|e| pg(&e))?;
-    let rows = tx.query(&stmt, &cols.params()).await.map_err(|e| pg(&e))?;
-    let inserted = rows.iter().map(|r| r.get::<_, Uuid>(0)).collect();
-    // Durable when this returns (synchronous_commit = on).
-    tx.commit().await.map_err(|e| pg(&e))?;
-    Ok(inserted)
+    let stmt = client
+        .prepare_cached(INSERT_BATCH)
+        .await
+        .map_err(|e| pg(&e))?;
+    let rows = client
+        .query(&stmt, &cols.params())
+        .await
+        .map_err(|e| pg(&e))?;
+    Ok(rows.iter().map(|r| r.get::<_, Uuid>(0)).collect())
 }
 
 async fn commit_batch(pool: &Pool, batch: Vec<InsertJob>) {
-    let mut client = match pool.get().await {
+    let client = match pool.get().await {
         Ok(c) => c,
         Err(e) => {
             let e = pool_err(e);
@@ -552,7 +559,7 @@ async fn commit_batch(pool: &Pool, batch: Vec<InsertJob>) {
         let _ = job.reply.send(Err(duplicate(job.record.id)));
     }
     let records: Vec<&ConsentRecord> = jobs.iter().map(|j| &*j.record).collect();
-    match insert_all(&mut client, &records).await {
+    match insert_all(&client, &records).await {
         Ok(inserted) => {
             for job in jobs {
                 let r = if inserted.contains(&job.record.id) {
@@ -567,7 +574,7 @@ async fn commit_batch(pool: &Pool, batch: Vec<InsertJob>) {
             // One bad row fails the whole statement: store the others one by one.
             tracing::warn!(error = %e, records = jobs.len(), "batch insert failed; retrying record by record");
             for job in jobs {
-                let r = match insert_all(&mut client, &[&*job.record]).await {
+                let r = match insert_all(&client, &[&*job.record]).await {
                     Ok(ids) if ids.contains(&job.record.id) => Ok(()),
                     Ok(_) => Err(duplicate(job.record.id)),
                     Err(e) => Err(e),
