@@ -288,6 +288,7 @@ pub(crate) fn build(opts: &Options) -> Result<SizeReport> {
 
     header("dist: wasm-opt -Oz");
     optimize(&wasm_opt, &opts.out_dir.join(format!("{OUT_NAME}_bg.wasm")))?;
+    shorten_names(&opts.out_dir)?;
 
     copy_sources(&opts.src_dir, &opts.out_dir)?;
 
@@ -417,6 +418,27 @@ fn optimize(wasm_opt: &Path, wasm: &Path) -> Result {
         wasm.display(),
         human_bytes(before.len() as u64),
         human_bytes(fixed.len() as u64)
+    ));
+    Ok(())
+}
+
+/// Shorten the import and export names only the glue uses (`__wbg_getAttribute_c7b80d4010284561` → `$4`) in the
+/// wasm and in `assent_web.js`: about 1.5 KB gzip of the wasm is names otherwise. wasm-opt's own
+/// `--minify-imports-and-exports` cannot be used: it renames `boot` too, and leaves the glue as it is.
+fn shorten_names(out_dir: &Path) -> Result {
+    let wasm = out_dir.join(format!("{OUT_NAME}_bg.wasm"));
+    let js = out_dir.join(format!("{OUT_NAME}.js"));
+    let module = std::fs::read(&wasm)?;
+    let glue = std::fs::read_to_string(&js)?;
+    let (module, glue, n) =
+        crate::wasm::shorten_glue_names(&module, &glue, &format!("./{OUT_NAME}_bg.js"))
+            .map_err(|e| err!("shortening the glue's import and export names: {e}"))?;
+    std::fs::write(&wasm, &module)?;
+    std::fs::write(&js, glue)?;
+    note(&format!(
+        "shortened {n} import/export names: {} is now {}",
+        wasm.display(),
+        human_bytes(module.len() as u64)
     ));
     Ok(())
 }

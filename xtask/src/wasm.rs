@@ -257,6 +257,185 @@ pub(crate) fn fix_table_exports(
     Ok((out, changed))
 }
 
+/// Import descriptor bytes (kind and type) of the import at the reader, copied verbatim.
+fn import_desc(r: &mut Reader<'_>) -> Result<Vec<u8>> {
+    let start = r.pos;
+    match r.byte()? {
+        0 => {
+            r.u32()?;
+        }
+        1 => {
+            r.ref_type()?;
+            r.limits()?;
+        }
+        2 => r.limits()?,
+        3 => {
+            r.ref_type()?;
+            r.byte()?;
+        }
+        4 => {
+            r.byte()?;
+            r.u32()?;
+        }
+        k => bail!("unknown import kind {k}"),
+    }
+    Ok(r.bytes[start..r.pos].to_vec())
+}
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
+}
+
+/// Replace every occurrence of `prefix` + `old` in `js` that is not part of a longer identifier by `prefix` + `new`;
+/// returns how many were replaced.
+fn replace_ident(js: &mut String, prefix: &str, old: &str, new: &str) -> usize {
+    let pattern = format!("{prefix}{old}");
+    let bytes = js.as_bytes();
+    let mut out = String::with_capacity(js.len());
+    let mut last = 0;
+    let mut count = 0;
+    let mut from = 0;
+    while let Some(found) = js[from..].find(&pattern) {
+        let at = from + found;
+        let end = at + pattern.len();
+        let before_ok = at == 0 || !is_ident_byte(bytes[at - 1]) || !prefix.is_empty();
+        let after_ok = end == bytes.len() || !is_ident_byte(bytes[end]);
+        if before_ok && after_ok {
+            out.push_str(&js[last..at]);
+            out.push_str(prefix);
+            out.push_str(new);
+            last = end;
+            count += 1;
+        }
+        from = end;
+    }
+    out.push_str(&js[last..]);
+    *js = out;
+    count
+}
+
+/// Short names `$0`, `$1`, … `$z`, `$10`, … (valid JS identifiers; `$` keeps them apart from the glue's own).
+fn short_name(mut i: usize) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut rev = Vec::new();
+    loop {
+        rev.push(DIGITS[i % 36]);
+        i /= 36;
+        if i == 0 {
+            break;
+        }
+    }
+    rev.reverse();
+    let mut s = String::from("$");
+    s.push_str(&String::from_utf8_lossy(&rev));
+    s
+}
+
+/// Exports the glue reaches as `wasm.NAME` that are internal to wasm-bindgen (the module's own exports such as
+/// `boot`, and `memory`, keep their names).
+fn is_internal_export(name: &str) -> bool {
+    ["__wbindgen", "__wbg", "__externref", "wasm_bindgen"]
+        .iter()
+        .any(|p| name.starts_with(p))
+}
+
+/// Shorten the names that only the wasm-bindgen glue uses: every import from `glue_module` (the glue's import
+/// object keys, such as `__wbg_getAttribute_c7b80d4010284561`, and the module name itself) and wasm-bindgen's
+/// internal exports (`__wbindgen_malloc`, the closure `…invoke…` shims of 100+ characters). The names are rewritten
+/// in the module and in the glue `js` alike. Returns the new module and glue and how many names were shortened.
+///
+/// Fails, changing nothing, when the glue does not name every renamed import exactly where expected or when a new
+/// name already occurs in it.
+pub(crate) fn shorten_glue_names(
+    module: &[u8],
+    js: &str,
+    glue_module: &str,
+) -> Result<(Vec<u8>, String, usize)> {
+    let secs = sections(module)?;
+    let mut js = js.to_owned();
+    let mut next = 0;
+    let mut fresh = |js: &str| -> Result<String> {
+        let name = short_name(next);
+        next += 1;
+        if replace_ident(&mut js.to_owned(), "", &name, "") > 0 {
+            bail!("the glue already uses the identifier {name}");
+        }
+        Ok(name)
+    };
+    let mut renamed = 0;
+    let quoted_module = format!("\"{glue_module}\"");
+    let new_module = if js.matches(&quoted_module).count() == 1 {
+        let m = fresh(&js)?;
+        js = js.replace(&quoted_module, &format!("\"{m}\""));
+        Some(m)
+    } else {
+        None
+    };
+
+    let mut out = module[..8].to_vec();
+    for s in &secs {
+        let mut payload = Vec::new();
+        match s.id {
+            SECTION_IMPORT => {
+                let mut r = Reader::new(module, s.start);
+                let n = r.u32()?;
+                write_u32(&mut payload, n);
+                for _ in 0..n {
+                    let mut m = r.name()?.to_vec();
+                    let mut field = r.name()?.to_vec();
+                    let desc = import_desc(&mut r)?;
+                    if m == glue_module.as_bytes() {
+                        let old = String::from_utf8(field.clone())
+                            .map_err(|_| err!("import name is not UTF-8"))?;
+                        let new = fresh(&js)?;
+                        if replace_ident(&mut js, "", &old, &new) == 0 {
+                            bail!("the glue does not provide the import {old}");
+                        }
+                        field = new.into_bytes();
+                        renamed += 1;
+                        if let Some(nm) = &new_module {
+                            m = nm.clone().into_bytes();
+                        }
+                    }
+                    write_u32(&mut payload, m.len() as u32);
+                    payload.extend_from_slice(&m);
+                    write_u32(&mut payload, field.len() as u32);
+                    payload.extend_from_slice(&field);
+                    payload.extend_from_slice(&desc);
+                }
+            }
+            SECTION_EXPORT => {
+                let Some((_, list)) = exports(module, std::slice::from_ref(s))? else {
+                    bail!("export section vanished");
+                };
+                write_u32(&mut payload, list.len() as u32);
+                for (name, kind, index) in list {
+                    let mut name = name;
+                    let text = String::from_utf8_lossy(&name).into_owned();
+                    if is_internal_export(&text) {
+                        let new = fresh(&js)?;
+                        replace_ident(&mut js, "wasm.", &text, &new);
+                        name = new.into_bytes();
+                        renamed += 1;
+                    }
+                    write_u32(&mut payload, name.len() as u32);
+                    payload.extend_from_slice(&name);
+                    payload.push(kind);
+                    write_u32(&mut payload, index);
+                }
+            }
+            _ => {
+                out.extend_from_slice(&module[s.header..s.end]);
+                continue;
+            }
+        }
+        out.push(s.id);
+        write_u32(&mut out, payload.len() as u32);
+        out.extend_from_slice(&payload);
+    }
+    Ok((out, js, renamed))
+}
+
 /// Remove custom sections (names, producers, …) — used by tests to compare modules structurally.
 #[cfg(test)]
 fn without_custom_sections(module: &[u8]) -> Vec<u8> {
@@ -326,6 +505,49 @@ mod tests {
         let mut truncated = module(0, false);
         truncated.pop();
         assert!(fix_table_exports(&module(1, false), &truncated).is_err());
+    }
+
+    #[test]
+    fn shortens_glue_names_in_module_and_glue() {
+        // Imports: one function from the glue module, one from elsewhere. Exports: `boot`, an internal one whose
+        // name is a prefix of another's, and that other one.
+        let mut imports = vec![2];
+        for (m, f) in [("./x_bg.js", "__wbg_get_12ab"), ("env", "keep_me")] {
+            imports.push(m.len() as u8);
+            imports.extend_from_slice(m.as_bytes());
+            imports.push(f.len() as u8);
+            imports.extend_from_slice(f.as_bytes());
+            imports.extend_from_slice(&[0, 0]); // function of type 0
+        }
+        let mut exps = vec![3];
+        for (name, index) in [("boot", 1u8), ("__wbindgen_x", 2), ("__wbindgen_x_5", 3)] {
+            exps.push(name.len() as u8);
+            exps.extend_from_slice(name.as_bytes());
+            exps.extend_from_slice(&[0, index]);
+        }
+        let mut m = b"\0asm\x01\0\0\0".to_vec();
+        m.extend(section(SECTION_IMPORT, &imports));
+        m.extend(section(SECTION_EXPORT, &exps));
+        let js = "export function boot(){wasm.boot()}\nconst i={__wbg_get_12ab:function(){}};\
+                  wasm.__wbindgen_x(wasm.__wbindgen_x_5);return {\"./x_bg.js\":i};";
+        let (out, glue, n) = shorten_glue_names(&m, js, "./x_bg.js").unwrap();
+        assert_eq!(n, 3);
+        assert_eq!(
+            glue,
+            "export function boot(){wasm.boot()}\nconst i={$1:function(){}};\
+             wasm.$2(wasm.$3);return {\"$0\":i};"
+        );
+        let secs = sections(&out).unwrap();
+        let (_, ex) = exports(&out, &secs).unwrap().unwrap();
+        let names: Vec<&[u8]> = ex.iter().map(|(n, _, _)| n.as_slice()).collect();
+        assert_eq!(names, [&b"boot"[..], b"$2", b"$3"]);
+        let imp = &out[secs[0].start..secs[0].end];
+        assert!(imp.windows(2).any(|w| w == b"$0") && imp.windows(2).any(|w| w == b"$1"));
+        assert!(imp.windows(7).any(|w| w == b"keep_me"));
+        // A glue that does not provide an import is refused.
+        assert!(shorten_glue_names(&m, "wasm.boot()", "./x_bg.js").is_err());
+        // Short names already in use are refused.
+        assert!(shorten_glue_names(&m, &format!("{js} var $1;"), "./x_bg.js").is_err());
     }
 
     #[test]
