@@ -94,18 +94,30 @@ impl UiText {
 
 /// Whether a language tag names a right-to-left language (script subtags `Arab`/`Hebr` are honoured too).
 pub fn is_rtl(tag: &str) -> bool {
-    let lower = tag.to_ascii_lowercase();
-    let mut parts = lower.split(['-', '_']);
+    const RTL_LANGS: &[&str] = &[
+        "ar", "he", "iw", "fa", "ur", "ps", "yi", "dv", "sd", "ug", "ckb", "syr",
+    ];
+    const RTL_SCRIPTS: &[&str] = &["arab", "hebr", "thaa", "syrc", "nkoo"];
+    const LTR_SCRIPTS: &[&str] = &["latn", "cyrl"];
+    let one_of = |p: &str, list: &[&str]| list.iter().any(|l| p.eq_ignore_ascii_case(l));
+    let mut parts = tag.split(['-', '_']);
     let primary = parts.next().unwrap_or("");
-    let script_rtl = parts.any(|p| matches!(p, "arab" | "hebr" | "thaa" | "syrc" | "nkoo"));
-    let script_ltr = lower
-        .split(['-', '_'])
-        .any(|p| matches!(p, "latn" | "cyrl"));
-    (matches!(
-        primary,
-        "ar" | "he" | "iw" | "fa" | "ur" | "ps" | "yi" | "dv" | "sd" | "ug" | "ckb" | "syr"
-    ) && !script_ltr)
-        || script_rtl
+    let mut script_rtl = false;
+    let mut script_ltr = one_of(primary, LTR_SCRIPTS);
+    for p in parts {
+        script_rtl |= one_of(p, RTL_SCRIPTS);
+        script_ltr |= one_of(p, LTR_SCRIPTS);
+    }
+    (one_of(primary, RTL_LANGS) && !script_ltr) || script_rtl
+}
+
+/// The primary subtag of a language tag: `pt` for `pt-BR` (or `pt_BR`).
+pub fn primary_subtag(tag: &str) -> &str {
+    let end = tag
+        .bytes()
+        .position(|b| b == b'-' || b == b'_')
+        .unwrap_or(tag.len());
+    tag.get(..end).unwrap_or(tag)
 }
 
 /// Picks the best available language for a visitor's preference list (`navigator.languages`).
@@ -117,12 +129,11 @@ pub fn negotiate<'a>(preferred: &[&str], available: &'a [&'a str]) -> &'a str {
         if let Some(found) = available.iter().find(|a| a.eq_ignore_ascii_case(want)) {
             return found;
         }
-        let primary = want.split(['-', '_']).next().unwrap_or("");
-        if let Some(found) = available.iter().find(|a| {
-            a.split(['-', '_'])
-                .next()
-                .is_some_and(|p| p.eq_ignore_ascii_case(primary))
-        }) {
+        let primary = primary_subtag(want);
+        if let Some(found) = available
+            .iter()
+            .find(|a| primary_subtag(a).eq_ignore_ascii_case(primary))
+        {
             return found;
         }
     }

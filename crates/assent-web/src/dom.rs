@@ -1,12 +1,20 @@
 //! Small DOM helpers shared by the modules.
 
 use js_sys::Reflect;
-use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::prelude::{Closure, wasm_bindgen};
 use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
 use web_sys::{Document, Element, Event, EventTarget, Window};
 
+#[wasm_bindgen]
+extern "C" {
+    /// The page's `window`: one import (`web_sys::window()` probes `globalThis`, `global`, `self` and `window`
+    /// through four, and the SDK only ever runs in a window).
+    #[wasm_bindgen(thread_local_v2, js_name = window)]
+    static WINDOW: Window;
+}
+
 pub(crate) fn win() -> Window {
-    web_sys::window().unwrap_throw()
+    WINDOW.with(Window::clone)
 }
 
 pub(crate) fn doc() -> Document {

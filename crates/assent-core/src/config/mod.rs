@@ -154,12 +154,19 @@ impl Config {
     }
 
     /// The interface texts for a language tag (falls back to English).
+    /// (The same choice as [`negotiate`](crate::i18n::negotiate) with one preferred language, without
+    /// collecting the offered tags first.)
     pub fn ui_text(&self, lang: &str) -> &UiText {
-        let langs: Vec<&str> = self.translations.iter().map(|t| t.lang.as_str()).collect();
-        let chosen = crate::i18n::negotiate(&[lang], &langs);
+        let primary = crate::i18n::primary_subtag(lang);
         self.translations
             .iter()
-            .find(|t| t.lang == chosen)
+            .find(|t| t.lang.eq_ignore_ascii_case(lang))
+            .or_else(|| {
+                self.translations
+                    .iter()
+                    .find(|t| crate::i18n::primary_subtag(&t.lang).eq_ignore_ascii_case(primary))
+            })
+            .or_else(|| self.translations.iter().find(|t| t.lang == "en"))
             .unwrap_or(&self.translations[0])
     }
 
