@@ -24,7 +24,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::CustomEvent;
 
 use crate::app::{choose, current, failure};
-use crate::dom::{call, doc, get, set, win};
+use crate::dom::{Callback, call, doc, get, set, win};
 use crate::{gtag, ui};
 
 thread_local! {
@@ -94,7 +94,7 @@ fn object() -> JsValue {
 /// `window.assent[name] = f`. Every method is the same closure type around a plain `fn` (one wasm-bindgen
 /// closure instantiation for the whole API).
 fn method(obj: &JsValue, name: &str, f: fn(JsValue, JsValue) -> Result<JsValue, JsValue>) {
-    let c = Closure::<dyn Fn(JsValue, JsValue) -> Result<JsValue, JsValue>>::new(f);
+    let c = Closure::<Callback>::new(f);
     set(obj, name, &c.into_js_value());
 }
 

@@ -14,12 +14,11 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 
 use js_sys::Array;
-use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, MutationObserver};
 
 use crate::app::current;
-use crate::dom::{append, call, doc, el, get, get_el, get_str, query_all, set, text_el};
+use crate::dom::{append, call, callback, doc, el, get, get_el, get_str, query_all, set, text_el};
 use crate::rules::guard_allows;
 use crate::ui;
 
@@ -45,21 +44,10 @@ pub(crate) fn start() {
         if o.borrow().is_some() {
             return;
         }
-        let cb = Closure::<dyn FnMut(Array)>::new(|records: Array| {
-            for r in records.iter() {
-                let added = Array::from(&get(&r, "addedNodes"));
-                for n in added.iter() {
-                    if let Ok(e) = n.dyn_into::<Element>() {
-                        consider(&e);
-                        scan(&e);
-                    }
-                }
-            }
-        });
-        let Ok(observer) = MutationObserver::new(cb.as_ref().unchecked_ref()) else {
+        let cb = callback(on_mutations);
+        let Ok(observer) = MutationObserver::new(cb.unchecked_ref()) else {
             return;
         };
-        cb.forget();
         let init = js_sys::Object::new();
         set(&init, "childList", &JsValue::TRUE);
         set(&init, "subtree", &JsValue::TRUE);
@@ -70,6 +58,19 @@ pub(crate) fn start() {
         );
         *o.borrow_mut() = Some(observer);
     });
+}
+
+/// The `MutationObserver` callback: applies the rules to every added element and what it contains.
+fn on_mutations(records: JsValue) {
+    for r in Array::from(&records).iter() {
+        let added = Array::from(&get(&r, "addedNodes"));
+        for n in added.iter() {
+            if let Ok(e) = n.dyn_into::<Element>() {
+                consider(&e);
+                scan(&e);
+            }
+        }
+    }
 }
 
 /// Stops observing and forgets queued scripts.

@@ -84,12 +84,27 @@ pub(crate) fn now() -> u64 {
     (js_sys::Date::now() / 1000.0) as u64
 }
 
-/// Adds an event listener that lives as long as the page. (A plain `fn`: one closure type for every listener
-/// keeps the wasm small.)
+/// The one closure type of every long-lived callback: event listeners, the `MutationObserver` callback and the
+/// `window.assent` methods (each distinct closure type costs an invoke shim in the wasm and an adapter in the glue).
+pub(crate) type Callback = dyn Fn(JsValue, JsValue) -> Result<JsValue, JsValue>;
+
+/// A JS function calling `f` with its first argument, for as long as the page lives.
+pub(crate) fn callback(f: fn(JsValue)) -> JsValue {
+    Closure::<Callback>::new(move |a: JsValue, _: JsValue| {
+        f(a);
+        Ok(JsValue::UNDEFINED)
+    })
+    .into_js_value()
+}
+
+/// Adds an event listener that lives as long as the page.
 pub(crate) fn listen(target: &EventTarget, event: &str, f: fn(Event)) {
-    let c = Closure::<dyn FnMut(Event)>::new(move |e: Event| f(e));
-    let _ = target.add_event_listener_with_callback(event, c.as_ref().unchecked_ref());
-    c.forget();
+    let c = Closure::<Callback>::new(move |e: JsValue, _: JsValue| {
+        f(e.unchecked_into());
+        Ok(JsValue::UNDEFINED)
+    })
+    .into_js_value();
+    let _ = target.add_event_listener_with_callback(event, c.unchecked_ref());
 }
 
 /// A JS function that runs `f` once. Every one-shot callback goes through this one closure type (each distinct

@@ -130,37 +130,35 @@ impl Reader {
         }
     }
 
-    fn choice<T: Copy>(
-        &mut self,
-        members: &Members,
-        path: &str,
-        key: &str,
-        options: &[(&str, T)],
-        default: T,
-    ) -> T {
+    /// One of two names; `true` when it is the second (absent or wrong: the first, the default).
+    fn choice(&mut self, members: &Members, path: &str, key: &str, options: [&str; 2]) -> bool {
         let p = join(path, key);
         match get(members, key) {
-            None => default,
+            None => false,
             Some(Json::String(s)) => {
-                if let Some((_, v)) = options.iter().find(|(name, _)| name == s) {
-                    *v
+                if s == options[1] {
+                    true
                 } else {
-                    let mut m = concat(&["\"", s, "\" is not one of "]);
-                    for (i, (n, _)) in options.iter().enumerate() {
-                        if i > 0 {
-                            m.push_str(", ");
-                        }
-                        m.push('"');
-                        m.push_str(n);
-                        m.push('"');
+                    if s != options[0] {
+                        self.error_owned(
+                            &p,
+                            concat(&[
+                                "\"",
+                                s,
+                                "\" is not one of \"",
+                                options[0],
+                                "\", \"",
+                                options[1],
+                                "\"",
+                            ]),
+                        );
                     }
-                    self.error_owned(&p, m);
-                    default
+                    false
                 }
             }
             Some(other) => {
                 self.wrong_type(&p, "a string", other);
-                default
+                false
             }
         }
     }
@@ -336,13 +334,11 @@ fn read_root(r: &mut Reader, root: &Json) -> Option<Config> {
         }
         Some(_) => r.integer(top, "", "revision", (1, u32::MAX)).unwrap_or(1),
     };
-    let mode = r.choice(
-        top,
-        "",
-        "mode",
-        &[("opt-in", Mode::OptIn), ("opt-out", Mode::OptOut)],
-        Mode::OptIn,
-    );
+    let mode = if r.choice(top, "", "mode", ["opt-in", "opt-out"]) {
+        Mode::OptOut
+    } else {
+        Mode::OptIn
+    };
     let site = match get(top, "site") {
         Some(v) => r.string(v, "site").unwrap_or_default(),
         None => String::new(),
@@ -607,12 +603,15 @@ fn read_signals(r: &mut Reader, top: &Members, categories: &[CategoryConfig]) ->
     let Some(m) = r.object(v, "signals", "signals") else {
         return signals;
     };
-    let options = [
-        ("honor", SignalHandling::Honor),
-        ("ignore", SignalHandling::Ignore),
-    ];
-    signals.dnt = r.choice(m, "signals", "dnt", &options, SignalHandling::Honor);
-    signals.gpc = r.choice(m, "signals", "gpc", &options, SignalHandling::Honor);
+    let mut handling = |key| {
+        if r.choice(m, "signals", key, ["honor", "ignore"]) {
+            SignalHandling::Ignore
+        } else {
+            SignalHandling::Honor
+        }
+    };
+    signals.dnt = handling("dnt");
+    signals.gpc = handling("gpc");
     if let Some(v) = get(m, "dnt_categories") {
         signals.dnt_categories = CategorySet::EMPTY;
         for (p, name) in r.string_array(v, "signals.dnt_categories") {
