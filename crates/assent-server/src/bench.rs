@@ -25,8 +25,9 @@ pub struct BenchOptions {
     pub duration: Duration,
     /// Unmeasured time before it (connections and caches warm up).
     pub warmup: Duration,
-    /// Database URL for the server; `None` = SQLite in a temporary directory; `postgres` = a private
-    /// PostgreSQL server started for the run ([`LocalPostgres`](crate::store::postgres::LocalPostgres)).
+    /// Database URL for the server; `None` = SQLite in a temporary directory; `postgres` (or
+    /// `postgres?PARAMS`) = a private PostgreSQL server started for the run
+    /// ([`LocalPostgres`](crate::store::postgres::LocalPostgres)).
     pub db: Option<String>,
     /// The `assent` binary to start.
     pub server_bin: PathBuf,
@@ -60,6 +61,9 @@ pub struct BenchReport {
     /// Records in the store after the server stopped (SQLite, or a private PostgreSQL), to check nothing
     /// acknowledged was lost.
     pub stored_after: Option<u64>,
+    /// A private PostgreSQL's WAL flushes over the whole run: how many, and their mean time in milliseconds
+    /// (`pg_stat_wal`), to read the figures against the disk's flush latency.
+    pub wal_flushes: Option<(u64, f64)>,
 }
 
 impl BenchReport {
@@ -86,6 +90,13 @@ impl std::fmt::Display for BenchReport {
         )?;
         if !self.errors.is_empty() {
             writeln!(f, "errors by status: {:?}", self.errors)?;
+        }
+        if let Some((n, ms)) = self.wal_flushes {
+            writeln!(
+                f,
+                "PostgreSQL WAL: {n} flushes (fdatasync), mean {ms:.2} ms, {:.1} records per flush",
+                self.acknowledged_total as f64 / (n.max(1) as f64)
+            )?;
         }
         if let Some(n) = self.stored_after {
             writeln!(
@@ -309,13 +320,18 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, String> {
     let site = tmp.join("site.json");
     std::fs::write(&site, SITE_CONFIG).map_err(|e| e.to_string())?;
     // `--db postgres`: a private PostgreSQL server (fsync on) for this run, stopped and deleted afterwards.
-    let local_pg = if opts.db.as_deref() == Some("postgres") {
-        Some(crate::store::postgres::LocalPostgres::start()?)
-    } else {
-        None
+    // `--db postgres?assent_writers=2…` passes URL parameters to it.
+    let local_params = opts
+        .db
+        .as_deref()
+        .and_then(|d| d.strip_prefix("postgres"))
+        .filter(|rest| rest.is_empty() || rest.starts_with('?'));
+    let local_pg = match local_params {
+        Some(_) => Some(crate::store::postgres::LocalPostgres::start()?),
+        None => None,
     };
     let db = match &local_pg {
-        Some(pg) => pg.url(),
+        Some(pg) => format!("{}{}", pg.url(), local_params.unwrap_or_default()),
         None => opts.db.clone().unwrap_or_else(|| {
             format!(
                 "sqlite:{}{}",
@@ -399,6 +415,20 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, String> {
             None => None,
         },
     };
+    let wal_flushes = match &local_pg {
+        Some(pg) => {
+            let out = pg.psql(
+                "postgres",
+                "SELECT wal_sync, wal_sync_time FROM pg_stat_wal",
+            )?;
+            let (n, ms) = out.trim().split_once('|').unwrap_or(("0", "0"));
+            Some((
+                n.parse().unwrap_or(0),
+                ms.parse::<f64>().unwrap_or(0.0) / n.parse::<f64>().unwrap_or(1.0).max(1.0),
+            ))
+        }
+        None => None,
+    };
     drop(local_pg);
     let report = BenchReport {
         backend: backend.into(),
@@ -412,6 +442,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, String> {
         max_ms: latencies.last().map_or(0.0, |&m| f64::from(m) / 1000.0),
         acknowledged_total,
         stored_after,
+        wal_flushes,
     };
     let _ = std::fs::remove_dir_all(&tmp);
     if report.stored_after.is_some_and(|n| n < acknowledged_total) {

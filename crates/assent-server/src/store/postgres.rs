@@ -1436,7 +1436,7 @@ impl LocalPostgres {
     fn start_server(&mut self) -> Result<(), String> {
         let options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on \
-             -c max_connections=200 -c dynamic_shared_memory_type=mmap",
+             -c max_connections=200 -c dynamic_shared_memory_type=mmap -c track_wal_io_timing=on",
             self.port,
             self.dir.display()
         );
