@@ -323,7 +323,12 @@ pub(crate) fn build(opts: &Options) -> Result<SizeReport> {
 /// `panic=immediate-abort` and `location-detail=none` apply to it too. A panic then traps at once (`unreachable`):
 /// no message, no file/line strings, no formatting code. (With stable's `panic = "abort"` a panic ends in the same
 /// trap, after formatting a message nobody sees.)
-const NIGHTLY_RUSTFLAGS: &str = "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none";
+///
+/// Reference types and multi-value are turned off (for the rebuilt standard library too): wasm-bindgen then keeps
+/// JS values in a JS-side slab instead of an externref table, which costs less code at every call that returns a
+/// JS value (measured: wasm -0.8 KB, glue +0.2 KB gzip).
+const NIGHTLY_RUSTFLAGS: &str = "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none \
+                                 -Ctarget-feature=-reference-types,-multivalue";
 
 /// `cargo build` for wasm32 with the size profile; returns the path of the `.wasm` it produced.
 fn cargo_build(opts: &Options) -> Result<PathBuf> {
