@@ -11,7 +11,6 @@
 //!   rest of the page while it is still being parsed).
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 
 use js_sys::Array;
 use wasm_bindgen::{JsCast, JsValue};
@@ -26,7 +25,8 @@ const SCRIPTS: &str = "script[type=\"text/plain\"][data-assent]";
 const EMBEDS: &str = "[data-assent][data-src]:not(script),[data-assent-state=loaded]";
 
 thread_local! {
-    static QUEUE: RefCell<VecDeque<Element>> = const { RefCell::new(VecDeque::new()) };
+    /// Scripts waiting to run, in document order (a `Vec`: a few elements, and no `VecDeque` code in the wasm).
+    static QUEUE: RefCell<Vec<Element>> = const { RefCell::new(Vec::new()) };
     static BUSY: Cell<bool> = const { Cell::new(false) };
     static OBSERVER: RefCell<Option<MutationObserver>> = const { RefCell::new(None) };
 }
@@ -108,7 +108,7 @@ fn consider(e: &Element) {
             && allowed(e)
         {
             let _ = e.set_attribute("data-assent-state", "queued");
-            QUEUE.with(|q| q.borrow_mut().push_back(e.clone()));
+            QUEUE.with(|q| q.borrow_mut().push(e.clone()));
             pump();
         }
     } else if e.get_attribute("data-src").is_some() {
@@ -133,7 +133,11 @@ fn pump() {
         if BUSY.with(Cell::get) {
             return;
         }
-        let Some(old) = QUEUE.with(|q| q.borrow_mut().pop_front()) else {
+        let next = QUEUE.with(|q| {
+            let mut q = q.borrow_mut();
+            (!q.is_empty()).then(|| q.remove(0))
+        });
+        let Some(old) = next else {
             return;
         };
         if get(&old, "isConnected") != JsValue::TRUE {

@@ -93,53 +93,53 @@ pub(crate) fn token_cookie_name(config: &Config) -> String {
 /// Deletes the cookies and localStorage keys of every denied category (on this host and each parent domain,
 /// for every path variant). The SDK's own cookie and keys are never touched.
 pub(crate) fn enforce(config: &Config, decision: &Decision) {
+    let granted = decision.granted_set();
     let denied: Vec<_> = config
         .categories
         .iter()
-        .filter(|c| !decision.granted_name(c.category.name()))
+        .filter(|c| !granted.contains(c.index))
         .collect();
-    if denied
-        .iter()
-        .all(|c| c.cookies.is_empty() && c.local_storage.is_empty())
-    {
-        return;
-    }
-    let token = token_cookie_name(config);
-    let jar = cookie_string();
-    let mut names: Vec<&str> = cookie::pairs(&jar)
-        .map(|(n, _)| n)
-        .filter(|n| !n.is_empty() && *n != config.cookie.name && *n != token)
-        .filter(|n| {
-            denied
+    let has_cookies = denied.iter().any(|c| !c.cookies.is_empty());
+    let has_keys = denied.iter().any(|c| !c.local_storage.is_empty());
+    if has_cookies {
+        let token = token_cookie_name(config);
+        let jar = cookie_string();
+        let mut host_path = None;
+        let mut previous = "";
+        for (name, _) in cookie::pairs(&jar) {
+            // The same name twice in a row (one per domain or path it was set on) is deleted once.
+            if name.is_empty() || name == config.cookie.name || name == token || name == previous {
+                continue;
+            }
+            if !denied
                 .iter()
-                .any(|c| c.cookies.iter().any(|p| p.matches(n)))
-        })
-        .collect();
-    names.dedup();
-    if !names.is_empty() {
-        let host = location_str("hostname").unwrap_or_default();
-        let path = location_str("pathname").unwrap_or_default();
-        let secure = secure();
-        for name in names {
-            for assignment in cookie::delete_strings(name, &host, &path, secure) {
+                .any(|c| c.cookies.iter().any(|p| p.matches(name)))
+            {
+                continue;
+            }
+            previous = name;
+            let (host, path) = host_path.get_or_insert_with(|| {
+                (
+                    location_str("hostname").unwrap_or_default(),
+                    location_str("pathname").unwrap_or_default(),
+                )
+            });
+            for assignment in cookie::delete_strings(name, host, path, secure()) {
                 write_cookie(&assignment);
             }
         }
     }
-    if denied.iter().any(|c| !c.local_storage.is_empty()) {
+    if has_keys {
         if let Some(ls) = local_storage() {
-            let keys: Vec<String> = js_sys::Object::keys(ls.unchecked_ref::<js_sys::Object>())
-                .iter()
-                .filter_map(|k| k.as_string())
-                .filter(|k| !k.starts_with("assent."))
-                .filter(|k| {
-                    denied
+            let keys = js_sys::Object::keys(ls.unchecked_ref::<js_sys::Object>());
+            for k in keys.iter().filter_map(|k| k.as_string()) {
+                if !k.starts_with("assent.")
+                    && denied
                         .iter()
-                        .any(|c| c.local_storage.iter().any(|p| p.matches(k)))
-                })
-                .collect();
-            for k in keys {
-                ls_remove(&k);
+                        .any(|c| c.local_storage.iter().any(|p| p.matches(&k)))
+                {
+                    call(&ls, "removeItem", &[&JsValue::from_str(&k)]);
+                }
             }
         }
     }
