@@ -25,10 +25,19 @@ pub(crate) fn secure() -> bool {
 /// The stored choice. With duplicates (e.g. after `cookie.domain` changed), the most recent valid one wins;
 /// unreadable values count as no choice.
 pub(crate) fn read_state(name: &str) -> Option<ConsentState> {
-    cookie::pairs(&cookie_string())
-        .filter(|(n, _)| *n == name)
-        .filter_map(|(_, v)| ConsentState::decode(v).ok())
-        .max_by_key(|s| s.decided_at)
+    let mut best: Option<ConsentState> = None;
+    for (n, v) in cookie::pairs(&cookie_string()) {
+        if n != name {
+            continue;
+        }
+        if let Ok(s) = ConsentState::decode(v) {
+            // `>=`: of equally recent ones, the last (as `max_by_key`).
+            if best.is_none_or(|b| s.decided_at >= b.decided_at) {
+                best = Some(s);
+            }
+        }
+    }
+    best
 }
 
 /// `location[key]`.
