@@ -197,12 +197,13 @@ fn emit(name: &str, detail: &JsValue) {
     if let Ok(e) = CustomEvent::new_with_event_init_dict(&type_, init.unchecked_ref()) {
         call(&doc(), "dispatchEvent", &[&e]);
     }
-    let listeners: Vec<Function> = LISTENERS.with(|l| {
-        l.borrow()
-            .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, f)| f.clone())
-            .collect()
+    let mut listeners: Vec<Function> = Vec::new();
+    LISTENERS.with(|l| {
+        for (n, f) in l.borrow().iter() {
+            if n == name {
+                listeners.push(f.clone());
+            }
+        }
     });
     for f in listeners {
         let _ = f.call1(&JsValue::UNDEFINED, detail);

@@ -118,18 +118,17 @@ fn start(config: Config) {
     // GPC arrived on top of a stored "allow" of a sale/share category: the opt-out is processed (decide() already
     // denies it) and stored and recorded as a withdrawal made with the signal on, so that both the opt-out and a
     // later re-grant are on record (CCPA 11 CCR §7025(c)(3)). The interface keeps saying "Opt-Out Request Honored".
-    let overridden: Vec<(String, bool)> = app
-        .decision
-        .categories
-        .iter()
-        .filter(|c| c.reason == Reason::Gpc)
-        .filter(|c| {
-            app.decision
+    let mut overridden: Vec<(String, bool)> = Vec::new();
+    for c in &app.decision.categories {
+        if c.reason == Reason::Gpc
+            && app
+                .decision
                 .state
                 .is_some_and(|s| s.granted.contains(c.index))
-        })
-        .map(|c| (c.category.name().to_owned(), false))
-        .collect();
+        {
+            overridden.push((c.category.name().to_owned(), false));
+        }
+    }
     if !overridden.is_empty() {
         let _ = choose(&Choice::Set(overridden), Method::Withdraw);
     }

@@ -135,10 +135,14 @@ pub(crate) fn query_all(root: &JsValue, selector: &str) -> Vec<Element> {
     let Ok(list) = f.call1(root, &JsValue::from_str(selector)) else {
         return Vec::new();
     };
-    js_sys::Array::from(&list)
-        .iter()
-        .filter_map(|n| n.dyn_into::<Element>().ok())
-        .collect()
+    // Plain loops rather than iterator adapters here and below: each adapter chain is its own generic code.
+    let mut out = Vec::new();
+    for n in js_sys::Array::from(&list).iter() {
+        if let Ok(e) = n.dyn_into::<Element>() {
+            out.push(e);
+        }
+    }
+    out
 }
 
 /// Runs `f` now when the body exists, else at `DOMContentLoaded`.

@@ -54,11 +54,17 @@ fn read_queue() -> Vec<String> {
     if !Array::is_array(&v) {
         return Vec::new();
     }
-    Array::from(&v)
-        .iter()
-        .filter(JsValue::is_object)
-        .filter_map(|e| js_sys::JSON::stringify(&e).ok()?.as_string())
-        .collect()
+    let mut out = Vec::new();
+    for e in Array::from(&v).iter() {
+        if let Some(s) = e
+            .is_object()
+            .then(|| js_sys::JSON::stringify(&e).ok()?.as_string())
+            .flatten()
+        {
+            out.push(s);
+        }
+    }
+    out
 }
 
 fn write_queue(q: &[String]) {

@@ -27,14 +27,14 @@ pub(crate) fn read() -> Signals {
 pub(crate) fn languages() -> Vec<String> {
     let nav = get(&win().into(), "navigator");
     let list = get(&nav, "languages");
-    let mut out: Vec<String> = if js_sys::Array::is_array(&list) {
-        js_sys::Array::from(&list)
-            .iter()
-            .filter_map(|v| v.as_string())
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let mut out: Vec<String> = Vec::new();
+    if js_sys::Array::is_array(&list) {
+        for v in js_sys::Array::from(&list).iter() {
+            if let Some(s) = v.as_string() {
+                out.push(s);
+            }
+        }
+    }
     if out.is_empty() {
         if let Some(l) = get(&nav, "language").as_string() {
             out.push(l);

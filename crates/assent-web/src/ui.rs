@@ -143,14 +143,13 @@ fn switches() -> Vec<(String, bool)> {
     let Some(dialog) = doc().query_selector(PREFS).ok().flatten() else {
         return Vec::new();
     };
-    query_all(&dialog, "input[data-assent-category]:not([disabled])")
-        .into_iter()
-        .filter_map(|i| {
-            let name = i.get_attribute("data-assent-category")?;
-            let on = get(&i, "checked") == JsValue::TRUE;
-            Some((name, on))
-        })
-        .collect()
+    let mut out = Vec::new();
+    for i in query_all(&dialog, "input[data-assent-category]:not([disabled])") {
+        if let Some(name) = i.get_attribute("data-assent-category") {
+            out.push((name, get(&i, "checked") == JsValue::TRUE));
+        }
+    }
+    out
 }
 
 pub(crate) fn dir(app: &App) -> &'static str {
