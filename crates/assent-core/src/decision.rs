@@ -153,57 +153,60 @@ pub fn decide(
     let gpc_on = signals.gpc && config.signals.gpc == SignalHandling::Honor;
     let dnt_on = signals.dnt && config.signals.dnt == SignalHandling::Honor;
 
-    let categories: Vec<CategoryDecision> = config
-        .categories
-        .iter()
-        .map(|c| {
-            let (granted, reason) = if c.category.is_essential() {
-                (true, Reason::Essential)
-            } else if let Some(s) = &state {
-                let chosen = s.granted.contains(c.index);
-                if chosen && gpc_on && c.sale_or_share && !s.signals.gpc {
-                    (false, Reason::Gpc)
-                } else {
-                    (chosen, Reason::Choice)
-                }
-            } else if gpc_on && c.sale_or_share {
+    // Plain loops, not iterator adapters: this runs in the browser build, where every adapter chain is its own
+    // generic code.
+    let mut categories: Vec<CategoryDecision> = Vec::with_capacity(config.categories.len());
+    for c in &config.categories {
+        let (granted, reason) = if c.category.is_essential() {
+            (true, Reason::Essential)
+        } else if let Some(s) = &state {
+            let chosen = s.granted.contains(c.index);
+            if chosen && gpc_on && c.sale_or_share && !s.signals.gpc {
                 (false, Reason::Gpc)
-            } else if dnt_on && config.signals.dnt_categories.contains(c.index) {
-                (false, Reason::Dnt)
             } else {
-                (config.mode == Mode::OptOut && c.default, Reason::Default)
-            };
-            CategoryDecision {
-                category: c.category.clone(),
-                index: c.index,
-                granted,
-                reason,
+                (chosen, Reason::Choice)
             }
-        })
-        .collect();
+        } else if gpc_on && c.sale_or_share {
+            (false, Reason::Gpc)
+        } else if dnt_on && config.signals.dnt_categories.contains(c.index) {
+            (false, Reason::Dnt)
+        } else {
+            (config.mode == Mode::OptOut && c.default, Reason::Default)
+        };
+        categories.push(CategoryDecision {
+            category: c.category.clone(),
+            index: c.index,
+            granted,
+            reason,
+        });
+    }
+    let granted_index = |i: u8| categories.iter().any(|d| d.index == i && d.granted);
 
     let mut consent_mode = ConsentModeState::DEFAULT;
     for t in crate::consent_mode::ConsentModeType::ALL {
-        let mut mapping = config
-            .categories
-            .iter()
-            .filter(|c| c.consent_mode.contains(&t))
-            .peekable();
-        if mapping.peek().is_some()
-            && mapping.all(|c| categories.iter().any(|d| d.index == c.index && d.granted))
-        {
+        // Granted when at least one category maps the type and every category mapping it is granted.
+        let mut mapped = false;
+        let mut all_granted = true;
+        for c in &config.categories {
+            if c.consent_mode.contains(&t) {
+                mapped = true;
+                all_granted &= granted_index(c.index);
+            }
+        }
+        if mapped && all_granted {
             consent_mode.grant(t);
         }
     }
 
-    let has_sale_or_share = config.categories.iter().any(|c| c.sale_or_share);
-    let gpc_honored = gpc_on
-        && has_sale_or_share
-        && config
-            .categories
-            .iter()
-            .filter(|c| c.sale_or_share)
-            .all(|c| !categories.iter().any(|d| d.index == c.index && d.granted));
+    let mut has_sale_or_share = false;
+    let mut none_granted = true;
+    for c in &config.categories {
+        if c.sale_or_share {
+            has_sale_or_share = true;
+            none_granted &= !granted_index(c.index);
+        }
+    }
+    let gpc_honored = gpc_on && has_sale_or_share && none_granted;
 
     Decision {
         categories,

@@ -91,8 +91,15 @@ fn start(config: Config) {
     gtag::ensure_default(&config);
     let signals = signals::read();
     let wanted = signals::languages();
-    let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
-    let offered: Vec<&str> = config.languages().collect();
+    let mut wanted_str: Vec<&str> = Vec::with_capacity(wanted.len());
+    for w in &wanted {
+        wanted_str.push(w);
+    }
+    let wanted = wanted_str;
+    let mut offered: Vec<&str> = Vec::with_capacity(config.translations.len());
+    for t in &config.translations {
+        offered.push(&t.lang);
+    }
     let lang = negotiate(&wanted, &offered).to_owned();
     let stored = storage::read_state(&config.cookie.name);
     let decision = decide(&config, stored.as_ref(), signals, now());

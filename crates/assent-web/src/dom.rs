@@ -58,8 +58,16 @@ pub(crate) fn call(target: &JsValue, method: &str, args: &[&JsValue]) -> JsValue
     let Some(f) = f.dyn_ref::<js_sys::Function>() else {
         return JsValue::UNDEFINED;
     };
-    let list: js_sys::Array = args.iter().copied().collect();
-    f.apply(target, &list).unwrap_or(JsValue::UNDEFINED)
+    f.apply(target, &array(args)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A JS array of the values.
+pub(crate) fn array(items: &[&JsValue]) -> js_sys::Array {
+    let a = js_sys::Array::new();
+    for v in items {
+        a.push(v);
+    }
+    a
 }
 
 /// `target[key]` as a string.

@@ -12,14 +12,16 @@ use assent_core::{Config, ConsentModeState};
 use js_sys::{Array, Function, Object};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::dom::{error, get, set, win};
+use crate::dom::{array, error, get, set, win};
 
-fn gtag(args: &[JsValue]) {
+/// `gtag(command, name, value)`.
+fn gtag(command: &str, name: &str, value: &JsValue) {
+    let args = [&JsValue::from_str(command), &JsValue::from_str(name), value];
     let w: JsValue = win().into();
     let f = get(&w, "gtag");
     match f.dyn_ref::<Function>() {
         Some(f) => {
-            let _ = f.apply(&w, &args.iter().collect::<Array>());
+            let _ = f.apply(&w, &array(&args));
         }
         None => error("window.gtag is missing (load /assent/assent.js, which defines it)"),
     }
@@ -55,26 +57,25 @@ pub(crate) fn ensure_default(config: &Config) {
     let o = consent_object(ConsentModeState::DEFAULT);
     set(&o, "wait_for_update", &JsValue::from(cm.wait_for_update));
     if !cm.region.is_empty() {
-        let regions: Array = cm.region.iter().map(|r| JsValue::from_str(r)).collect();
+        let regions = Array::new();
+        for r in &cm.region {
+            regions.push(&JsValue::from_str(r));
+        }
         set(&o, "region", &regions);
     }
-    gtag(&["consent".into(), "default".into(), o.into()]);
+    gtag("consent", "default", &o);
     if cm.ads_data_redaction {
-        gtag(&["set".into(), "ads_data_redaction".into(), JsValue::TRUE]);
+        gtag("set", "ads_data_redaction", &JsValue::TRUE);
     }
     if cm.url_passthrough {
-        gtag(&["set".into(), "url_passthrough".into(), JsValue::TRUE]);
+        gtag("set", "url_passthrough", &JsValue::TRUE);
     }
 }
 
 /// Pushes `consent update` with the state of the current decision.
 pub(crate) fn update(config: &Config, state: ConsentModeState) {
     if config.consent_mode.enabled {
-        gtag(&[
-            "consent".into(),
-            "update".into(),
-            consent_object(state).into(),
-        ]);
+        gtag("consent", "update", &consent_object(state));
     }
 }
 

@@ -54,8 +54,7 @@ impl Reader {
 
     /// An object whose keys must all appear in the reference under `doc_prefix`.
     fn object<'a>(&mut self, v: &'a Json, path: &str, doc_prefix: &str) -> Option<&'a Members> {
-        let mut known: Vec<&str> = allowed_keys(doc_prefix).collect();
-        known.dedup();
+        let known = allowed_keys(doc_prefix);
         self.object_with_keys(v, path, &known)
     }
 
@@ -686,7 +685,10 @@ fn read_translations(r: &mut Reader, top: &Members) -> Vec<UiText> {
             r.error(&path, "not a language tag (e.g. \"en\", \"pt-BR\")");
             continue;
         }
-        let keys: Vec<&str> = UI_KEYS.iter().map(|(k, _)| *k).collect();
+        let mut keys: Vec<&str> = Vec::with_capacity(UI_KEYS.len());
+        for (k, _) in UI_KEYS {
+            keys.push(k);
+        }
         let Some(m) = r.object_with_keys(texts, &path, &keys) else {
             continue;
         };

@@ -241,16 +241,22 @@ pub fn markdown() -> String {
 
 /// The keys allowed directly under an object whose path is `prefix` (`""` for the top level), derived from
 /// [`FIELDS`]. Wildcard segments are matched by the caller passing `<name>` / `<lang>` in the prefix.
-pub(crate) fn allowed_keys(prefix: &str) -> impl Iterator<Item = &'static str> + '_ {
-    PATHS.iter().filter_map(move |path| {
+/// Each key once, in reference order. (A plain loop: the browser build carries no iterator adapters for it.)
+pub(crate) fn allowed_keys(prefix: &str) -> Vec<&'static str> {
+    let mut keys: Vec<&'static str> = Vec::new();
+    for path in PATHS {
         let rest = if prefix.is_empty() {
-            path
+            Some(*path)
         } else {
-            path.strip_prefix(prefix)?.strip_prefix('.')?
+            path.strip_prefix(prefix).and_then(|r| r.strip_prefix('.'))
         };
-        let key = rest.split('.').next()?;
-        (!key.starts_with('<')).then_some(key)
-    })
+        let Some(rest) = rest else { continue };
+        let key = rest.split_once('.').map_or(rest, |(k, _)| k);
+        if !key.starts_with('<') && keys.last() != Some(&key) {
+            keys.push(key);
+        }
+    }
+    keys
 }
 
 #[cfg(test)]
