@@ -100,13 +100,16 @@ pub fn is_rtl(tag: &str) -> bool {
     const RTL_SCRIPTS: &[&str] = &["arab", "hebr", "thaa", "syrc", "nkoo"];
     const LTR_SCRIPTS: &[&str] = &["latn", "cyrl"];
     let one_of = |p: &str, list: &[&str]| list.iter().any(|l| p.eq_ignore_ascii_case(l));
-    let mut parts = tag.split(['-', '_']);
-    let primary = parts.next().unwrap_or("");
+    let primary = primary_subtag(tag);
     let mut script_rtl = false;
     let mut script_ltr = one_of(primary, LTR_SCRIPTS);
-    for p in parts {
+    // The other subtags, split at `-` and `_` by bytes.
+    let mut start = primary.len() + 1;
+    while let Some(rest) = tag.get(start..) {
+        let p = primary_subtag(rest);
         script_rtl |= one_of(p, RTL_SCRIPTS);
         script_ltr |= one_of(p, LTR_SCRIPTS);
+        start += p.len() + 1;
     }
     (one_of(primary, RTL_LANGS) && !script_ltr) || script_rtl
 }

@@ -33,6 +33,42 @@ pub fn u64_string(n: u64) -> String {
     s
 }
 
+/// `s.split_once(c)` for an ASCII `c`, by bytes: the generic `char` pattern searchers (and `memchr`) stay out of
+/// the wasm. (An ASCII byte is never part of a multi-byte character, so both halves are valid `str`.)
+pub fn split_once_byte(s: &str, c: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|b| b == c)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
+/// The first piece of `s` split at the ASCII `c`, and the rest after it (`None` when `c` does not occur): one
+/// step of `s.split(c)`.
+pub fn split_first_byte(s: &str, c: u8) -> (&str, Option<&str>) {
+    match split_once_byte(s, c) {
+        Some((first, rest)) => (first, Some(rest)),
+        None => (s, None),
+    }
+}
+
+/// `s.contains(c)` for an ASCII `c`.
+pub fn contains_byte(s: &str, c: u8) -> bool {
+    s.bytes().any(|b| b == c)
+}
+
+/// `s.trim_start_matches(c)` for an ASCII `c`.
+pub fn trim_start_byte(s: &str, c: u8) -> &str {
+    let n = s.bytes().take_while(|&b| b == c).count();
+    s.get(n..).unwrap_or(s)
+}
+
+/// `s.trim_end_matches(c)` for an ASCII `c`.
+pub fn trim_end_byte(s: &str, c: u8) -> &str {
+    let mut end = s.len();
+    while end > 0 && s.as_bytes()[end - 1] == c {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or(s)
+}
+
 /// The pieces concatenated.
 pub fn concat(parts: &[&str]) -> String {
     let mut s = String::new();
@@ -69,6 +105,24 @@ mod tests {
         assert_eq!(join(&["a", "b", "c"], ", "), "a, b, c");
         assert_eq!(join(&[], ", "), "");
         assert_eq!(concat(&["x", "", "yz"]), "xyz");
+    }
+
+    #[test]
+    fn byte_helpers_match_str_methods() {
+        for s in ["", "a", "-", "a-b", "-a-", "ab--c", "é-ü-", "..x..", "//p//"] {
+            assert_eq!(split_once_byte(s, b'-'), s.split_once('-'), "{s:?}");
+            assert_eq!(contains_byte(s, b'-'), s.contains('-'), "{s:?}");
+            assert_eq!(trim_start_byte(s, b'.'), s.trim_start_matches('.'), "{s:?}");
+            assert_eq!(trim_end_byte(s, b'/'), s.trim_end_matches('/'), "{s:?}");
+            let mut parts = Vec::new();
+            let mut rest = Some(s);
+            while let Some(r) = rest {
+                let (first, next) = split_first_byte(r, b'-');
+                parts.push(first);
+                rest = next;
+            }
+            assert_eq!(parts, s.split('-').collect::<Vec<_>>(), "{s:?}");
+        }
     }
 
     proptest! {

@@ -5,12 +5,14 @@
 //! combination: host-only, the host and each parent domain (also in the legacy leading-dot form), and the paths
 //! `/`, each directory of the current path (with and without a trailing slash) and the current path itself.
 
+use assent_core::text::{contains_byte, split_first_byte, split_once_byte, trim_end_byte};
+
 /// Most path segments considered (bounds the number of deletion writes on deep URLs).
 const MAX_PATH_SEGMENTS: usize = 6;
 
 /// Whether `host` is an IP address (v4 or bracketed/colon v6): such hosts have no parent domains.
 fn is_ip(host: &str) -> bool {
-    host.contains(':')
+    contains_byte(host, b':')
         || (!host.is_empty() && host.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
 }
 
@@ -20,22 +22,19 @@ fn is_ip(host: &str) -> bool {
 /// A bare top-level label (`com`) is never listed; IP addresses and single-label hosts (`localhost`) get none
 /// (their cookies are host-only, deleted without a `Domain` attribute).
 pub fn domain_candidates(host: &str) -> Vec<String> {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let host = trim_end_byte(host, b'.').to_ascii_lowercase();
     let mut out = Vec::new();
-    if is_ip(&host) || !host.contains('.') {
+    if is_ip(&host) {
         return out;
     }
     let mut rest = host.as_str();
-    while rest.contains('.') {
+    while let Some((_, parent)) = split_once_byte(rest, b'.') {
         out.push(rest.to_owned());
         let mut dotted = String::with_capacity(rest.len() + 1);
         dotted.push('.');
         dotted.push_str(rest);
         out.push(dotted);
-        match rest.split_once('.') {
-            Some((_, parent)) => rest = parent,
-            None => break,
-        }
+        rest = parent;
     }
     out
 }
@@ -44,7 +43,15 @@ pub fn domain_candidates(host: &str) -> Vec<String> {
 /// `/blog/`, `/blog/2024`, `/blog/2024/`, `/blog/2024/post`.
 pub fn path_variants(path: &str) -> Vec<String> {
     let mut out = vec![String::from("/")];
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let mut segments: Vec<&str> = Vec::new();
+    let mut rest = Some(path);
+    while let Some(r) = rest {
+        let (seg, next) = split_first_byte(r, b'/');
+        if !seg.is_empty() {
+            segments.push(seg);
+        }
+        rest = next;
+    }
     let n = segments.len().min(MAX_PATH_SEGMENTS);
     let mut current = String::new();
     for (i, seg) in segments.iter().take(n).enumerate() {
@@ -63,15 +70,20 @@ pub fn path_variants(path: &str) -> Vec<String> {
 
 /// The `(name, value)` pairs of a `document.cookie` string, in order (duplicates kept).
 pub fn pairs(cookie_string: &str) -> impl Iterator<Item = (&str, &str)> {
-    cookie_string.split(';').filter_map(|part| {
-        let part = part.trim();
-        if part.is_empty() {
-            return None;
+    // By bytes (`;` and `=` are ASCII): no generic `char` pattern searcher in the wasm.
+    let mut rest = Some(cookie_string);
+    core::iter::from_fn(move || {
+        loop {
+            let (part, next) = split_first_byte(rest?, b';');
+            rest = next;
+            let part = part.trim();
+            if !part.is_empty() {
+                return Some(match split_once_byte(part, b'=') {
+                    Some((n, v)) => (n.trim(), v.trim()),
+                    None => ("", part),
+                });
+            }
         }
-        Some(match part.split_once('=') {
-            Some((n, v)) => (n.trim(), v.trim()),
-            None => ("", part),
-        })
     })
 }
 

@@ -141,7 +141,7 @@ pub fn body(
 
 /// `{endpoint}/v1/consents` (one slash between).
 pub fn consents_url(endpoint: &str) -> String {
-    let mut url = endpoint.trim_end_matches('/').to_owned();
+    let mut url = assent_core::text::trim_end_byte(endpoint, b'/').to_owned();
     url.push_str("/v1/consents");
     url
 }

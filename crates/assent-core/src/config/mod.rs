@@ -39,7 +39,7 @@ pub struct Texts(pub Vec<(String, String)>);
 impl Texts {
     /// The text in `lang`, else in its primary language, else in English, else the first one given.
     pub fn get(&self, lang: &str) -> &str {
-        let primary = lang.split('-').next().unwrap_or(lang);
+        let primary = crate::text::split_first_byte(lang, b'-').0;
         self.0
             .iter()
             .find(|(l, _)| l.eq_ignore_ascii_case(lang))

@@ -9,7 +9,10 @@ use crate::category::{Category, CategorySet, FIRST_CUSTOM_INDEX, MAX_CATEGORIES}
 use crate::consent_mode::ConsentModeType;
 use crate::i18n::{UI_KEYS, UiText};
 use crate::json::{self, Json};
-use crate::text::{concat, join as join_all, push_i64, push_u64};
+use crate::text::{
+    concat, contains_byte, join as join_all, push_i64, push_u64, split_first_byte, split_once_byte,
+    trim_end_byte, trim_start_byte,
+};
 
 type Members = [(String, Json)];
 
@@ -217,7 +220,7 @@ impl Reader {
         for (p, text) in self.string_array(v, &join(path, key)) {
             let body = text.strip_suffix('*').unwrap_or(&text);
             let valid = !text.is_empty()
-                && !body.contains('*')
+                && !contains_byte(body, b'*')
                 && (!cookie_names || body.bytes().all(is_cookie_name_byte));
             if valid {
                 out.push(NamePattern { text });
@@ -242,15 +245,22 @@ fn is_cookie_name_byte(b: u8) -> bool {
 }
 
 fn is_language_tag(tag: &str) -> bool {
-    let mut parts = tag.split('-');
-    let primary = parts.next().unwrap_or("");
-    (2..=3).contains(&primary.len())
-        && primary.bytes().all(|b| b.is_ascii_alphabetic())
-        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+    let (primary, mut rest) = split_first_byte(tag, b'-');
+    if !(2..=3).contains(&primary.len()) || !primary.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return false;
+    }
+    while let Some(r) = rest {
+        let (part, next) = split_first_byte(r, b'-');
+        if !(1..=8).contains(&part.len()) || !part.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return false;
+        }
+        rest = next;
+    }
+    true
 }
 
 fn is_region(code: &str) -> bool {
-    let (country, sub) = code.split_once('-').unwrap_or((code, ""));
+    let (country, sub) = split_once_byte(code, b'-').unwrap_or((code, ""));
     country.len() == 2
         && country.bytes().all(|b| b.is_ascii_uppercase())
         && (code.len() == 2
@@ -363,7 +373,7 @@ fn read_root(r: &mut Reader, root: &Json) -> Option<Config> {
                 || e.starts_with("http://")
                 || (e.starts_with('/') && !e.starts_with("//"));
             if ok {
-                Some(e.trim_end_matches('/').to_owned())
+                Some(trim_end_byte(&e, b'/').to_owned())
             } else {
                 r.error(
                     "endpoint",
@@ -427,12 +437,12 @@ fn read_cookie(r: &mut Reader, top: &Members, reconsent_days: u32) -> CookieConf
     }
     if let Some(v) = get(m, "domain") {
         if let Some(domain) = r.string(v, "cookie.domain") {
-            let d = domain.trim_start_matches('.');
+            let d = trim_start_byte(&domain, b'.');
             let valid = !d.is_empty()
                 && d.bytes().all(|b| {
                     b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'
                 })
-                && !d.contains("..");
+                && !d.as_bytes().windows(2).any(|w| w == b"..");
             if valid {
                 cookie.domain = Some(d.to_owned());
             } else {

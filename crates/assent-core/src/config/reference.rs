@@ -251,7 +251,7 @@ pub(crate) fn allowed_keys(prefix: &str) -> Vec<&'static str> {
             path.strip_prefix(prefix).and_then(|r| r.strip_prefix('.'))
         };
         let Some(rest) = rest else { continue };
-        let key = rest.split_once('.').map_or(rest, |(k, _)| k);
+        let key = crate::text::split_first_byte(rest, b'.').0;
         if !key.starts_with('<') && keys.last() != Some(&key) {
             keys.push(key);
         }
