@@ -175,13 +175,15 @@ impl Parser<'_> {
         }
         let mut n: i64 = 0;
         for &d in digits {
-            n = n
-                .checked_mul(10)
-                .and_then(|n| n.checked_add(i64::from(d - b'0')))
-                .ok_or(SyntaxError {
+            let d = i64::from(d - b'0');
+            // `n * 10 + d <= i64::MAX`, checked without a widening multiply (`__multi3` in the wasm).
+            if n > (i64::MAX - d) / 10 {
+                return Err(SyntaxError {
                     offset: start,
                     message: "number too large",
-                })?;
+                });
+            }
+            n = n * 10 + d;
         }
         Ok(Json::Int(if negative { -n } else { n }))
     }

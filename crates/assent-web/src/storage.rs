@@ -103,11 +103,12 @@ pub(crate) fn token_cookie_name(config: &Config) -> String {
 /// for every path variant). The SDK's own cookie and keys are never touched.
 pub(crate) fn enforce(config: &Config, decision: &Decision) {
     let granted = decision.granted_set();
-    let denied: Vec<_> = config
-        .categories
-        .iter()
-        .filter(|c| !granted.contains(c.index))
-        .collect();
+    let mut denied = Vec::new();
+    for c in &config.categories {
+        if !granted.contains(c.index) {
+            denied.push(c);
+        }
+    }
     let has_cookies = denied.iter().any(|c| !c.cookies.is_empty());
     let has_keys = denied.iter().any(|c| !c.local_storage.is_empty());
     if has_cookies {

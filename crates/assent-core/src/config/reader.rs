@@ -241,7 +241,26 @@ impl Reader {
 
 fn is_cookie_name_byte(b: u8) -> bool {
     // RFC 6265 token: visible ASCII except separators.
-    b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b)
+    b.is_ascii_graphic()
+        && !matches!(
+            b,
+            b'(' | b')'
+                | b'<'
+                | b'>'
+                | b'@'
+                | b','
+                | b';'
+                | b':'
+                | b'\\'
+                | b'"'
+                | b'/'
+                | b'['
+                | b']'
+                | b'?'
+                | b'='
+                | b'{'
+                | b'}'
+        )
 }
 
 fn is_language_tag(tag: &str) -> bool {
