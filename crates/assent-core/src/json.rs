@@ -44,6 +44,7 @@ pub struct SyntaxError {
 /// Parses a complete JSON text (surrounding whitespace allowed, nothing else after the value).
 pub fn parse(text: &str) -> Result<Json, SyntaxError> {
     let mut p = Parser {
+        text,
         bytes: text.as_bytes(),
         pos: 0,
     };
@@ -56,6 +57,7 @@ pub fn parse(text: &str) -> Result<Json, SyntaxError> {
 }
 
 struct Parser<'a> {
+    text: &'a str,
     bytes: &'a [u8],
     pos: usize,
 }
@@ -214,8 +216,9 @@ impl Parser<'_> {
                 }
                 self.pos += 1;
             }
-            // The input is a &str and we only stop on ASCII bytes, so the run is valid UTF-8.
-            out.push_str(core::str::from_utf8(&self.bytes[run_start..self.pos]).unwrap_or(""));
+            // We only stop on ASCII bytes, so the run starts and ends on character boundaries of the input: a slice
+            // of it, with no UTF-8 validation code.
+            out.push_str(self.text.get(run_start..self.pos).unwrap_or(""));
             match self.bytes.get(self.pos) {
                 None => return Err(self.err("unterminated string")),
                 Some(b'"') => {
