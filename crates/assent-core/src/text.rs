@@ -109,7 +109,9 @@ mod tests {
 
     #[test]
     fn byte_helpers_match_str_methods() {
-        for s in ["", "a", "-", "a-b", "-a-", "ab--c", "é-ü-", "..x..", "//p//"] {
+        for s in [
+            "", "a", "-", "a-b", "-a-", "ab--c", "é-ü-", "..x..", "//p//",
+        ] {
             assert_eq!(split_once_byte(s, b'-'), s.split_once('-'), "{s:?}");
             assert_eq!(contains_byte(s, b'-'), s.contains('-'), "{s:?}");
             assert_eq!(trim_start_byte(s, b'.'), s.trim_start_matches('.'), "{s:?}");
