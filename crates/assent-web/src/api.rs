@@ -8,6 +8,7 @@
 //! assent.set({analytics: true, remarketing: false});           // throws on an unknown category
 //! assent.show();                       // opens the preferences dialog
 //! assent.on("change", state => …);    // also "ready"
+//! await assent.subscribe(email, list, {tracking, text});    // {ok, status[, code, message]}, see subscribe.rs
 //! ```
 //!
 //! The state: `{categories: {essential: true, analytics: false, …}, reasons: {analytics: "default", …},
@@ -94,7 +95,7 @@ fn object() -> JsValue {
 /// `window.assent[name] = f`. Every method is the same closure type around a plain `fn` (one wasm-bindgen
 /// closure instantiation for the whole API).
 fn method(obj: &JsValue, name: &str, f: fn(JsValue, JsValue) -> Result<JsValue, JsValue>) {
-    let c = Closure::<Callback>::new(f);
+    let c = Closure::<Callback>::new(move |a, b, _| f(a, b));
     set(obj, name, &c.into_js_value());
 }
 
@@ -186,6 +187,7 @@ pub(crate) fn install() {
     method(&a, "set", api_set);
     method(&a, "show", api_show);
     method(&a, "on", api_on);
+    crate::subscribe::install(&a);
 }
 
 /// Dispatches `assent:<name>` on `document` and calls the `assent.on(name, …)` listeners.

@@ -8,7 +8,7 @@ use assent_core::{Choice, Config, Decision, Method, Reason, Signals, apply_choic
 use wasm_bindgen::JsCast;
 
 use crate::dom::{doc, error, now};
-use crate::{api, blocking, endpoint, gtag, signals, storage, ui};
+use crate::{api, blocking, endpoint, gtag, signals, storage, subscribe, ui};
 
 /// A configured SDK with its current decision. Replaced as a whole on every change, so a borrow is never held
 /// while page code runs (event listeners and activated scripts may call `window.assent` synchronously).
@@ -65,6 +65,7 @@ pub(crate) fn boot() {
     if !LISTENING.with(|l| l.replace(true)) {
         ui::listen();
         endpoint::listen();
+        subscribe::listen();
     }
     let text = crate::dom::get_str(&el, "textContent").unwrap_or_default();
     match Config::from_json(&text) {
@@ -118,6 +119,7 @@ fn start(config: Config) {
     storage::enforce(&app.config, &app.decision);
     // Returning visitors: allowed scripts start now, before the page has finished parsing.
     blocking::start();
+    subscribe::discover(&doc().into());
     api::install();
     if app.decision.banner.is_some() {
         crate::dom::when_body(ui::show_banner);

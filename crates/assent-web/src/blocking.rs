@@ -68,6 +68,7 @@ fn on_mutations(records: JsValue) {
             if let Ok(e) = n.dyn_into::<Element>() {
                 consider(&e);
                 scan(&e);
+                crate::subscribe::discover(&e);
             }
         }
     }

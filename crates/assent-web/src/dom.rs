@@ -94,11 +94,12 @@ pub(crate) fn now() -> u64 {
 
 /// The one closure type of every long-lived callback: event listeners, the `MutationObserver` callback and the
 /// `window.assent` methods (each distinct closure type costs an invoke shim in the wasm and an adapter in the glue).
-pub(crate) type Callback = dyn Fn(JsValue, JsValue) -> Result<JsValue, JsValue>;
+/// Three arguments: the most any method takes (`assent.subscribe(email, list, opts)`).
+pub(crate) type Callback = dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>;
 
 /// A JS function calling `f` with its first argument, for as long as the page lives.
 pub(crate) fn callback(f: fn(JsValue)) -> JsValue {
-    Closure::<Callback>::new(move |a: JsValue, _: JsValue| {
+    Closure::<Callback>::new(move |a: JsValue, _: JsValue, _: JsValue| {
         f(a);
         Ok(JsValue::UNDEFINED)
     })
@@ -107,7 +108,7 @@ pub(crate) fn callback(f: fn(JsValue)) -> JsValue {
 
 /// Adds an event listener that lives as long as the page.
 pub(crate) fn listen(target: &EventTarget, event: &str, f: fn(Event)) {
-    let c = Closure::<Callback>::new(move |e: JsValue, _: JsValue| {
+    let c = Closure::<Callback>::new(move |e: JsValue, _: JsValue, _: JsValue| {
         f(e.unchecked_into());
         Ok(JsValue::UNDEFINED)
     })

@@ -30,7 +30,7 @@ thread_local! {
 }
 
 /// `promise.then(ok, err)` with plain JS functions.
-fn then(promise: &JsValue, ok: &JsValue, err: Option<&JsValue>) {
+pub(crate) fn then(promise: &JsValue, ok: &JsValue, err: Option<&JsValue>) {
     if let Some(f) = get(promise, "then").dyn_ref::<Function>() {
         let _ = match err {
             Some(e) => f.call2(promise, ok, e),
@@ -104,7 +104,7 @@ fn reload_page() {
     call(&get(&win(), "location"), "reload", &[]);
 }
 
-fn site(config: &Config) -> String {
+pub(crate) fn site(config: &Config) -> String {
     if config.site.is_empty() {
         location_str("hostname").unwrap_or_default()
     } else {
@@ -121,22 +121,12 @@ pub(crate) fn record(app: &Rc<App>, state: &ConsentState, reload: bool) {
         return;
     }
     let text = record::notice_text(&app.config, &app.lang);
-    let subtle = get(&get(&win(), "crypto"), "subtle");
-    let digest = call(
-        &subtle,
-        "digest",
-        &[
-            &JsValue::from_str("SHA-256"),
-            &Uint8Array::from(text.as_bytes()),
-        ],
-    );
-    if !digest.is_instance_of::<js_sys::Promise>() {
-        error("consent records need a secure context (https): crypto.subtle is unavailable");
+    let Some(digest) = sha256(&text) else {
         if reload {
             reload_page();
         }
         return;
-    }
+    };
     let config = app.config.clone();
     let lang = app.lang.clone();
     let signals: Signals = app.signals;
@@ -161,6 +151,27 @@ pub(crate) fn record(app: &Rc<App>, state: &ConsentState, reload: bool) {
         }
     });
     then(&digest, &on_hash, None);
+}
+
+/// A promise of the SHA-256 of `text` (an `ArrayBuffer`); `None`, reported, without `crypto.subtle`.
+pub(crate) fn sha256(text: &str) -> Option<JsValue> {
+    let subtle = get(&get(&win(), "crypto"), "subtle");
+    let digest = call(
+        &subtle,
+        "digest",
+        &[
+            &JsValue::from_str("SHA-256"),
+            &Uint8Array::from(text.as_bytes()),
+        ],
+    );
+    if digest.is_instance_of::<js_sys::Promise>() {
+        Some(digest)
+    } else {
+        error(
+            "records and subscriptions need a secure context (https): crypto.subtle is unavailable",
+        );
+        None
+    }
 }
 
 /// Sends every queued record that is not on its way already.
@@ -189,7 +200,8 @@ fn done(body: &str) {
     INFLIGHT.with(|f| f.borrow_mut().retain(|b| b != body));
 }
 
-fn send(url: &str, body: String) {
+/// `fetch(url, {method: "POST", headers: {"Content-Type": "application/json"}, body, keepalive: true})`.
+pub(crate) fn post(url: &str, body: &str) -> JsValue {
     let init = Object::new();
     set(&init, "method", &JsValue::from_str("POST"));
     let headers = Object::new();
@@ -199,9 +211,13 @@ fn send(url: &str, body: String) {
         &JsValue::from_str("application/json"),
     );
     set(&init, "headers", &headers);
-    set(&init, "body", &JsValue::from_str(&body));
+    set(&init, "body", &JsValue::from_str(body));
     set(&init, "keepalive", &JsValue::TRUE);
-    let promise = call(&win(), "fetch", &[&JsValue::from_str(url), &init]);
+    call(&win(), "fetch", &[&JsValue::from_str(url), &init])
+}
+
+fn send(url: &str, body: String) {
+    let promise = post(url, &body);
     let decided_at =
         js_sys::JSON::parse(&body).map_or(0.0, |v| get(&v, "decided_at").as_f64().unwrap_or(0.0));
     let b2 = body.clone();

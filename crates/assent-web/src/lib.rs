@@ -12,7 +12,8 @@
 //! - [`storage`]: the choice cookie and opt-out enforcement (cookies on every domain/path variant, localStorage);
 //! - [`gtag`]: Consent Mode v2 through `window.gtag` (real `Arguments` objects);
 //! - [`endpoint`]: records posted to the consent server, token cookie, subject id, retry queue;
-//! - [`api`]: `window.assent` and the `assent:ready` / `assent:change` events.
+//! - [`api`]: `window.assent` and the `assent:ready` / `assent:change` events;
+//! - [`subscribe`]: marketing-email double opt-in, `assent.subscribe` and `<form data-assent-subscribe>`.
 //!
 //! [`cookie`] and [`record`] are plain Rust with native unit tests.
 #![forbid(unsafe_code)]
@@ -30,6 +31,7 @@ mod endpoint;
 mod gtag;
 mod signals;
 mod storage;
+mod subscribe;
 mod ui;
 
 use wasm_bindgen::prelude::wasm_bindgen;
