@@ -1,15 +1,17 @@
 //! Marketing-email double opt-in from the browser (docs/email.md, "From the browser"):
 //!
-//! - `assent.subscribe(email, list, {tracking, text})` posts `{email, list, site, notice_hash, language,
-//!   tracking}` to `{endpoint}/v1/subscriptions` and resolves to `{ok: true, status}` or `{ok: false, status,
+//! - `assent.subscribe(email, list, {tracking, text})` posts `{email, list, site, language, tracking,
+//!   notice_hash}` to `{endpoint}/v1/subscriptions` and resolves to `{ok: true, status}` or `{ok: false, status,
 //!   code, message}` (`status` 0 when the server was unreachable); it rejects only for bad arguments or when no
 //!   `endpoint` is configured. `notice_hash` is the SHA-256 of `text`, by default [`DEFAULT_TEXT`].
 //! - `<form data-assent-subscribe="LIST">`: one capture-phase `submit` listener on `document` handles every such
 //!   form, present at boot or added later. It needs an `input[type=email]` and a labelled
-//!   `input[type=checkbox][data-assent-subscribe-consent]`; nothing is sent unless the visitor ticked that box.
+//!   `input[type=checkbox][data-assent-subscribe-consent]` (else a console error); nothing is sent unless the
+//!   visitor ticked that box.
 //!   `notice_hash` is the SHA-256 of the box's label text (ASCII whitespace collapsed). An optional
 //!   `data-assent-subscribe-tracking` checkbox sets `tracking`; `[data-assent-subscribe-status]` (given
-//!   `role="status"`) shows the outcome; the submit buttons are disabled while sending.
+//!   `role="status"`) shows the outcome; the submit button (the event's `submitter`) is disabled and the form
+//!   `aria-busy` while sending, and a second submission meanwhile is ignored.
 //! - Consent and tracking checkboxes found ticked when they appear (at boot, or added later, through the
 //!   `MutationObserver` of `blocking`) are unticked, with a console error: a pre-ticked box is no consent.
 
