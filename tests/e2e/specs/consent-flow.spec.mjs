@@ -33,12 +33,14 @@ test('first layer: Accept all and Reject all are equal buttons side by side; no 
   const reject = action(b, 'reject-all');
   await expect(accept).toBeVisible();
   await expect(reject).toBeVisible();
-  const look = (l) => l.evaluate((el) => {
+  // Both buttons are measured in one frame: the banner may still be sliding in, so two separate reads could see it
+  // at different positions.
+  const [a, r] = await b.evaluate((banner) => ['accept-all', 'reject-all'].map((name) => {
+    const el = banner.querySelector(`[data-assent-action="${name}"]`);
     const cs = getComputedStyle(el);
-    const r = el.getBoundingClientRect();
-    return { tag: el.tagName, fontSize: cs.fontSize, fontWeight: cs.fontWeight, height: Math.round(r.height), top: Math.round(r.top) };
-  });
-  const [a, r] = [await look(accept), await look(reject)];
+    const box = el.getBoundingClientRect();
+    return { tag: el.tagName, fontSize: cs.fontSize, fontWeight: cs.fontWeight, height: Math.round(box.height), top: Math.round(box.top) };
+  }));
   expect(r.tag).toBe('BUTTON');
   expect(a.tag).toBe('BUTTON');
   expect({ ...r, top: 0 }).toEqual({ ...a, top: 0 });
