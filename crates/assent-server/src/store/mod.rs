@@ -438,6 +438,44 @@ pub struct SiteStats {
     pub gpc: u64,
 }
 
+/// A typical record for the backends' unit tests (essential granted, analytics as given, GPC seen).
+#[cfg(test)]
+pub(crate) fn test_record(subject: Subject, site: &str, granted: bool) -> ConsentRecord {
+    ConsentRecord {
+        id: Uuid::now_v7(),
+        site: site.into(),
+        subject,
+        ts_ms: crate::time::now_ms(),
+        decided_at: Some(1_700_000_000),
+        expires_at: 1_800_000_000,
+        revision: 3,
+        notice_hash: "ab".repeat(32),
+        policy_url: "https://example.com/privacy".into(),
+        purposes: vec![
+            Purpose {
+                category: "essential".into(),
+                index: 0,
+                granted: true,
+            },
+            Purpose {
+                category: "analytics".into(),
+                index: 1,
+                granted,
+            },
+        ],
+        signals: RecordSignals {
+            dnt: false,
+            gpc: true,
+            gpc_header: true,
+        },
+        language: "en".into(),
+        method: Method::Banner,
+        sdk_version: "0.1.0".into(),
+        kid: "AAAAAA".into(),
+        token: "tok".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
