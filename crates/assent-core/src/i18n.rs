@@ -32,6 +32,51 @@ pub const UI_KEYS: [(&str, &str); 14] = [
     ("embed_load", "Load content"),
 ];
 
+/// The key names alone, in [`UiKey`] order. The browser engine validates translations with these and never links
+/// the English texts of [`UI_KEYS`] (they live in the UI part only).
+pub const UI_KEY_NAMES: [&str; 14] = [
+    "title",
+    "description",
+    "accept_all",
+    "reject_all",
+    "preferences",
+    "preferences_title",
+    "preferences_description",
+    "save",
+    "close",
+    "policy_link",
+    "always_on",
+    "gpc_honored",
+    "embed_blocked",
+    "embed_load",
+];
+
+/// The built-in English title and description of a built-in category (empty for custom ones, which must have a
+/// title in config).
+pub fn builtin_category_text(c: &crate::Category) -> (&'static str, &'static str) {
+    use crate::Category;
+    match c {
+        Category::Essential => (
+            "Essential",
+            "Needed for the site to work: security, load balancing, remembering this choice.",
+        ),
+        Category::Analytics => (
+            "Analytics",
+            "Helps us understand how the site is used, so we can improve it.",
+        ),
+        Category::Remarketing => (
+            "Advertising and remarketing",
+            "Lets us and our advertising partners show you relevant ads on other sites. This may count as a sale or \
+             sharing of personal information.",
+        ),
+        Category::MarketingEmail => (
+            "Marketing e-mail",
+            "Measures and personalises our marketing e-mails, and may share your address with advertising platforms.",
+        ),
+        Category::Custom(_) => ("", ""),
+    }
+}
+
 /// Index of a key in [`UI_KEYS`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -55,11 +100,17 @@ pub enum UiKey {
 impl UiKey {
     /// The key's name in config (`translations.<lang>.<name>`).
     pub fn name(self) -> &'static str {
-        UI_KEYS[self as usize].0
+        UI_KEY_NAMES[self as usize]
+    }
+
+    /// The built-in English text.
+    pub fn english(self) -> &'static str {
+        UI_KEYS[self as usize].1
     }
 }
 
-/// All texts of the interface in one language.
+/// The interface texts a site gives for one language (`translations.<lang>`). A key it leaves out is empty here;
+/// the UI part fills it from the built-in texts of that language ([`UiText::get`] does so for English).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UiText {
     /// BCP 47 language tag as written in config (`en`, `de`, `pt-BR`).
@@ -77,13 +128,19 @@ impl UiText {
     }
 
     pub(crate) fn from_parts(lang: String, texts: Vec<String>) -> UiText {
-        debug_assert_eq!(texts.len(), UI_KEYS.len());
+        debug_assert_eq!(texts.len(), UI_KEY_NAMES.len());
         UiText { lang, texts }
     }
 
-    /// The text for a key.
+    /// The site's own text for a key, if it gave one.
+    pub fn site_text(&self, key: UiKey) -> Option<&str> {
+        let t = self.texts[key as usize].as_str();
+        (!t.is_empty()).then_some(t)
+    }
+
+    /// The text for a key: the site's own, else the built-in English one.
     pub fn get(&self, key: UiKey) -> &str {
-        &self.texts[key as usize]
+        self.site_text(key).unwrap_or(key.english())
     }
 
     /// Whether the language is written right to left (the banner then gets `dir="rtl"`).

@@ -15,6 +15,9 @@ pub enum Json {
     Bool(bool),
     /// An integer; fractions and exponents are refused by the reader.
     Int(i64),
+    /// A number that is not an integer. The text reader refuses these as a syntax error; a tree converted from a
+    /// browser `JSON.parse` result carries them so the config reader can name the field.
+    Fraction,
     String(String),
     Array(Vec<Json>),
     Object(Vec<(String, Json)>),
@@ -27,6 +30,7 @@ impl Json {
             Json::Null => "null",
             Json::Bool(_) => "a boolean",
             Json::Int(_) => "an integer",
+            Json::Fraction => "a fractional number",
             Json::String(_) => "a string",
             Json::Array(_) => "an array",
             Json::Object(_) => "an object",

@@ -22,6 +22,7 @@ pub mod consent_mode;
 pub mod decision;
 pub mod i18n;
 pub mod json;
+pub mod lifecycle;
 pub mod state;
 pub mod text;
 

@@ -124,7 +124,7 @@ pub struct Config {
     pub consent_mode: ConsentModeConfig,
     /// In display order; `essential` is always first.
     pub categories: Vec<CategoryConfig>,
-    /// English first, then the other offered languages.
+    /// The site's own interface texts (`translations`), its English ones first when it gives any.
     pub translations: Vec<UiText>,
 }
 
@@ -132,6 +132,13 @@ impl Config {
     /// Reads and validates a JSON config. All problems found are reported, each with its path.
     pub fn from_json(text: &str) -> Result<Config, ConfigError> {
         reader::read(text)
+    }
+
+    /// Validates a config already parsed into a [`Json`](crate::json::Json) tree (the browser parses with its own
+    /// `JSON.parse` and converts, so the wasm carries no JSON tokenizer). Same rules and messages as
+    /// [`from_json`](Self::from_json), except what only text shows (duplicate keys, syntax).
+    pub fn from_value(root: &crate::json::Json) -> Result<Config, ConfigError> {
+        reader::read_value(root)
     }
 
     /// The configuration of a category, if the site declares it.
@@ -153,10 +160,9 @@ impl Config {
         set
     }
 
-    /// The interface texts for a language tag (falls back to English).
-    /// (The same choice as [`negotiate`](crate::i18n::negotiate) with one preferred language, without
-    /// collecting the offered tags first.)
-    pub fn ui_text(&self, lang: &str) -> &UiText {
+    /// The site's own interface texts for a language tag: the exact tag, else one with the same primary subtag.
+    /// `None` when the site gives none for it (the built-in texts apply).
+    pub fn ui_text(&self, lang: &str) -> Option<&UiText> {
         let primary = crate::i18n::primary_subtag(lang);
         self.translations
             .iter()
@@ -166,11 +172,9 @@ impl Config {
                     .iter()
                     .find(|t| crate::i18n::primary_subtag(&t.lang).eq_ignore_ascii_case(primary))
             })
-            .or_else(|| self.translations.iter().find(|t| t.lang == "en"))
-            .unwrap_or(&self.translations[0])
     }
 
-    /// The offered language tags, English first.
+    /// The language tags the site translates itself, in config order.
     pub fn languages(&self) -> impl Iterator<Item = &str> {
         self.translations.iter().map(|t| t.lang.as_str())
     }

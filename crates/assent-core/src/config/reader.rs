@@ -7,7 +7,7 @@ use super::{
 };
 use crate::category::{Category, CategorySet, FIRST_CUSTOM_INDEX, MAX_CATEGORIES};
 use crate::consent_mode::ConsentModeType;
-use crate::i18n::{UI_KEYS, UiText};
+use crate::i18n::{UI_KEY_NAMES, UiText};
 use crate::json::{self, Json};
 use crate::text::{
     concat, contains_byte, join as join_all, push_i64, push_u64, split_first_byte, split_once_byte,
@@ -289,32 +289,6 @@ fn is_region(code: &str) -> bool {
                     .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())))
 }
 
-fn builtin_title(c: &Category) -> &'static str {
-    match c {
-        Category::Essential => "Essential",
-        Category::Analytics => "Analytics",
-        Category::Remarketing => "Advertising and remarketing",
-        Category::MarketingEmail => "Marketing e-mail",
-        Category::Custom(_) => "",
-    }
-}
-
-fn builtin_description(c: &Category) -> &'static str {
-    match c {
-        Category::Essential => {
-            "Needed for the site to work: security, load balancing, remembering this choice."
-        }
-        Category::Analytics => "Helps us understand how the site is used, so we can improve it.",
-        Category::Remarketing => {
-            "Lets us and our advertising partners show you relevant ads on other sites. This may count as a sale or sharing of personal information."
-        }
-        Category::MarketingEmail => {
-            "Measures and personalises our marketing e-mails, and may share your address with advertising platforms."
-        }
-        Category::Custom(_) => "",
-    }
-}
-
 fn builtin_consent_mode(c: &Category) -> Vec<ConsentModeType> {
     match c {
         Category::Essential => vec![ConsentModeType::SecurityStorage],
@@ -341,8 +315,12 @@ pub(super) fn read(text: &str) -> Result<Config, ConfigError> {
             }],
         }
     })?;
+    read_value(&root)
+}
+
+pub(super) fn read_value(root: &Json) -> Result<Config, ConfigError> {
     let mut r = Reader { errors: Vec::new() };
-    let config = read_root(&mut r, &root);
+    let config = read_root(&mut r, root);
     match config {
         Some(config) if r.errors.is_empty() => Ok(config),
         _ => Err(ConfigError { errors: r.errors }),
@@ -535,8 +513,10 @@ fn category_defaults(category: Category, index: u8, mode: Mode) -> CategoryConfi
     let essential = category.is_essential();
     CategoryConfig {
         index,
-        title: Texts(vec![("en".into(), builtin_title(&category).into())]),
-        description: Texts(vec![("en".into(), builtin_description(&category).into())]),
+        // Built-in categories' own texts come from the UI part (`i18n::builtin_category_text` and the language
+        // files): the engine carries none.
+        title: Texts::default(),
+        description: Texts::default(),
         default: essential || mode == Mode::OptOut,
         cookies: Vec::new(),
         local_storage: Vec::new(),
@@ -700,7 +680,7 @@ fn read_consent_mode(r: &mut Reader, top: &Members) -> ConsentModeConfig {
 }
 
 fn read_translations(r: &mut Reader, top: &Members) -> Vec<UiText> {
-    let mut out = vec![UiText::english()];
+    let mut out = Vec::new();
     let Some(v) = get(top, "translations") else {
         return out;
     };
@@ -714,20 +694,17 @@ fn read_translations(r: &mut Reader, top: &Members) -> Vec<UiText> {
             r.error(&path, "not a language tag (e.g. \"en\", \"pt-BR\")");
             continue;
         }
-        let mut keys: Vec<&str> = Vec::with_capacity(UI_KEYS.len());
-        for (k, _) in UI_KEYS {
-            keys.push(k);
-        }
-        let Some(m) = r.object_with_keys(texts, &path, &keys) else {
+        let Some(m) = r.object_with_keys(texts, &path, &UI_KEY_NAMES) else {
             continue;
         };
         let english = lang.eq_ignore_ascii_case("en");
-        let mut values = Vec::with_capacity(UI_KEYS.len());
-        for (key, en) in UI_KEYS {
+        let mut values = Vec::with_capacity(UI_KEY_NAMES.len());
+        for key in UI_KEY_NAMES {
             let p = join(&path, key);
             let value = match get(m, key) {
                 Some(v) => r.string(v, &p),
-                None if english => Some(en.to_owned()),
+                // English keys left out keep the built-in English text (filled in by the UI part).
+                None if english => None,
                 None => {
                     let why = if key == "reject_all" {
                         "missing: the reject button must be labelled in every language you offer"
@@ -746,7 +723,7 @@ fn read_translations(r: &mut Reader, top: &Members) -> Vec<UiText> {
         }
         let ui = UiText::from_parts(lang.clone(), values);
         if english {
-            out[0] = ui;
+            out.insert(0, ui);
         } else {
             out.push(ui);
         }
@@ -764,7 +741,7 @@ mod tests {
             .find(|f| f.path == "translations.<lang>.<key>")
             .unwrap()
             .doc;
-        for (key, _) in crate::i18n::UI_KEYS {
+        for key in crate::i18n::UI_KEY_NAMES {
             assert!(
                 doc.contains(&format!("`{key}`")),
                 "{key} missing from the reference"

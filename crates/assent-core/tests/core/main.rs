@@ -74,7 +74,14 @@ mod validation {
             c.categories[1].consent_mode,
             vec![ConsentModeType::AnalyticsStorage]
         );
-        assert_eq!(c.translations[0].lang, "en");
+        assert!(
+            c.translations.is_empty(),
+            "no site texts: the built-in ones apply"
+        );
+        assert!(
+            c.categories[1].title.0.is_empty(),
+            "built-in titles come from the UI part"
+        );
     }
 
     #[test]
@@ -265,12 +272,17 @@ mod validation {
         );
         let c = Config::from_json(&text).unwrap();
         assert_eq!(
-            c.ui_text("de-AT").get(assent_core::i18n::UiKey::RejectAll),
+            c.ui_text("de-AT")
+                .unwrap()
+                .get(assent_core::i18n::UiKey::RejectAll),
             "de reject_all"
         );
-        assert!(c.ui_text("ar").is_rtl());
-        assert_eq!(c.ui_text("ja").lang, "en");
-        assert_eq!(c.languages().collect::<Vec<_>>(), ["en", "de", "ar"]);
+        assert!(c.ui_text("ar").unwrap().is_rtl());
+        assert!(
+            c.ui_text("ja").is_none(),
+            "no site texts: the built-in ones apply"
+        );
+        assert_eq!(c.languages().collect::<Vec<_>>(), ["de", "ar"]);
     }
 
     #[test]
@@ -708,3 +720,5 @@ mod properties {
         }
     }
 }
+
+mod lifecycle;
