@@ -1,27 +1,41 @@
-/*! Assent bootstrap — served as /assent/assent.js. Works with or without `defer`, from a classic <script>.
+/*! Assent bootstrap — served as /assent/assent.js. Load it with a plain <script> (no defer/async) right after the
+ * inline config and before any Google tag when Consent Mode is on; with `defer` it still works, but the Consent
+ * Mode default then comes after tags placed earlier (the SDK warns when it sees one).
  *
- * The only hand-written JavaScript of the SDK. It does three things and decides nothing:
+ * The only hand-written JavaScript of the SDK. It decides nothing:
  * 1. defines `window.dataLayer` and `window.gtag` (if missing): Google reads only real `Arguments` objects, so Rust
  *    calls this `gtag` through Function.apply;
- * 2. when the inline config (`<script type="application/json" id="assent-config">`, which must come before this
- *    script) has `consent_mode.enabled: true`, pushes the Consent Mode v2 default synchronously — all denied but
- *    security_storage, wait_for_update, optional region — so it precedes any Google tag later in the page (the
- *    wasm module loads asynchronously and could come too late). The config is read here for that one purpose; all
- *    validation happens in Rust, and a broken config leaves this default in place (fail closed);
- * 3. creates `assent.ready` early, then imports the wasm-bindgen module next to this file and calls `boot()`.
+ * 2. pushes the Consent Mode v2 default synchronously — all denied but security_storage — when the inline config
+ *    (`<script type="application/json" id="assent-config">`) has `consent_mode.enabled: true`, and also when that
+ *    config exists but is not valid JSON (it cannot say whether Consent Mode is on: fail closed). All validation
+ *    happens in Rust;
+ * 3. starts the downloads, glue and wasm in parallel: with a choice cookie the engine alone (`assent_web`); without
+ *    one — the banner will be needed — the full build (`assent_full`: engine and interface in one module). The
+ *    engine asks for the interface part (`assent_ui`) through `loadUi` only when something must be shown;
+ * 4. creates `assent.ready`; if the engine cannot be loaded it resolves it with an all-denied state carrying
+ *    `error`, and nothing optional runs (nothing ever unblocked it).
  */
 (function (w, d) {
   var a = (w.assent = w.assent || {});
   var me = d.currentScript;
   var base = (me && me.src) || location.href;
-  var c;
+  var el = d.querySelector('script#assent-config[type="application/json"]');
+  function url(f) { return new URL(f, base).href; }
+  function warn(m) { console.warn("Assent: " + m); }
+  var cfg, c, ui, cookie, mod, wasm, glue;
+  try { cfg = el && JSON.parse(el.textContent); } catch (e) {}
+  cookie = (cfg && cfg.cookie && cfg.cookie.name) || "assent";
+  mod = ("; " + d.cookie).indexOf("; " + cookie + "=") < 0 ? "assent_full" : "assent_web";
+  wasm = fetch(url(mod + "_bg.wasm"));
+  glue = import(url(mod + ".js"));
   if (!a.ready) a.ready = new Promise(function (r) { a._ready = r; });
   w.dataLayer = w.dataLayer || [];
   w.gtag = w.gtag || function () { w.dataLayer.push(arguments); };
-  try {
-    c = JSON.parse(d.getElementById("assent-config").textContent).consent_mode;
-  } catch (e) {}
+  if (!el) warn('no <script type="application/json" id="assent-config"> before this script: put the config first');
+  c = cfg ? cfg.consent_mode : el && { enabled: true };
   if (c && c.enabled === true) {
+    if (w.google_tag_data || d.querySelector('script[src*="googletagmanager.com/gt"]'))
+      warn("a Google tag was loaded before Assent's Consent Mode default: load /assent/assent.js first, without defer");
     var o = { wait_for_update: typeof c.wait_for_update == "number" ? c.wait_for_update : 500 };
     "ad_storage ad_user_data ad_personalization analytics_storage functionality_storage personalization_storage security_storage"
       .split(" ").forEach(function (k) { o[k] = k == "security_storage" ? "granted" : "denied"; });
@@ -30,7 +44,16 @@
     if (c.ads_data_redaction === true) w.gtag("set", "ads_data_redaction", true);
     if (c.url_passthrough === true) w.gtag("set", "url_passthrough", true);
   }
-  import(new URL("assent_web.js", base).href)
-    .then(function (m) { return m.default().then(function () { m.boot(); }); })
-    .catch(function (e) { console.error("Assent: could not load", e); });
+  function loadUi() {
+    return ui || (ui = Promise.all([import(url("assent_ui.js")), fetch(url("assent_ui_bg.wasm"))]).then(function (m) {
+      return m[0].default({ module_or_path: m[1] }).then(function () { return m[0]; });
+    }));
+  }
+  glue
+    .then(function (m) { return m.default({ module_or_path: wasm }).then(function () { m.boot(loadUi); }); })
+    .catch(function (e) {
+      console.error("Assent: could not load the engine; nothing optional will run", e);
+      if (a._ready) a._ready({ categories: { essential: true }, decided: false, error: "not loaded" });
+      delete a._ready;
+    });
 })(window, document);

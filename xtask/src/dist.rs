@@ -15,22 +15,42 @@
 //!    (flate2, level 9) per file and in total, printed and written to `www/dist/size.json`; fails when the total
 //!    gzip size is over [`BUDGET_GZIP`].
 
-use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use flate2::Compression;
-use flate2::write::GzEncoder;
-
 use crate::install;
+use crate::size::{SETS, SizeReport};
 use crate::util::{self, Args, Result, bail, cmd, err, header, human_bytes, note, run};
 
-/// The size budget: total gzip bytes of everything a page downloads for Assent.
-pub(crate) const BUDGET_GZIP: u64 = 40 * 1024;
+/// One wasm module of the SDK: the crate and its features, and the base name of its files (`<out>.js`, the glue;
+/// `<out>_bg.wasm`). (`assent.js` is the hand-written bootstrap from `www/src/`, the file a page's `<script>` tag
+/// loads.)
+#[derive(Debug)]
+pub(crate) struct Module {
+    pub(crate) package: &'static str,
+    pub(crate) features: &'static str,
+    pub(crate) out_name: &'static str,
+}
 
-/// Base name of the generated files: `assent_web.js` and `assent_web_bg.wasm`. (`assent.js` is the hand-written
-/// bootstrap from `www/src/`, the file a page's `<script>` tag loads.)
-pub(crate) const OUT_NAME: &str = "assent_web";
+/// The three modules (docs/size.md, "Shape"): the engine a returning visitor loads; the interface part it loads on
+/// demand; and the full build (engine with the interface linked in) a first visit loads, so a page that shows the
+/// banner downloads one module and one copy of the runtime.
+pub(crate) const MODULES: &[Module] = &[
+    Module {
+        package: "assent-web",
+        features: "",
+        out_name: "assent_web",
+    },
+    Module {
+        package: "assent-ui",
+        features: "",
+        out_name: "assent_ui",
+    },
+    Module {
+        package: "assent-web",
+        features: "ui",
+        out_name: "assent_full",
+    },
+];
 
 /// Features rustc 1.95 enables for wasm32-unknown-unknown; binaryen 108 does not read them from the module
 /// reliably, so they are passed explicitly.
@@ -43,20 +63,13 @@ const WASM_OPT_FEATURES: &[&str] = &[
     "--enable-multivalue",
 ];
 
-/// Extensions of the files a page downloads.
-const SHIPPED_EXTENSIONS: &[&str] = &["js", "mjs", "wasm", "css"];
-
-/// Where and what to build. `Default` is the real thing (assent-web into `www/dist`).
+/// Where to build. `Default` is the real thing (the SDK into `www/dist`).
 #[derive(Debug)]
 pub(crate) struct Options {
-    /// Build this manifest instead of `-p assent-web` (for trying the pipeline on another crate).
-    pub(crate) manifest_path: Option<PathBuf>,
     /// Output directory (emptied first).
     pub(crate) out_dir: PathBuf,
     /// Hand-written files copied into the output as they are.
     pub(crate) src_dir: PathBuf,
-    /// Fail when the total gzip size is over this.
-    pub(crate) budget_gzip: u64,
     /// Whether going over the budget is an error (`true`) or a warning (`false`, for `demo`).
     pub(crate) enforce_budget: bool,
     /// Minify JS and CSS with esbuild.
@@ -67,23 +80,18 @@ impl Default for Options {
     fn default() -> Self {
         let www = util::repo_root().join("www");
         Options {
-            manifest_path: None,
             out_dir: www.join("dist"),
             src_dir: www.join("src"),
-            budget_gzip: BUDGET_GZIP,
             enforce_budget: true,
             minify: true,
         }
     }
 }
 
-/// `cargo xtask dist [--manifest-path PATH] [--out-dir DIR] [--src-dir DIR] [--no-minify]`
+/// `cargo xtask dist [--out-dir DIR] [--src-dir DIR] [--no-minify]`
 pub(crate) fn run_cli(args: &[String]) -> Result {
     let mut args = Args::new(args);
     let mut opts = Options::default();
-    if let Some(m) = args.value("--manifest-path")? {
-        opts.manifest_path = Some(absolute(m));
-    }
     if let Some(d) = args.value("--out-dir")? {
         opts.out_dir = absolute(d);
     }
@@ -139,156 +147,47 @@ fn depends_on(manifest: &str, dep: &str) -> bool {
     false
 }
 
-/// Sizes of one shipped file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct FileSize {
-    pub(crate) name: String,
-    pub(crate) raw: u64,
-    pub(crate) gzip: u64,
-}
-
-/// The size report of a dist directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SizeReport {
-    pub(crate) files: Vec<FileSize>,
-    pub(crate) budget_gzip: u64,
-}
-
-impl SizeReport {
-    pub(crate) fn total_raw(&self) -> u64 {
-        self.files.iter().map(|f| f.raw).sum()
-    }
-
-    pub(crate) fn total_gzip(&self) -> u64 {
-        self.files.iter().map(|f| f.gzip).sum()
-    }
-
-    pub(crate) fn within_budget(&self) -> bool {
-        self.total_gzip() <= self.budget_gzip
-    }
-
-    pub(crate) fn to_table(&self) -> String {
-        let width = self
-            .files
-            .iter()
-            .map(|f| f.name.len())
-            .max()
-            .unwrap_or(0)
-            .max(5);
-        let mut s = format!("{:<width$}  {:>10}  {:>10}\n", "file", "raw B", "gzip B");
-        for f in &self.files {
-            let _ = writeln!(s, "{:<width$}  {:>10}  {:>10}", f.name, f.raw, f.gzip);
-        }
-        let _ = writeln!(
-            s,
-            "{:<width$}  {:>10}  {:>10}",
-            "total",
-            self.total_raw(),
-            self.total_gzip()
-        );
-        let verdict = if self.within_budget() {
-            format!(
-                "within budget, {} left",
-                human_bytes(self.budget_gzip - self.total_gzip())
-            )
-        } else {
-            format!(
-                "OVER BUDGET by {}",
-                human_bytes(self.total_gzip() - self.budget_gzip)
-            )
-        };
-        let _ = write!(
-            s,
-            "gzip total {} of budget {}: {verdict}",
-            human_bytes(self.total_gzip()),
-            human_bytes(self.budget_gzip)
-        );
-        s
-    }
-
-    pub(crate) fn to_json(&self) -> String {
-        let files: Vec<String> = self
-            .files
-            .iter()
-            .map(|f| {
-                format!(
-                    "    {{\"name\": {}, \"raw\": {}, \"gzip\": {}}}",
-                    json_str(&f.name),
-                    f.raw,
-                    f.gzip
-                )
-            })
-            .collect();
-        format!(
-            "{{\n  \"budget_gzip\": {},\n  \"total_raw\": {},\n  \"total_gzip\": {},\n  \"within_budget\": {},\n  \
-             \"files\": [\n{}\n  ]\n}}\n",
-            self.budget_gzip,
-            self.total_raw(),
-            self.total_gzip(),
-            self.within_budget(),
-            files.join(",\n")
-        )
-    }
-}
-
-fn json_str(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Gzip size at level 9 (what a server with static gzip serves).
-pub(crate) fn gzip_len(bytes: &[u8]) -> u64 {
-    let mut enc = GzEncoder::new(Vec::new(), Compression::new(9));
-    enc.write_all(bytes).expect("writing to a Vec cannot fail");
-    enc.finish().expect("writing to a Vec cannot fail").len() as u64
-}
-
 /// Run the whole pipeline; returns the size report (an over-budget report is an error, after it is written).
 pub(crate) fn build(opts: &Options) -> Result<SizeReport> {
-    if opts.manifest_path.is_none() {
-        if let Some(why) = web_sdk_not_ready() {
-            bail!("cannot build the browser SDK: {why}");
-        }
+    if let Some(why) = web_sdk_not_ready() {
+        bail!("cannot build the browser SDK: {why}");
     }
     install::wasm_nightly()?;
     install::wasm_bindgen_cli()?;
     let wasm_opt = install::wasm_opt()?;
 
-    header("dist: compile the browser SDK to WebAssembly");
-    let wasm = cargo_build(opts)?;
-
-    header("dist: wasm-bindgen");
     if opts.out_dir.exists() {
         std::fs::remove_dir_all(&opts.out_dir)
             .map_err(|e| err!("cannot empty {}: {e}", opts.out_dir.display()))?;
     }
     std::fs::create_dir_all(&opts.out_dir)?;
-    run(cmd("wasm-bindgen")
-        .args([
-            "--target",
-            "web",
-            "--no-typescript",
-            "--out-name",
-            OUT_NAME,
-            "--out-dir",
-        ])
-        .arg(&opts.out_dir)
-        .arg(&wasm))?;
+    for module in MODULES {
+        header(&format!(
+            "dist: compile {} ({}) to WebAssembly",
+            module.package, module.out_name
+        ));
+        let wasm = cargo_build(module)?;
 
-    header("dist: wasm-opt -Oz");
-    optimize(&wasm_opt, &opts.out_dir.join(format!("{OUT_NAME}_bg.wasm")))?;
-    shorten_names(&opts.out_dir)?;
+        header(&format!("dist: wasm-bindgen ({})", module.out_name));
+        run(cmd("wasm-bindgen")
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                module.out_name,
+                "--out-dir",
+            ])
+            .arg(&opts.out_dir)
+            .arg(&wasm))?;
+
+        header(&format!("dist: wasm-opt -Oz ({})", module.out_name));
+        optimize(
+            &wasm_opt,
+            &opts.out_dir.join(format!("{}_bg.wasm", module.out_name)),
+        )?;
+        shorten_names(&opts.out_dir, module.out_name)?;
+    }
 
     copy_sources(&opts.src_dir, &opts.out_dir)?;
 
@@ -298,23 +197,18 @@ pub(crate) fn build(opts: &Options) -> Result<SizeReport> {
     }
 
     header("dist: size report");
-    let report = size_report(&opts.out_dir, opts.budget_gzip)?;
+    let report = SizeReport::measure(&opts.out_dir, SETS)?;
     println!("{}", report.to_table());
     let json = opts.out_dir.join("size.json");
     std::fs::write(&json, report.to_json())?;
     note(&format!("wrote {}", json.display()));
     if !report.within_budget() && !opts.enforce_budget {
         note(&format!(
-            "WARNING: over the size budget ({} gzip, budget {}); `cargo xtask test` fails on this",
-            human_bytes(report.total_gzip()),
-            human_bytes(report.budget_gzip)
+            "WARNING: over the size budget ({}); `cargo xtask test` fails on this",
+            report.problems().join("; ")
         ));
     } else if !report.within_budget() {
-        bail!(
-            "size budget exceeded: {} gzip in total, budget {}",
-            human_bytes(report.total_gzip()),
-            human_bytes(report.budget_gzip)
-        );
+        bail!("size budget exceeded: {}", report.problems().join("; "));
     }
     Ok(report)
 }
@@ -330,8 +224,8 @@ pub(crate) fn build(opts: &Options) -> Result<SizeReport> {
 const NIGHTLY_RUSTFLAGS: &str = "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none \
                                  -Ctarget-feature=-reference-types,-multivalue";
 
-/// `cargo build` for wasm32 with the size profile; returns the path of the `.wasm` it produced.
-fn cargo_build(opts: &Options) -> Result<PathBuf> {
+/// `cargo build` of one package for wasm32 with the size profile; returns the path of the `.wasm` it produced.
+fn cargo_build(module: &Module) -> Result<PathBuf> {
     let mut c = cmd("rustup");
     c.args(["run", install::WASM_NIGHTLY, "cargo"]);
     // `cargo rustc --crate-type cdylib`, not `cargo build`: assent-web is also an `rlib` (for its browser tests),
@@ -346,10 +240,10 @@ fn cargo_build(opts: &Options) -> Result<PathBuf> {
     c.env_remove("RUSTC")
         .env_remove("RUSTDOC")
         .env_remove("CARGO");
-    match &opts.manifest_path {
-        Some(m) => c.arg("--manifest-path").arg(m),
-        None => c.args(["-p", "assent-web"]),
-    };
+    c.args(["-p", module.package]);
+    if !module.features.is_empty() {
+        c.args(["--features", module.features]);
+    }
     c.args([
         "--target",
         install::WASM_TARGET,
@@ -369,7 +263,12 @@ fn cargo_build(opts: &Options) -> Result<PathBuf> {
     let wasm = stdout
         .lines()
         .filter(|l| l.contains("\"reason\":\"compiler-artifact\"") && l.contains("\"cdylib\""))
-        .find_map(wasm_file_in)
+        .filter_map(wasm_file_in)
+        // A dependency that is a cdylib too (assent-ui in the full build) reports its own .wasm first.
+        .find(|p| {
+            p.file_stem()
+                .is_some_and(|s| *s == *module.package.replace('-', "_"))
+        })
         .ok_or_else(|| err!("cargo built no .wasm file (is the crate's crate-type `cdylib`?)"))?;
     note(&format!(
         "built {} ({})",
@@ -432,13 +331,13 @@ fn optimize(wasm_opt: &Path, wasm: &Path) -> Result {
 /// Shorten the import and export names only the glue uses (`__wbg_getAttribute_c7b80d4010284561` → `$4`) in the
 /// wasm and in `assent_web.js`: about 1.5 KB gzip of the wasm is names otherwise. wasm-opt's own
 /// `--minify-imports-and-exports` cannot be used: it renames `boot` too, and leaves the glue as it is.
-fn shorten_names(out_dir: &Path) -> Result {
-    let wasm = out_dir.join(format!("{OUT_NAME}_bg.wasm"));
-    let js = out_dir.join(format!("{OUT_NAME}.js"));
+fn shorten_names(out_dir: &Path, out_name: &str) -> Result {
+    let wasm = out_dir.join(format!("{out_name}_bg.wasm"));
+    let js = out_dir.join(format!("{out_name}.js"));
     let module = std::fs::read(&wasm)?;
     let glue = std::fs::read_to_string(&js)?;
     let (module, glue, n) =
-        crate::wasm::shorten_glue_names(&module, &glue, &format!("./{OUT_NAME}_bg.js"))
+        crate::wasm::shorten_glue_names(&module, &glue, &format!("./{out_name}_bg.js"))
             .map_err(|e| err!("shortening the glue's import and export names: {e}"))?;
     std::fs::write(&wasm, &module)?;
     std::fs::write(&js, glue)?;
@@ -466,7 +365,7 @@ fn minify(dir: &Path) -> Result {
         return Ok(());
     }
     let esbuild = xtask_dir.join("node_modules/.bin/esbuild");
-    for file in files_under(dir)? {
+    for file in crate::util::files_under(dir)? {
         let ext = file
             .extension()
             .and_then(|e| e.to_str())
@@ -497,7 +396,7 @@ fn copy_sources(src: &Path, out: &Path) -> Result {
         ));
         return Ok(());
     }
-    for file in files_under(src)? {
+    for file in crate::util::files_under(src)? {
         let rel = file.strip_prefix(src).expect("listed under src");
         let dest = out.join(rel);
         if dest.exists() {
@@ -514,53 +413,6 @@ fn copy_sources(src: &Path, out: &Path) -> Result {
         note(&format!("copied {}", rel.display()));
     }
     Ok(())
-}
-
-/// All files under `dir`, sorted.
-fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).map_err(|e| err!("{}: {e}", d.display()))? {
-            let path = entry?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
-/// Measure everything a page downloads from `dir`.
-pub(crate) fn size_report(dir: &Path, budget_gzip: u64) -> Result<SizeReport> {
-    let mut files = Vec::new();
-    for path in files_under(dir)? {
-        let shipped = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| SHIPPED_EXTENSIONS.contains(&e));
-        if !shipped {
-            continue;
-        }
-        let bytes = std::fs::read(&path)?;
-        let name = path
-            .strip_prefix(dir)
-            .expect("listed under dir")
-            .to_string_lossy()
-            .into_owned();
-        files.push(FileSize {
-            name,
-            raw: bytes.len() as u64,
-            gzip: gzip_len(&bytes),
-        });
-    }
-    if files.is_empty() {
-        bail!("nothing to measure in {}", dir.display());
-    }
-    Ok(SizeReport { files, budget_gzip })
 }
 
 #[cfg(test)]
@@ -586,52 +438,6 @@ mod tests {
         let line = r#"{"reason":"compiler-artifact","target":{"kind":["cdylib","rlib"]},"filenames":["/t/w/x.wasm","/t/w/libx.rlib"]}"#;
         assert_eq!(wasm_file_in(line), Some(PathBuf::from("/t/w/x.wasm")));
         assert_eq!(wasm_file_in(r#"{"filenames":["/t/libx.rlib"]}"#), None);
-    }
-
-    #[test]
-    fn gzip_shrinks_repetitive_input_and_is_deterministic() {
-        let data = b"consent ".repeat(1000);
-        let n = gzip_len(&data);
-        assert!(n < 200, "{n}");
-        assert_eq!(n, gzip_len(&data));
-    }
-
-    #[test]
-    fn size_report_measures_shipped_files_and_checks_budget() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("a.js"), "x".repeat(100)).unwrap();
-        std::fs::write(dir.path().join("b.wasm"), [0u8; 50]).unwrap();
-        std::fs::write(dir.path().join("size.json"), "{}").unwrap();
-        std::fs::write(dir.path().join("notes.txt"), "not shipped").unwrap();
-        let r = size_report(dir.path(), 10_000).unwrap();
-        let names: Vec<&str> = r.files.iter().map(|f| f.name.as_str()).collect();
-        assert_eq!(names, ["a.js", "b.wasm"]);
-        assert_eq!(r.total_raw(), 150);
-        assert_eq!(
-            r.total_gzip(),
-            gzip_len(&[b'x'; 100]) + gzip_len(&[0u8; 50])
-        );
-        assert!(r.within_budget());
-        let tight = size_report(dir.path(), r.total_gzip() - 1).unwrap();
-        assert!(!tight.within_budget());
-        assert!(tight.to_table().contains("OVER BUDGET by 1 B"));
-    }
-
-    #[test]
-    fn size_json_has_totals_and_files() {
-        let r = SizeReport {
-            files: vec![FileSize {
-                name: "a\"b.js".into(),
-                raw: 10,
-                gzip: 7,
-            }],
-            budget_gzip: 40_960,
-        };
-        assert_eq!(
-            r.to_json(),
-            "{\n  \"budget_gzip\": 40960,\n  \"total_raw\": 10,\n  \"total_gzip\": 7,\n  \"within_budget\": true,\n  \
-             \"files\": [\n    {\"name\": \"a\\\"b.js\", \"raw\": 10, \"gzip\": 7}\n  ]\n}\n"
-        );
     }
 
     #[test]

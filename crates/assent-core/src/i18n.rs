@@ -138,6 +138,11 @@ impl UiText {
         (!t.is_empty()).then_some(t)
     }
 
+    /// The site's own texts in [`UiKey`] order; an empty string is a key it left out.
+    pub fn site_texts(&self) -> &[String] {
+        &self.texts
+    }
+
     /// The text for a key: the site's own, else the built-in English one.
     pub fn get(&self, key: UiKey) -> &str {
         self.site_text(key).unwrap_or(key.english())

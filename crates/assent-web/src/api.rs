@@ -24,9 +24,11 @@ use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::CustomEvent;
 
-use crate::app::{choose, current, failure};
-use crate::dom::{Callback, call, doc, get, set, win};
-use crate::{gtag, ui};
+use crate::app::{choose, choose_from_ui, current, failure};
+use crate::dom::{
+    Callback, call, closest, doc, event_element, get, listen as add_listener, set, win,
+};
+use crate::{gtag, ui_link};
 
 thread_local! {
     static LISTENERS: RefCell<Vec<(String, Function)>> = const { RefCell::new(Vec::new()) };
@@ -131,7 +133,8 @@ fn api_withdraw(_: JsValue, _: JsValue) -> Result<JsValue, JsValue> {
     result(choose(&Choice::Withdraw, Method::Api))
 }
 
-fn api_set(changes: JsValue, _: JsValue) -> Result<JsValue, JsValue> {
+/// `{category: bool}` as a list of changes.
+pub(crate) fn changes(changes: &JsValue) -> Result<Vec<(String, bool)>, String> {
     let mut list = Vec::new();
     if changes.is_object() {
         for entry in Object::entries(changes.unchecked_ref()).iter() {
@@ -140,17 +143,31 @@ fn api_set(changes: JsValue, _: JsValue) -> Result<JsValue, JsValue> {
                 let mut m = String::from("assent.set: the value for \"");
                 m.push_str(&key);
                 m.push_str("\" must be true or false");
-                return Err(js_sys::Error::new(&m).into());
+                return Err(m);
             };
             list.push((key, on));
         }
     }
+    Ok(list)
+}
+
+fn api_set(c: JsValue, _: JsValue) -> Result<JsValue, JsValue> {
+    let list = changes(&c).map_err(|m| JsValue::from(js_sys::Error::new(&m)))?;
     result(choose(&Choice::Set(list), Method::Api))
+}
+
+fn api_choose(choice: JsValue, method: JsValue) -> Result<JsValue, JsValue> {
+    result(choose_from_ui(&choice, &method))
+}
+
+#[allow(clippy::unnecessary_wraps)] // every method has the one signature of `method`
+fn api_subscribe(email: JsValue, list: JsValue, opts: JsValue) -> Result<JsValue, JsValue> {
+    Ok(ui_link::subscribe(email, list, opts))
 }
 
 #[allow(clippy::unnecessary_wraps)] // every method has the one signature of `method`
 fn api_show(_: JsValue, _: JsValue) -> Result<JsValue, JsValue> {
-    ui::open_preferences();
+    ui_link::show_preferences();
     Ok(JsValue::UNDEFINED)
 }
 
@@ -187,7 +204,22 @@ pub(crate) fn install() {
     method(&a, "set", api_set);
     method(&a, "show", api_show);
     method(&a, "on", api_on);
-    crate::subscribe::install(&a);
+    method(&a, "_choose", api_choose);
+    let c = Closure::<Callback>::new(api_subscribe);
+    set(&a, "subscribe", &c.into_js_value());
+}
+
+/// `[data-assent-open]` anywhere on the page opens the preferences (a page-wide click listener, installed once;
+/// the interface part is loaded on demand).
+pub(crate) fn listen() {
+    add_listener(&doc(), "click", |e| {
+        if let Some(t) = event_element(&e) {
+            if closest(&t, "[data-assent-open]").is_some() {
+                call(&e, "preventDefault", &[]);
+                ui_link::show_preferences();
+            }
+        }
+    });
 }
 
 /// Dispatches `assent:<name>` on `document` and calls the `assent.on(name, …)` listeners.

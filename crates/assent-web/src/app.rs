@@ -1,21 +1,22 @@
-//! The SDK's state and life cycle: boot, decide, apply a choice.
+//! The SDK's state and life cycle: boot, a choice, and the one place where assent-core's effects are executed.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use assent_core::i18n::negotiate;
-use assent_core::{Choice, Config, Decision, Method, Reason, Signals, apply_choice, decide};
-use wasm_bindgen::JsCast;
+use assent_core::lifecycle::{Effect, Plan, on_boot, on_choice};
+use assent_core::{Choice, Config, Decision, Method, Signals};
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::dom::{doc, error, now};
-use crate::{api, blocking, endpoint, gtag, signals, storage, subscribe, ui};
+use crate::{api, blocking, config_value, endpoint, gtag, signals, storage, ui_link};
 
 /// A configured SDK with its current decision. Replaced as a whole on every change, so a borrow is never held
 /// while page code runs (event listeners and activated scripts may call `window.assent` synchronously).
 #[derive(Debug)]
 pub(crate) struct App {
     pub(crate) config: Rc<Config>,
-    /// The negotiated interface language (one of `config.languages()`).
+    /// The negotiated interface language.
     pub(crate) lang: String,
     pub(crate) signals: Signals,
     pub(crate) decision: Decision,
@@ -43,13 +44,17 @@ pub(crate) fn failure() -> Option<String> {
     FAILURE.with(|f| f.borrow().clone())
 }
 
+/// The config element: only `<script type="application/json" id="assent-config">` (any other element with that
+/// id, e.g. HTML injected earlier in the page, is not a config).
+const CONFIG: &str = "script#assent-config[type=\"application/json\"]";
+
 /// Reads the config and acts on it (once).
 pub(crate) fn boot() {
     if BOOTED.with(Cell::get) {
         return;
     }
     let d = doc();
-    let Some(el) = d.query_selector("#assent-config").ok().flatten() else {
+    let Some(el) = d.query_selector(CONFIG).ok().flatten() else {
         if crate::dom::get_str(&d, "readyState").as_deref() == Some("loading") {
             // The config comes later in the page: try again when it is parsed.
             let c = crate::dom::once(|_| boot());
@@ -63,16 +68,15 @@ pub(crate) fn boot() {
     };
     BOOTED.with(|b| b.set(true));
     if !LISTENING.with(|l| l.replace(true)) {
-        ui::listen();
         endpoint::listen();
-        subscribe::listen();
+        api::listen();
     }
     let text = crate::dom::get_str(&el, "textContent").unwrap_or_default();
-    match Config::from_json(&text) {
+    match config_value::read(&text) {
         Ok(config) => start(config),
         Err(e) => {
             let mut m = String::from("invalid config (nothing non-essential will run): ");
-            m.push_str(&e.message());
+            m.push_str(&e);
             fail(m);
         }
     }
@@ -96,53 +100,50 @@ fn start(config: Config) {
     for w in &wanted {
         wanted_str.push(w);
     }
-    let wanted = wanted_str;
-    let mut offered: Vec<&str> = Vec::with_capacity(config.translations.len());
-    for t in &config.translations {
-        offered.push(&t.lang);
+    let mut offered: Vec<&str> = vec!["en"];
+    for l in config.languages() {
+        offered.push(l);
     }
-    let lang = negotiate(&wanted, &offered).to_owned();
+    let lang = negotiate(&wanted_str, &offered).to_owned();
     let stored = storage::read_state(&config.cookie.name);
-    let decision = decide(&config, stored.as_ref(), signals, now());
+    let config = Rc::new(config);
+    let plan = on_boot(&config, stored.as_ref(), signals, now());
+    api::install();
+    adopt(config, lang, signals, plan, true);
+}
+
+/// Makes a plan's decision current and executes its effects, in order.
+fn adopt(config: Rc<Config>, lang: String, signals: Signals, plan: Plan, boot: bool) {
     let app = Rc::new(App {
-        config: Rc::new(config),
+        config,
         lang,
         signals,
-        decision,
+        decision: plan.decision,
     });
     set_current(Some(app.clone()));
-    if app.decision.state.is_some()
-        || app.decision.consent_mode != assent_core::ConsentModeState::DEFAULT
-    {
-        gtag::update(&app.config, app.decision.consent_mode);
+    if boot {
+        ui_link::configure();
     }
-    storage::enforce(&app.config, &app.decision);
-    // Returning visitors: allowed scripts start now, before the page has finished parsing.
-    blocking::start();
-    subscribe::discover(&doc().into());
-    api::install();
-    if app.decision.banner.is_some() {
-        crate::dom::when_body(ui::show_banner);
+    for effect in plan.effects {
+        execute(&app, effect);
     }
-    // GPC arrived on top of a stored "allow" of a sale/share category: the opt-out is processed (decide() already
-    // denies it) and stored and recorded as a withdrawal made with the signal on, so that both the opt-out and a
-    // later re-grant are on record (CCPA 11 CCR §7025(c)(3)). The interface keeps saying "Opt-Out Request Honored".
-    let mut overridden: Vec<(String, bool)> = Vec::new();
-    for c in &app.decision.categories {
-        if c.reason == Reason::Gpc
-            && app
-                .decision
-                .state
-                .is_some_and(|s| s.granted.contains(c.index))
-        {
-            overridden.push((c.category.name().to_owned(), false));
-        }
+}
+
+/// Executes one effect. The glue's only `match` on what to do: the rules that chose it are in assent-core.
+fn execute(app: &Rc<App>, effect: Effect) {
+    match effect {
+        Effect::DeleteToken => storage::delete_token(&app.config),
+        Effect::WriteChoice(state) => storage::write_state(&app.config, &state),
+        Effect::CloseUi => ui_link::close(),
+        Effect::Enforce => storage::enforce(&app.config, &app.decision),
+        Effect::ConsentModeUpdate(state) => gtag::update(&app.config, state),
+        Effect::Activate => blocking::start(),
+        Effect::ShowBanner => ui_link::show_banner(),
+        Effect::EmitChange => api::changed(),
+        Effect::EmitReady => api::ready(),
+        Effect::Record { state, reload } => endpoint::record(app, &state, reload),
+        Effect::FlushQueue => endpoint::flush(),
     }
-    if !overridden.is_empty() {
-        let _ = choose(&Choice::Set(overridden), Method::Withdraw);
-    }
-    api::ready();
-    endpoint::flush();
 }
 
 /// Applies a visitor's (or the page's) choice: store it, enforce it, tell everyone, record it.
@@ -150,38 +151,50 @@ pub(crate) fn choose(choice: &Choice, method: Method) -> Result<(), String> {
     let Some(app) = current() else {
         return Err(failure().unwrap_or_else(|| String::from("not configured")));
     };
-    let now = now();
-    let state = apply_choice(&app.config, &app.decision, choice, method, app.signals, now)
-        .map_err(|e| e.message())?;
-    let decision = decide(&app.config, Some(&state), app.signals, now);
-    let withdrew = app
-        .decision
-        .categories
-        .iter()
-        .any(|old| old.granted && !decision.granted_name(old.category.name()));
-    let next = Rc::new(App {
-        config: app.config.clone(),
-        lang: app.lang.clone(),
-        signals: app.signals,
-        decision,
-    });
-    set_current(Some(next.clone()));
-    storage::write_state(&next.config, &state);
-    ui::close_all();
-    storage::enforce(&next.config, &next.decision);
-    gtag::update(&next.config, next.decision.consent_mode);
-    blocking::refresh();
-    api::changed();
-    endpoint::record(&next, &state, withdrew && next.config.reload_on_withdraw);
+    let plan = on_choice(
+        &app.config,
+        &app.decision,
+        choice,
+        method,
+        app.signals,
+        now(),
+    )
+    .map_err(|e| e.message())?;
+    adopt(
+        app.config.clone(),
+        app.lang.clone(),
+        app.signals,
+        plan,
+        false,
+    );
     Ok(())
+}
+
+/// `window.assent._choose(choice, method)`, the interface part's way back: `"accept-all"`, `"reject-all"` or
+/// `{category: bool}`, with `"banner"` or `"preferences"`.
+pub(crate) fn choose_from_ui(choice: &JsValue, method: &JsValue) -> Result<(), String> {
+    let method = match method.as_string().as_deref() {
+        Some("banner") => Method::Banner,
+        _ => Method::Preferences,
+    };
+    let choice = match choice.as_string().as_deref() {
+        Some("accept-all") => Choice::AcceptAll,
+        Some("reject-all") => Choice::RejectAll,
+        _ => Choice::Set(api::changes(choice)?),
+    };
+    choose(&choice, method)
 }
 
 /// Test support: back to the state before [`boot`].
 pub(crate) fn reset() {
-    ui::close_all();
+    ui_link::reset();
     blocking::stop();
     set_current(None);
     FAILURE.with(|f| *f.borrow_mut() = None);
     BOOTED.with(|b| b.set(false));
     api::reset();
 }
+
+/// Unused-import guard for `JsValue` in non-wasm builds.
+#[allow(dead_code)]
+fn _unused(_: JsValue) {}

@@ -4,9 +4,12 @@
 //!   replaced by a live copy (same attributes and `nonce`, `type` from `data-assent-type`, e.g. `module`).
 //!   Scripts run one at a time in document order: a `src` script must finish loading (or fail) before the next
 //!   one is inserted, so dependent scripts keep their order.
-//! - `<iframe|img|… data-assent="CAT" data-src="…">`: while denied, the element is hidden and preceded by a
-//!   placeholder with a "Load (category)" button (`data-assent-load`); when granted, `src` is set from
-//!   `data-src`; when it is withdrawn again, the embed is unloaded (`about:blank`) and the placeholder returns.
+//! - `<iframe|img|… data-assent="CAT" data-src="…">`: while denied, the element is hidden and (once the interface
+//!   part is there) preceded by a placeholder with a "Load (category)" button (`data-assent-load`); when granted,
+//!   `src` is set from `data-src` — only an http(s) or relative URL, anything else is refused with a console
+//!   error; when it is withdrawn again, the embed is unloaded (`about:blank`) and the placeholder returns.
+//!
+//! Which of these happens is assent-core's `lifecycle::element_step`; this module only touches the DOM.
 //! - A `MutationObserver` on the whole document applies the same rules to elements added later (including the
 //!   rest of the page while it is still being parsed).
 
@@ -16,10 +19,11 @@ use js_sys::Array;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, MutationObserver};
 
+use assent_core::lifecycle::{ElementKind, ElementStep, element_step, guard_allows};
+
 use crate::app::current;
-use crate::dom::{append, call, callback, doc, el, get, get_el, get_str, query_all, set, text_el};
-use crate::rules::guard_allows;
-use crate::ui;
+use crate::dom::{call, callback, doc, error, get, get_el, get_str, query_all, set};
+use crate::ui_link;
 
 const SCRIPTS: &str = "script[type=\"text/plain\"][data-assent]";
 const EMBEDS: &str = "[data-assent][data-src]:not(script),[data-assent-state=loaded]";
@@ -43,6 +47,10 @@ pub(crate) fn start() {
     OBSERVER.with(|o| {
         if o.borrow().is_some() {
             return;
+        }
+        let d: JsValue = doc().into();
+        if has_subscribe_form(&d) {
+            ui_link::discover(&d);
         }
         let cb = callback(on_mutations);
         let Ok(observer) = MutationObserver::new(cb.unchecked_ref()) else {
@@ -68,7 +76,9 @@ fn on_mutations(records: JsValue) {
             if let Ok(e) = n.dyn_into::<Element>() {
                 consider(&e);
                 scan(&e);
-                crate::subscribe::discover(&e);
+                if has_subscribe_form(&e) {
+                    ui_link::discover(&e);
+                }
             }
         }
     }
@@ -90,6 +100,14 @@ pub(crate) fn refresh() {
     scan(&doc().into());
 }
 
+/// Subscribe forms or their boxes in `root` (or `root` itself): the interface part handles them.
+pub(crate) fn has_subscribe_form(root: &JsValue) -> bool {
+    const SUBSCRIBE: &str =
+        "[data-assent-subscribe],[data-assent-subscribe-consent],[data-assent-subscribe-tracking]";
+    call(root, "matches", &[&JsValue::from_str(SUBSCRIBE)]) == JsValue::TRUE
+        || !call(root, "querySelector", &[&JsValue::from_str(SUBSCRIBE)]).is_null()
+}
+
 fn scan(root: &JsValue) {
     for e in query_all(root, SCRIPTS) {
         consider(&e);
@@ -103,28 +121,52 @@ fn consider(e: &Element) {
     if e.get_attribute("data-assent").is_none() {
         return;
     }
-    if get_str(e, "tagName").is_some_and(|t| t.eq_ignore_ascii_case("script")) {
-        if e.get_attribute("type").as_deref() == Some("text/plain")
-            && e.get_attribute("data-assent-state").is_none()
-            && allowed(e)
-        {
+    let is_script = get_str(e, "tagName").is_some_and(|t| t.eq_ignore_ascii_case("script"));
+    let kind = if is_script {
+        if e.get_attribute("type").as_deref() == Some("text/plain") {
+            ElementKind::BlockedScript
+        } else {
+            ElementKind::Other
+        }
+    } else {
+        ElementKind::Embed
+    };
+    let state = e.get_attribute("data-assent-state");
+    let data_src = e.get_attribute("data-src");
+    match element_step(kind, state.as_deref(), data_src.as_deref(), allowed(e)) {
+        ElementStep::Nothing => {}
+        ElementStep::QueueScript => {
             let _ = e.set_attribute("data-assent-state", "queued");
             QUEUE.with(|q| q.borrow_mut().push(e.clone()));
             pump();
         }
-    } else if e.get_attribute("data-src").is_some() {
-        if allowed(e) {
-            load_embed(e);
-        } else {
+        ElementStep::LoadEmbed => load_embed(e),
+        ElementStep::BlockEmbed => block_embed(e),
+        ElementStep::UnloadEmbed => {
+            // Withdrawn: unload the embed (its page stops running) and show the placeholder again.
+            if let Some(src) = e.get_attribute("src") {
+                let _ = e.set_attribute("data-src", &src);
+            }
+            let _ = e.set_attribute("src", "about:blank");
             block_embed(e);
         }
-    } else if e.get_attribute("data-assent-state").as_deref() == Some("loaded") && !allowed(e) {
-        // Withdrawn: unload the embed (its page stops running) and show the placeholder again.
-        if let Some(src) = e.get_attribute("src") {
-            let _ = e.set_attribute("data-src", &src);
+        ElementStep::Refuse => {
+            if state.as_deref() != Some("refused") {
+                let _ = e.set_attribute("data-assent-state", "refused");
+                let mut m = String::from(
+                    "refused data-src (only http:, https: and relative URLs are loaded) on <",
+                );
+                m.push_str(
+                    &get_str(e, "tagName")
+                        .unwrap_or_default()
+                        .to_ascii_lowercase(),
+                );
+                m.push_str(" data-src=\"");
+                m.push_str(data_src.as_deref().unwrap_or_default());
+                m.push_str("\">");
+                error(&m);
+            }
         }
-        let _ = e.set_attribute("src", "about:blank");
-        block_embed(e);
     }
 }
 
@@ -216,55 +258,11 @@ fn load_embed(e: &Element) {
     let _ = e.set_attribute("data-assent-state", "loaded");
 }
 
+/// Hides a denied embed at once; its placeholder (texts, button) comes from the interface part.
 fn block_embed(e: &Element) {
-    if placeholder_of(e).is_some() {
-        return;
-    }
-    let Some(app) = current() else { return };
-    let Some(parent) = get_el(e, "parentNode") else {
-        return;
-    };
-    ui::install_css();
-    let cat = e.get_attribute("data-assent").unwrap_or_default();
-    let first = cat.split_whitespace().next().unwrap_or_default().to_owned();
-    let (message, label) = ui::embed_texts(&app, &first);
-    let p = el(
-        "div",
-        &[
-            ("class", "assent-embed"),
-            ("data-assent-placeholder", &cat),
-            ("lang", &app.lang),
-            ("dir", ui::dir(&app)),
-        ],
-    );
-    append(&p, &text_el("p", &[], &message));
-    append(
-        &p,
-        &text_el(
-            "button",
-            &[("type", "button"), ("data-assent-load", &first)],
-            &label,
-        ),
-    );
-    // Keep the embed's box size so the page does not jump when it loads (set through CSSOM: CSP-safe).
-    {
-        let style = get(&p, "style");
-        for (attr, prop) in [("width", "width"), ("height", "min-height")] {
-            if let Some(v) = e
-                .get_attribute(attr)
-                .filter(|v| v.bytes().all(|b| b.is_ascii_digit()) && !v.is_empty())
-            {
-                let mut px = v;
-                px.push_str("px");
-                call(
-                    &style,
-                    "setProperty",
-                    &[&JsValue::from_str(prop), &JsValue::from_str(&px)],
-                );
-            }
-        }
-    }
-    call(&parent, "insertBefore", &[&p, e]);
     let _ = e.set_attribute("hidden", "");
     let _ = e.set_attribute("data-assent-state", "blocked");
+    if placeholder_of(e).is_none() {
+        ui_link::placeholder(e);
+    }
 }

@@ -11,12 +11,12 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use assent_core::{Config, ConsentState, Signals};
-use js_sys::{Array, Function, Object, Uint8Array};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::{Array, Uint8Array};
+use wasm_bindgen::JsValue;
 
 use crate::app::{App, current};
 use crate::cookie;
-use crate::dom::{call, error, get, listen as add_listener, now, once, set, win};
+use crate::dom::{call, error, get, listen as add_listener, now, once, post, sha256, then, win};
 use crate::record::{self, Outcome, QUEUE_KEY, RecordContext, SUBJECT_KEY};
 use crate::storage::{
     attrs, local_storage, location_str, ls_get, ls_remove, ls_set, token_cookie_name, write_cookie,
@@ -27,16 +27,6 @@ thread_local! {
     static INFLIGHT: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
     /// `decided_at` of the record whose token is in the cookie (an older record's late answer never replaces it).
     static TOKEN_AT: Cell<f64> = const { Cell::new(0.0) };
-}
-
-/// `promise.then(ok, err)` with plain JS functions.
-pub(crate) fn then(promise: &JsValue, ok: &JsValue, err: Option<&JsValue>) {
-    if let Some(f) = get(promise, "then").dyn_ref::<Function>() {
-        let _ = match err {
-            Some(e) => f.call2(promise, ok, e),
-            None => f.call1(promise, ok),
-        };
-    }
 }
 
 /// Flushes the queue when the browser comes back online (installed once).
@@ -112,7 +102,8 @@ pub(crate) fn site(config: &Config) -> String {
     }
 }
 
-/// Records a choice (when an endpoint is configured); reloads the page afterwards when `reload` is set.
+/// Records a choice (when an endpoint is configured); reloads the page afterwards when `reload` is set. The
+/// notice text and the language are the ones the interface part shows (it is loaded for this if it is not yet).
 pub(crate) fn record(app: &Rc<App>, state: &ConsentState, reload: bool) {
     if app.config.endpoint.is_none() {
         if reload {
@@ -120,58 +111,45 @@ pub(crate) fn record(app: &Rc<App>, state: &ConsentState, reload: bool) {
         }
         return;
     }
-    let text = record::notice_text(&app.config, &app.lang);
-    let Some(digest) = sha256(&text) else {
-        if reload {
-            reload_page();
-        }
-        return;
-    };
     let config = app.config.clone();
-    let lang = app.lang.clone();
     let signals: Signals = app.signals;
     let state = *state;
-    let on_hash = once(move |buf: JsValue| {
-        let hash = record::hex(&Uint8Array::new(&buf).to_vec());
-        let site = site(&config);
-        let subject = subject();
-        let ctx = RecordContext {
-            site: &site,
-            language: &lang,
-            notice_hash: &hash,
-            subject: subject.as_deref(),
-        };
-        let body = record::body(&config, &state, state.method, signals, &ctx);
-        let mut q = read_queue();
-        record::enqueue(&mut q, body);
-        write_queue(&q);
-        flush();
-        if reload {
-            reload_page();
-        }
-    });
-    then(&digest, &on_hash, None);
-}
-
-/// A promise of the SHA-256 of `text` (an `ArrayBuffer`); `None`, reported, without `crypto.subtle`.
-pub(crate) fn sha256(text: &str) -> Option<JsValue> {
-    let subtle = get(&get(&win(), "crypto"), "subtle");
-    let digest = call(
-        &subtle,
-        "digest",
-        &[
-            &JsValue::from_str("SHA-256"),
-            &Uint8Array::from(text.as_bytes()),
-        ],
+    crate::ui_link::notice(
+        move |lang, text| {
+            let Some(digest) = sha256(&text) else {
+                if reload {
+                    reload_page();
+                }
+                return;
+            };
+            let on_hash = once(move |buf: JsValue| {
+                let hash = record::hex(&Uint8Array::new(&buf).to_vec());
+                let site = site(&config);
+                let subject = subject();
+                let ctx = RecordContext {
+                    site: &site,
+                    language: &lang,
+                    notice_hash: &hash,
+                    subject: subject.as_deref(),
+                };
+                let body = record::body(&config, &state, state.method, signals, &ctx);
+                let mut q = read_queue();
+                record::enqueue(&mut q, body);
+                write_queue(&q);
+                flush();
+                if reload {
+                    reload_page();
+                }
+            });
+            then(&digest, &on_hash, None);
+        },
+        Box::new(move || {
+            error("the choice was applied but not recorded: the notice text is unavailable");
+            if reload {
+                reload_page();
+            }
+        }),
     );
-    if digest.is_instance_of::<js_sys::Promise>() {
-        Some(digest)
-    } else {
-        error(
-            "records and subscriptions need a secure context (https): crypto.subtle is unavailable",
-        );
-        None
-    }
 }
 
 /// Sends every queued record that is not on its way already.
@@ -200,24 +178,8 @@ fn done(body: &str) {
     INFLIGHT.with(|f| f.borrow_mut().retain(|b| b != body));
 }
 
-/// `fetch(url, {method: "POST", headers: {"Content-Type": "application/json"}, body, keepalive: true})`.
-pub(crate) fn post(url: &str, body: &str) -> JsValue {
-    let init = Object::new();
-    set(&init, "method", &JsValue::from_str("POST"));
-    let headers = Object::new();
-    set(
-        &headers,
-        "Content-Type",
-        &JsValue::from_str("application/json"),
-    );
-    set(&init, "headers", &headers);
-    set(&init, "body", &JsValue::from_str(body));
-    set(&init, "keepalive", &JsValue::TRUE);
-    call(&win(), "fetch", &[&JsValue::from_str(url), &init])
-}
-
 fn send(url: &str, body: String) {
-    let promise = post(url, &body);
+    let promise = post(url, &body, &[]);
     let decided_at =
         js_sys::JSON::parse(&body).map_or(0.0, |v| get(&v, "decided_at").as_f64().unwrap_or(0.0));
     let b2 = body.clone();

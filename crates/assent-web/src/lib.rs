@@ -1,52 +1,59 @@
-//! The Assent browser SDK: a thin `#[wasm_bindgen]` layer over assent-core.
+//! The Assent browser engine: the wasm module every page with Assent loads. A thin `#[wasm_bindgen]` layer over
+//! assent-core, which decides; the interface (banner, preferences, placeholders, subscribe forms) is a second
+//! module, `assent-ui`, loaded only when something must be shown ([`ui_link`]).
 //!
 //! The bootstrap (`www/src/assent.js`, served as `/assent/assent.js`) defines `dataLayer`/`gtag`, pushes the
-//! Google Consent Mode default synchronously, then imports this module and calls [`boot`]. Everything else is
-//! decided here, in Rust, by assent-core:
+//! Google Consent Mode default synchronously, starts fetching this module (and, on a first visit, the interface
+//! part) and calls [`boot`]. Then:
 //!
-//! - [`app`]: reads `<script type="application/json" id="assent-config">`, the browser signals and the choice
-//!   cookie, decides, and applies a decision (cookie, clearing, Consent Mode, activation, events, record);
-//! - [`ui`]: the banner and the preferences dialog (`data-assent-ui`, `data-assent-action` hooks);
-//! - [`blocking`]: `<script type="text/plain" data-assent>` activation in document order, `data-src` embeds with
-//!   placeholders, and a `MutationObserver` for elements added later;
-//! - [`storage`]: the choice cookie and opt-out enforcement (cookies on every domain/path variant, localStorage);
+//! - [`app`]: reads `<script type="application/json" id="assent-config">` (parsed by the browser's `JSON.parse`,
+//!   validated by assent-core: [`config_value`]), the signals and the choice cookie; gets a decision and its
+//!   effects from `assent_core::lifecycle` and executes them in one place;
+//! - [`blocking`]: `<script type="text/plain" data-assent>` activation in document order, `data-src` embeds, and a
+//!   `MutationObserver` for elements added later;
+//! - [`storage`]: the choice cookie, the token cookie, opt-out enforcement (cookies on every domain/path variant,
+//!   localStorage);
 //! - [`gtag`]: Consent Mode v2 through `window.gtag` (real `Arguments` objects);
 //! - [`endpoint`]: records posted to the consent server, token cookie, subject id, retry queue;
-//! - [`api`]: `window.assent` and the `assent:ready` / `assent:change` events;
-//! - [`subscribe`]: marketing-email double opt-in, `assent.subscribe` and `<form data-assent-subscribe>`.
+//! - [`api`]: `window.assent` and the `assent:ready` / `assent:change` events.
 //!
 //! [`cookie`] and [`record`] are plain Rust with native unit tests.
 #![forbid(unsafe_code)]
 
 pub mod cookie;
-mod css;
 pub mod record;
 pub mod rules;
 
 mod api;
 mod app;
 mod blocking;
-mod dom;
+mod config_value;
 mod endpoint;
 mod gtag;
 mod signals;
 mod storage;
-mod subscribe;
-mod ui;
+mod ui_link;
 
+use assent_dom as dom;
+use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
 
-/// A small coalescing free-list allocator instead of std's dlmalloc: 3 KB less gzip, and the SDK allocates little.
-#[cfg(target_arch = "wasm32")]
-#[global_allocator]
-static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
-    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
-
-/// Starts the SDK: reads the config and acts on it. Called by the bootstrap once the module is loaded; calling it
-/// again does nothing.
+/// Starts the SDK: reads the config and acts on it. Called by the bootstrap once the module is loaded, with the
+/// interface part's loader (`() => Promise<exports of assent_ui.js>`); calling it again does nothing.
 #[wasm_bindgen]
-pub fn boot() {
+pub fn boot(load_ui: JsValue) {
+    // The full build carries the interface part itself: no second module to load.
+    #[cfg(feature = "ui")]
+    ui_link::provide(assent_ui::exports_object());
+    ui_link::set_loader(load_ui);
     app::boot();
+}
+
+/// Test support: the interface part is linked into this wasm already; `exports` is
+/// `assent_ui::exports_object()`.
+#[doc(hidden)]
+pub fn provide_ui(exports: JsValue) {
+    ui_link::provide(exports);
 }
 
 /// Test support: forget the current configuration and decision, remove the interface and stop observing the

@@ -24,55 +24,7 @@ pub const QUEUE_KEY: &str = "assent.queue";
 /// localStorage key of the subject id.
 pub const SUBJECT_KEY: &str = "assent.subject";
 
-/// The exact notice text a visitor was shown, whose SHA-256 goes into `notice_hash`.
-///
-/// It is the banner title, the banner description, then each category's title and description in display order
-/// (essential included), all in the chosen language, joined with `"\n"`:
-/// `title \n description \n cat1.title \n cat1.description \n cat2.title …`.
-pub fn notice_text(config: &Config, lang: &str) -> String {
-    let ui = config.ui_text(lang);
-    let mut s = String::from(ui.get(assent_core::i18n::UiKey::Title));
-    s.push('\n');
-    s.push_str(ui.get(assent_core::i18n::UiKey::Description));
-    for c in &config.categories {
-        s.push('\n');
-        s.push_str(c.title.get(lang));
-        s.push('\n');
-        s.push_str(c.description.get(lang));
-    }
-    s
-}
-
-/// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    s
-}
-
-/// Appends `s` as a JSON string literal.
-pub fn push_json_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                out.push_str("\\u00");
-                out.push_str(&hex(&[c as u8]));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
+pub use assent_core::text::{hex, push_json_str};
 
 /// What a record says beyond the stored state.
 #[derive(Clone, Debug)]

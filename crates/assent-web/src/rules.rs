@@ -5,12 +5,7 @@ pub fn is_dnt_on(value: Option<&str>) -> bool {
     matches!(value, Some("1" | "yes"))
 }
 
-/// Whether an element guarded by `data-assent="…"` may run or load: every category named (space-separated) must
-/// be granted. An empty attribute or an unknown category keeps it blocked (fail closed).
-pub fn guard_allows(attr: &str, granted: impl Fn(&str) -> bool) -> bool {
-    let mut names = attr.split_whitespace().peekable();
-    names.peek().is_some() && names.all(granted)
-}
+pub use assent_core::lifecycle::guard_allows;
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {

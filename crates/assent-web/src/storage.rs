@@ -4,7 +4,7 @@ use assent_core::{Config, ConsentState, Decision};
 use wasm_bindgen::JsValue;
 
 use crate::cookie::{self, CookieAttrs};
-use crate::dom::{call, doc, get, get_str, set, win};
+use crate::dom::{call, doc, get, set, win};
 use wasm_bindgen::JsCast;
 
 /// `document.cookie`.
@@ -25,25 +25,17 @@ pub(crate) fn secure() -> bool {
 /// The stored choice. With duplicates (e.g. after `cookie.domain` changed), the most recent valid one wins;
 /// unreadable values count as no choice.
 pub(crate) fn read_state(name: &str) -> Option<ConsentState> {
-    let mut best: Option<ConsentState> = None;
-    for (n, v) in cookie::pairs(&cookie_string()) {
-        if n != name {
-            continue;
-        }
-        if let Ok(s) = ConsentState::decode(v) {
-            // `>=`: of equally recent ones, the last (as `max_by_key`).
-            if best.is_none_or(|b| s.decided_at >= b.decided_at) {
-                best = Some(s);
-            }
+    let cookies = cookie_string();
+    let mut values = Vec::new();
+    for (n, v) in cookie::pairs(&cookies) {
+        if n == name {
+            values.push(v);
         }
     }
-    best
+    assent_core::lifecycle::stored_choice(values)
 }
 
-/// `location[key]`.
-pub(crate) fn location_str(key: &str) -> Option<String> {
-    get_str(&get(&win(), "location"), key)
-}
+pub(crate) use crate::dom::location_str;
 
 /// Attributes of the SDK's own cookies.
 pub(crate) fn attrs(config: &Config) -> CookieAttrs<'_> {
@@ -152,5 +144,15 @@ pub(crate) fn enforce(config: &Config, decision: &Decision) {
                 }
             }
         }
+    }
+}
+
+/// Deletes the consent token cookie on this host, every parent domain and every path variant it may have been
+/// written with: after a narrowing choice no stored token may still grant what was withdrawn.
+pub(crate) fn delete_token(config: &Config) {
+    let host = location_str("hostname").unwrap_or_default();
+    let path = location_str("pathname").unwrap_or_default();
+    for assignment in cookie::delete_strings(&token_cookie_name(config), &host, &path, secure()) {
+        write_cookie(&assignment);
     }
 }

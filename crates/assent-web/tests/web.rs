@@ -140,9 +140,16 @@ fn delete_all_cookies() {
     }
 }
 
+/// Boots the engine with the interface part linked in (in production the bootstrap loads it as a second module).
+fn boot() {
+    assent_web::provide_ui(assent_ui::exports_object());
+    assent_web::boot(JsValue::UNDEFINED);
+}
+
 /// A fresh page: no SDK state, cookies, storage, fixtures or config; then `html` (fixtures) and the config.
 fn setup(config: &str, html: &str) {
     assent_web::reset_for_tests();
+    assent_ui::reset_for_tests();
     delete_all_cookies();
     local_storage().clear().unwrap();
     for e in qa("[data-test], #assent-config, .assent-backdrop, [data-assent-ui]") {
@@ -200,7 +207,7 @@ const CONFIG: &str = r#"{"revision": 1, "mode": "opt-in", "policy_url": "/privac
 #[wasm_bindgen_test]
 fn banner_renders_from_config() {
     setup(CONFIG, "");
-    assent_web::boot();
+    boot();
     let banner = q("[data-assent-ui=banner]").expect("banner shown");
     assert_eq!(banner.get_attribute("role").as_deref(), Some("dialog"));
     let title_id = banner.get_attribute("aria-labelledby").unwrap();
@@ -240,7 +247,7 @@ fn banner_renders_from_config() {
 #[wasm_bindgen_test]
 fn accept_all_stores_the_choice_and_closes_the_banner() {
     setup(CONFIG, "");
-    assent_web::boot();
+    boot();
     click("[data-assent-ui=banner] [data-assent-action=accept-all]");
     assert!(q("[data-assent-ui=banner]").is_none());
     let s = stored_state();
@@ -255,7 +262,7 @@ fn accept_all_stores_the_choice_and_closes_the_banner() {
 #[wasm_bindgen_test]
 fn reject_all_stores_only_essential() {
     setup(CONFIG, "");
-    assent_web::boot();
+    boot();
     click("[data-assent-ui=banner] [data-assent-action=reject-all]");
     assert!(q("[data-assent-ui=banner]").is_none());
     let s = stored_state();
@@ -267,7 +274,7 @@ fn reject_all_stores_only_essential() {
 #[wasm_bindgen_test]
 fn api_set_accept_reject_and_withdraw() {
     setup(CONFIG, "");
-    assent_web::boot();
+    boot();
     let obj = Object::new();
     set(&obj, "analytics", &JsValue::TRUE);
     let state = api("set", &[obj.into()]).unwrap();
@@ -306,7 +313,7 @@ async fn ready_promise_and_change_events() {
     doc()
         .add_event_listener_with_callback("assent:change", on_change.as_ref().unchecked_ref())
         .unwrap();
-    assent_web::boot();
+    boot();
     let ready: Promise = get(&get(&win(), "assent"), "ready").dyn_into().unwrap();
     let state = JsFuture::from(ready).await.unwrap();
     assert_eq!(get(&state, "decided"), JsValue::FALSE);
@@ -337,11 +344,11 @@ async fn ready_promise_and_change_events() {
 #[wasm_bindgen_test]
 fn returning_visitor_sees_no_banner_and_revision_bump_asks_again() {
     setup(CONFIG, "");
-    assent_web::boot();
+    boot();
     api("acceptAll", &[]).unwrap();
     // Same revision: next page load shows no banner and keeps the grants.
     assent_web::reset_for_tests();
-    assent_web::boot();
+    boot();
     assert!(q("[data-assent-ui=banner]").is_none());
     assert!(granted("analytics"));
     // Revision 2: the old choice no longer counts.
@@ -349,7 +356,7 @@ fn returning_visitor_sees_no_banner_and_revision_bump_asks_again() {
     q("#assent-config")
         .unwrap()
         .set_text_content(Some(&CONFIG.replace("\"revision\": 1", "\"revision\": 2")));
-    assent_web::boot();
+    boot();
     assert!(q("[data-assent-ui=banner]").is_some());
     assert!(!granted("analytics"));
 }
@@ -361,7 +368,7 @@ fn returning_visitor_sees_no_banner_and_revision_bump_asks_again() {
 #[wasm_bindgen_test]
 fn preferences_have_switches_and_save_a_choice() {
     setup(CONFIG, "");
-    assent_web::boot();
+    boot();
     click("[data-assent-ui=banner] [data-assent-action=preferences]");
     let dialog = q("[data-assent-ui=preferences]").expect("dialog open");
     assert_eq!(dialog.get_attribute("aria-modal").as_deref(), Some("true"));
@@ -402,7 +409,7 @@ fn focus_moves_into_dialog_is_trapped_and_escape_returns_it() {
         CONFIG,
         r##"<a href="#" id="open" data-assent-open>Cookie settings</a>"##,
     );
-    assent_web::boot();
+    boot();
     let opener: HtmlElement = q("#open").unwrap().dyn_into().unwrap();
     opener.focus().unwrap();
     opener.click();
@@ -468,7 +475,7 @@ async fn blocked_scripts_run_only_after_consent_and_in_order() {
         pushing_src("3")
     );
     setup(CONFIG, &html);
-    assent_web::boot();
+    boot();
     sleep(150).await;
     assert!(
         order().is_empty(),
@@ -498,7 +505,7 @@ async fn blocked_scripts_run_only_after_consent_and_in_order() {
 #[wasm_bindgen_test]
 async fn scripts_added_later_are_handled_by_the_observer() {
     setup(CONFIG, "");
-    assent_web::boot();
+    boot();
     api("acceptAll", &[]).unwrap();
     let fixture = q("[data-test]").unwrap();
     let s = doc().create_element("script").unwrap();
@@ -524,7 +531,7 @@ fn nonce_is_copied_to_activated_scripts() {
         CONFIG,
         r#"<script type="text/plain" data-assent="analytics" nonce="abc123" data-x="y">window.__order.push('n')</script>"#,
     );
-    assent_web::boot();
+    boot();
     api("acceptAll", &[]).unwrap();
     let s: HtmlElement = q("script[data-assent=analytics][data-assent-state=activated]")
         .unwrap()
@@ -540,10 +547,10 @@ fn nonce_is_copied_to_activated_scripts() {
 async fn iframes_get_a_placeholder_and_load_on_consent() {
     setup(
         CONFIG,
-        r#"<iframe data-assent="remarketing" data-src="about:blank#video" title="Video" width="320" height="180"></iframe>
-<img data-assent="analytics" data-src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" alt="pixel">"#,
+        r#"<iframe data-assent="remarketing" data-src="/embed/video#video" title="Video" width="320" height="180"></iframe>
+<img data-assent="analytics" data-src="/pixel.gif" alt="pixel">"#,
     );
-    assent_web::boot();
+    boot();
     let iframe = q("iframe[data-assent=remarketing]").unwrap();
     assert!(iframe.get_attribute("src").is_none());
     assert!(iframe.has_attribute("hidden"));
@@ -563,7 +570,7 @@ async fn iframes_get_a_placeholder_and_load_on_consent() {
     button.dyn_into::<HtmlElement>().unwrap().click();
     assert_eq!(
         iframe.get_attribute("src").as_deref(),
-        Some("about:blank#video")
+        Some("/embed/video#video")
     );
     assert!(!iframe.has_attribute("hidden"));
     assert!(q("[data-assent-placeholder=remarketing]").is_none());
@@ -580,14 +587,14 @@ async fn iframes_get_a_placeholder_and_load_on_consent() {
     assert_eq!(iframe.get_attribute("src").as_deref(), Some("about:blank"));
     assert_eq!(
         iframe.get_attribute("data-src").as_deref(),
-        Some("about:blank#video")
+        Some("/embed/video#video")
     );
     assert!(iframe.has_attribute("hidden"));
     assert!(q("[data-assent-placeholder=remarketing]").is_some());
     // Embeds added later get a placeholder too.
     let late = doc().create_element("iframe").unwrap();
     late.set_attribute("data-assent", "analytics").unwrap();
-    late.set_attribute("data-src", "about:blank#late").unwrap();
+    late.set_attribute("data-src", "/embed/late").unwrap();
     q("[data-test]").unwrap().append_child(&late).unwrap();
     assert!(until(|| late.has_attribute("hidden")).await);
 }
@@ -599,7 +606,7 @@ async fn iframes_get_a_placeholder_and_load_on_consent() {
 #[wasm_bindgen_test]
 fn reject_and_withdraw_delete_category_cookies_and_storage() {
     setup(CONFIG, "");
-    assent_web::boot();
+    boot();
     api("acceptAll", &[]).unwrap();
     // Trackers ran and set their cookies and storage.
     set_cookie("_ga=GA1.1.1; Path=/");
@@ -635,7 +642,7 @@ fn reject_and_withdraw_delete_category_cookies_and_storage() {
 fn denied_category_cookies_are_cleared_on_load() {
     setup(CONFIG, "");
     set_cookie("_gid=GA1.1.2; Path=/");
-    assent_web::boot();
+    boot();
     assert!(cookie_value("_gid").is_none(), "{}", cookie());
 }
 
@@ -647,7 +654,7 @@ fn denied_category_cookies_are_cleared_on_load() {
 fn dnt_denies_its_categories_by_default() {
     setup(CONFIG, "");
     define_navigator("doNotTrack", &"1".into());
-    assent_web::boot();
+    boot();
     let state = api("get", &[]).unwrap();
     define_navigator("doNotTrack", &JsValue::UNDEFINED);
     assert_eq!(get(&get(&state, "signals"), "dnt"), JsValue::TRUE);
@@ -660,7 +667,7 @@ fn dnt_denies_its_categories_by_default() {
     // "unspecified" is not on.
     setup(CONFIG, "");
     define_navigator("doNotTrack", &"unspecified".into());
-    assent_web::boot();
+    boot();
     let state = api("get", &[]).unwrap();
     define_navigator("doNotTrack", &JsValue::UNDEFINED);
     assert_eq!(get(&get(&state, "signals"), "dnt"), JsValue::FALSE);
@@ -670,11 +677,11 @@ fn dnt_denies_its_categories_by_default() {
 fn dnt_in_opt_out_mode_denies_what_would_be_granted() {
     let config = r#"{"revision": 1, "mode": "opt-out", "policy_url": "/p", "categories": {"analytics": {}}}"#;
     setup(config, "");
-    assent_web::boot();
+    boot();
     assert!(granted("analytics"), "opt-out default");
     setup(config, "");
     define_navigator("doNotTrack", &"yes".into());
-    assent_web::boot();
+    boot();
     define_navigator("doNotTrack", &JsValue::UNDEFINED);
     assert!(!granted("analytics"), "DNT honoured");
 }
@@ -685,13 +692,13 @@ fn gpc_is_honoured_and_said_so() {
       "categories": {"analytics": {}, "remarketing": {}}}"#;
     setup(config, "");
     define_navigator("globalPrivacyControl", &JsValue::FALSE);
-    assent_web::boot();
+    boot();
     assert!(granted("remarketing"));
     assert!(q("[data-assent-gpc]").is_none(), "no notice without GPC");
 
     setup(config, "");
     define_navigator("globalPrivacyControl", &JsValue::TRUE);
-    assent_web::boot();
+    boot();
     let notice = q("[data-assent-ui=banner] [data-assent-gpc]").expect("notice on the banner");
     assert_eq!(notice.text_content().unwrap(), "Opt-Out Request Honored");
     assert!(!granted("remarketing"));
@@ -714,13 +721,13 @@ fn gpc_is_honoured_and_said_so() {
 #[wasm_bindgen_test]
 fn gpc_over_a_stored_allow_is_processed_stored_and_can_be_regranted() {
     setup(CONFIG, "");
-    assent_web::boot();
+    boot();
     api("acceptAll", &[]).unwrap();
     assert!(granted("remarketing"));
     // Next visit with GPC on: the stored allow of a sale/share category is overridden and that is stored.
     assent_web::reset_for_tests();
     define_navigator("globalPrivacyControl", &JsValue::TRUE);
-    assent_web::boot();
+    boot();
     assert!(!granted("remarketing") && granted("analytics"));
     let s = stored_state();
     assert_eq!(s.method, assent_core::Method::Withdraw);
@@ -740,7 +747,7 @@ fn gpc_over_a_stored_allow_is_processed_stored_and_can_be_regranted() {
     click("[data-assent-ui=preferences] [data-assent-action=save]");
     assert!(granted("remarketing"));
     assent_web::reset_for_tests();
-    assent_web::boot();
+    boot();
     define_navigator("globalPrivacyControl", &JsValue::UNDEFINED);
     assert!(
         granted("remarketing"),
@@ -759,7 +766,7 @@ fn consent_mode_default_precedes_update_as_arguments() {
       "categories": {"analytics": {}, "remarketing": {}}}"#;
     setup(config, "");
     install_gtag();
-    assent_web::boot();
+    boot();
     let obj = Object::new();
     set(&obj, "analytics", &JsValue::TRUE);
     api("set", &[obj.into()]).unwrap();
@@ -822,14 +829,14 @@ fn a_default_already_pushed_by_the_bootstrap_is_not_repeated_and_returning_visit
     set(&o, "analytics_storage", &"denied".into());
     gtag.call3(&JsValue::NULL, &"consent".into(), &"default".into(), &o)
         .unwrap();
-    assent_web::boot();
+    boot();
     api("acceptAll", &[]).unwrap();
     // Next page: default by the bootstrap, then the stored choice as an update right at boot.
     assent_web::reset_for_tests();
     install_gtag();
     gtag.call3(&JsValue::NULL, &"consent".into(), &"default".into(), &o)
         .unwrap();
-    assent_web::boot();
+    boot();
     let dl: Vec<JsValue> = Array::from(&get(&win(), "dataLayer")).iter().collect();
     assert_eq!(dl.len(), 2, "default + update");
     assert_eq!(get(&dl[1], "1").as_string().as_deref(), Some("update"));
@@ -862,7 +869,7 @@ async fn broken_config_fails_closed_with_a_clear_error() {
         r#"<script type="text/plain" data-assent="analytics">window.__order.push('ran')</script>"#,
     );
     install_gtag();
-    assent_web::boot();
+    boot();
     sleep(50).await;
     set(&console, "error", &original);
     let text: Vec<String> = messages.iter().filter_map(|v| v.as_string()).collect();
@@ -904,7 +911,7 @@ fn language_from_navigator_with_rtl_and_english_fallback() {
     );
     setup(&config, "");
     define_navigator("languages", &Array::of2(&"ar-EG".into(), &"en".into()));
-    assent_web::boot();
+    boot();
     define_navigator("languages", &JsValue::UNDEFINED);
     let banner = q("[data-assent-ui=banner]").unwrap();
     assert_eq!(banner.get_attribute("dir").as_deref(), Some("rtl"));
@@ -918,7 +925,7 @@ fn language_from_navigator_with_rtl_and_english_fallback() {
     );
     setup(&config, "");
     define_navigator("languages", &Array::of1(&"ja".into()));
-    assent_web::boot();
+    boot();
     define_navigator("languages", &JsValue::UNDEFINED);
     let banner = q("[data-assent-ui=banner]").unwrap();
     assert_eq!(banner.get_attribute("lang").as_deref(), Some("en"));
@@ -928,7 +935,7 @@ fn language_from_navigator_with_rtl_and_english_fallback() {
 #[wasm_bindgen_test]
 fn stylesheet_is_constructable_not_inline() {
     setup(CONFIG, "");
-    assent_web::boot();
+    boot();
     let sheets = Array::from(&get(&doc().into(), "adoptedStyleSheets"));
     assert!(sheets.length() >= 1);
     assert!(qa("[data-assent-ui] [style], [data-assent-ui][style]").is_empty());
@@ -985,7 +992,7 @@ async fn choices_are_recorded_with_token_and_subject() {
         r#"{"id": "0190c5a4-0000-7000-8000-000000000000", "token": "v1.eyJ0.sig", "expires_at": 4102444800,
             "subject": "AAAAAAAAAAAAAAAAAAAAAA"}"#,
     );
-    assent_web::boot();
+    boot();
     click("[data-assent-ui=banner] [data-assent-action=accept-all]");
     assert!(
         until(|| cookie_value("assent_token").is_some()).await,
@@ -1039,7 +1046,7 @@ async fn unreachable_server_queues_and_online_flushes() {
     let original = get(&win(), "fetch");
     setup(SERVER_CONFIG, "");
     let failed = stub_fetch(0, "");
-    assent_web::boot();
+    boot();
     api("rejectAll", &[]).unwrap();
     assert!(until(|| failed.length() == 1).await);
     sleep(50).await;
@@ -1075,7 +1082,7 @@ async fn client_errors_are_not_retried() {
     let original = get(&win(), "fetch");
     setup(SERVER_CONFIG, "");
     let calls = stub_fetch(422, r#"{"error": {"code": "invalid", "message": "bad"}}"#);
-    assent_web::boot();
+    boot();
     api("acceptAll", &[]).unwrap();
     assert!(until(|| calls.length() == 1).await);
     assert!(until(|| queue_len() == 0).await);
@@ -1140,7 +1147,7 @@ async fn subscribe_posts_the_exact_body_and_resolves_ok() {
         202,
         r#"{"status": "accepted", "message": "Check your inbox."}"#,
     );
-    assent_web::boot();
+    boot();
     let opts = Object::new();
     set(&opts, "tracking", &JsValue::TRUE);
     set(&opts, "text", &"Yes please".into());
@@ -1181,7 +1188,7 @@ async fn subscribe_resolves_server_errors_and_rejects_bad_arguments() {
         422,
         r#"{"error": {"code": "invalid_email", "message": "That is not an e-mail address."}}"#,
     );
-    assent_web::boot();
+    boot();
     let r = subscribe(&["nope".into(), "newsletter".into()])
         .await
         .unwrap();
@@ -1228,7 +1235,7 @@ async fn subscribe_resolves_server_errors_and_rejects_bad_arguments() {
     assert_eq!(calls2.length(), 0);
     // No endpoint configured: rejects.
     setup(CONFIG, "");
-    assent_web::boot();
+    boot();
     let e = subscribe(&["a@b.example".into(), "newsletter".into()])
         .await
         .unwrap_err();
@@ -1246,7 +1253,7 @@ async fn subscribe_form_without_consent_sends_nothing_and_says_why() {
     let original = get(&win(), "fetch");
     setup(SERVER_CONFIG, SUBSCRIBE_FORM);
     let calls = stub_fetch(202, r#"{"status": "accepted"}"#);
-    assent_web::boot();
+    boot();
     let status = q("#sub-status").unwrap();
     assert_eq!(status.get_attribute("role").as_deref(), Some("status"));
     request_submit("#sub");
@@ -1276,7 +1283,7 @@ async fn pre_ticked_subscribe_boxes_are_unticked_on_discovery() {
     setup(SERVER_CONFIG, &ticked);
     let calls = stub_fetch(202, r#"{"status": "accepted"}"#);
     assert!(input("#sub-consent").checked());
-    assent_web::boot();
+    boot();
     assert!(!input("#sub-consent").checked(), "unticked at boot");
     assert!(!input("#sub-tracking").checked());
     assert!(!input("#sub-consent").has_attribute("checked"));
@@ -1306,7 +1313,7 @@ async fn ticked_subscribe_form_posts_once_with_tracking_and_shows_the_outcome() 
     let original = get(&win(), "fetch");
     setup(SERVER_CONFIG, SUBSCRIBE_FORM);
     let calls = stub_fetch(202, r#"{"status": "accepted"}"#);
-    assent_web::boot();
+    boot();
     input("#sub-consent").click();
     click("#sub-button");
     // Sending: the button is disabled and a second submit is ignored.

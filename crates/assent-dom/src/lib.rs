@@ -1,4 +1,16 @@
-//! Small DOM helpers shared by the modules.
+//! Small DOM helpers shared by the browser engine (`assent-web`) and the interface part (`assent-ui`).
+//!
+//! Each wasm module links only the helpers it calls. Rarely used DOM methods go through [`call`]/[`get`]/[`set`]
+//! (one `Reflect` import) rather than one generated import and glue function each: bytes matter here
+//! (docs/size.md).
+#![forbid(unsafe_code)]
+
+/// A small coalescing free-list allocator instead of std's dlmalloc: 3 KB less gzip, and the SDK allocates little.
+/// Defined here, once, because both wasm crates link this one (and the full build and the browser tests link both).
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
 
 use js_sys::Reflect;
 use wasm_bindgen::prelude::{Closure, wasm_bindgen};
@@ -13,16 +25,16 @@ extern "C" {
     static WINDOW: Window;
 }
 
-pub(crate) fn win() -> Window {
+pub fn win() -> Window {
     WINDOW.with(Window::clone)
 }
 
-pub(crate) fn doc() -> Document {
+pub fn doc() -> Document {
     get(&win(), "document").unchecked_into()
 }
 
 /// A new element with attributes.
-pub(crate) fn el(tag: &str, attrs: &[(&str, &str)]) -> Element {
+pub fn el(tag: &str, attrs: &[(&str, &str)]) -> Element {
     let e = doc().create_element(tag).unwrap_throw();
     for (k, v) in attrs {
         let _ = e.set_attribute(k, v);
@@ -31,29 +43,29 @@ pub(crate) fn el(tag: &str, attrs: &[(&str, &str)]) -> Element {
 }
 
 /// A new element with attributes and text (set as text, never parsed as HTML).
-pub(crate) fn text_el(tag: &str, attrs: &[(&str, &str)], text: &str) -> Element {
+pub fn text_el(tag: &str, attrs: &[(&str, &str)], text: &str) -> Element {
     let e = el(tag, attrs);
     set(&e, "textContent", &JsValue::from_str(text));
     e
 }
 
-pub(crate) fn append(parent: &Element, child: &Element) {
+pub fn append(parent: &Element, child: &Element) {
     let _ = parent.append_child(child);
 }
 
 /// `target[key]`, `undefined` when it throws.
-pub(crate) fn get(target: &JsValue, key: &str) -> JsValue {
+pub fn get(target: &JsValue, key: &str) -> JsValue {
     Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// `target[key] = value`, ignoring failures.
-pub(crate) fn set(target: &JsValue, key: &str, value: &JsValue) {
+pub fn set(target: &JsValue, key: &str, value: &JsValue) {
     let _ = Reflect::set(target, &JsValue::from_str(key), value);
 }
 
 /// `target[method](...args)`, `undefined` when it is missing or throws. Rarely used DOM methods go through this
 /// one helper instead of one generated import (and glue function) each.
-pub(crate) fn call(target: &JsValue, method: &str, args: &[&JsValue]) -> JsValue {
+pub fn call(target: &JsValue, method: &str, args: &[&JsValue]) -> JsValue {
     let f = get(target, method);
     let Some(f) = f.dyn_ref::<js_sys::Function>() else {
         return JsValue::UNDEFINED;
@@ -62,7 +74,7 @@ pub(crate) fn call(target: &JsValue, method: &str, args: &[&JsValue]) -> JsValue
 }
 
 /// A JS array of the values.
-pub(crate) fn array(items: &[&JsValue]) -> js_sys::Array {
+pub fn array(items: &[&JsValue]) -> js_sys::Array {
     let a = js_sys::Array::new();
     for v in items {
         a.push(v);
@@ -71,34 +83,34 @@ pub(crate) fn array(items: &[&JsValue]) -> js_sys::Array {
 }
 
 /// `target[key]` as a string.
-pub(crate) fn get_str(target: &JsValue, key: &str) -> Option<String> {
+pub fn get_str(target: &JsValue, key: &str) -> Option<String> {
     get(target, key).as_string()
 }
 
 /// `target[key]` as an element.
-pub(crate) fn get_el(target: &JsValue, key: &str) -> Option<Element> {
+pub fn get_el(target: &JsValue, key: &str) -> Option<Element> {
     get(target, key).dyn_into::<Element>().ok()
 }
 
 /// `console.error("Assent: " + message)`.
-pub(crate) fn error(message: &str) {
+pub fn error(message: &str) {
     let mut m = String::from("Assent: ");
     m.push_str(message);
     web_sys::console::error_1(&JsValue::from_str(&m));
 }
 
 /// Unix seconds from the visitor's clock.
-pub(crate) fn now() -> u64 {
+pub fn now() -> u64 {
     (js_sys::Date::now() / 1000.0) as u64
 }
 
 /// The one closure type of every long-lived callback: event listeners, the `MutationObserver` callback and the
 /// `window.assent` methods (each distinct closure type costs an invoke shim in the wasm and an adapter in the glue).
 /// Three arguments: the most any method takes (`assent.subscribe(email, list, opts)`).
-pub(crate) type Callback = dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>;
+pub type Callback = dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>;
 
 /// A JS function calling `f` with its first argument, for as long as the page lives.
-pub(crate) fn callback(f: fn(JsValue)) -> JsValue {
+pub fn callback(f: fn(JsValue)) -> JsValue {
     Closure::<Callback>::new(move |a: JsValue, _: JsValue, _: JsValue| {
         f(a);
         Ok(JsValue::UNDEFINED)
@@ -107,7 +119,7 @@ pub(crate) fn callback(f: fn(JsValue)) -> JsValue {
 }
 
 /// Adds an event listener that lives as long as the page.
-pub(crate) fn listen(target: &EventTarget, event: &str, f: fn(Event)) {
+pub fn listen(target: &EventTarget, event: &str, f: fn(Event)) {
     let c = Closure::<Callback>::new(move |e: JsValue, _: JsValue, _: JsValue| {
         f(e.unchecked_into());
         Ok(JsValue::UNDEFINED)
@@ -118,25 +130,25 @@ pub(crate) fn listen(target: &EventTarget, event: &str, f: fn(Event)) {
 
 /// A JS function that runs `f` once. Every one-shot callback goes through this one closure type (each distinct
 /// `Closure::once_into_js` instantiation costs about a kilobyte of wasm).
-pub(crate) fn once(f: impl FnOnce(JsValue) + 'static) -> JsValue {
+pub fn once(f: impl FnOnce(JsValue) + 'static) -> JsValue {
     let f: Box<dyn FnOnce(JsValue)> = Box::new(f);
     Closure::once_into_js(move |v: JsValue| f(v))
 }
 
 /// The element an event started on.
-pub(crate) fn event_element(e: &Event) -> Option<Element> {
+pub fn event_element(e: &Event) -> Option<Element> {
     get_el(e, "target")
 }
 
 /// `el.closest(selector)`.
-pub(crate) fn closest(e: &Element, selector: &str) -> Option<Element> {
+pub fn closest(e: &Element, selector: &str) -> Option<Element> {
     call(e, "closest", &[&JsValue::from_str(selector)])
         .dyn_into::<Element>()
         .ok()
 }
 
 /// The elements matching `selector` under `root`, in document order.
-pub(crate) fn query_all(root: &JsValue, selector: &str) -> Vec<Element> {
+pub fn query_all(root: &JsValue, selector: &str) -> Vec<Element> {
     let f = get(root, "querySelectorAll");
     let Some(f) = f.dyn_ref::<js_sys::Function>() else {
         return Vec::new();
@@ -155,7 +167,7 @@ pub(crate) fn query_all(root: &JsValue, selector: &str) -> Vec<Element> {
 }
 
 /// Runs `f` now when the body exists, else at `DOMContentLoaded`.
-pub(crate) fn when_body(f: impl FnOnce() + 'static) {
+pub fn when_body(f: impl FnOnce() + 'static) {
     let d = doc();
     if get_el(&d, "body").is_some() {
         // Even while parsing goes on: the banner overlays whatever comes after it.
@@ -164,4 +176,60 @@ pub(crate) fn when_body(f: impl FnOnce() + 'static) {
     }
     let c = once(move |_| f());
     let _ = d.add_event_listener_with_callback("DOMContentLoaded", c.unchecked_ref());
+}
+
+/// `promise.then(ok, err)` with plain JS functions.
+pub fn then(promise: &JsValue, ok: &JsValue, err: Option<&JsValue>) {
+    if let Some(f) = get(promise, "then").dyn_ref::<js_sys::Function>() {
+        let _ = match err {
+            Some(e) => f.call2(promise, ok, e),
+            None => f.call1(promise, ok),
+        };
+    }
+}
+
+/// `fetch(url, {method: "POST", headers: {"Content-Type": "application/json", …extra}, body, keepalive: true})`.
+pub fn post(url: &str, body: &str, extra_headers: &[(&str, &str)]) -> JsValue {
+    let init = js_sys::Object::new();
+    set(&init, "method", &JsValue::from_str("POST"));
+    let headers = js_sys::Object::new();
+    set(
+        &headers,
+        "Content-Type",
+        &JsValue::from_str("application/json"),
+    );
+    for (k, v) in extra_headers {
+        set(&headers, k, &JsValue::from_str(v));
+    }
+    set(&init, "headers", &headers);
+    set(&init, "body", &JsValue::from_str(body));
+    set(&init, "keepalive", &JsValue::TRUE);
+    call(&win(), "fetch", &[&JsValue::from_str(url), &init])
+}
+
+/// A promise of the SHA-256 of `text` (an `ArrayBuffer`, from `crypto.subtle`: no hashing code in the wasm);
+/// `None`, reported, outside a secure context.
+pub fn sha256(text: &str) -> Option<JsValue> {
+    let subtle = get(&get(&win(), "crypto"), "subtle");
+    let digest = call(
+        &subtle,
+        "digest",
+        &[
+            &JsValue::from_str("SHA-256"),
+            &js_sys::Uint8Array::from(text.as_bytes()),
+        ],
+    );
+    if digest.is_instance_of::<js_sys::Promise>() {
+        Some(digest)
+    } else {
+        error(
+            "records and subscriptions need a secure context (https): crypto.subtle is unavailable",
+        );
+        None
+    }
+}
+
+/// `location[key]`.
+pub fn location_str(key: &str) -> Option<String> {
+    get_str(&get(&win(), "location"), key)
 }

@@ -13,16 +13,15 @@
 use std::cell::{Cell, RefCell};
 
 use assent_core::i18n::UiKey;
-use assent_core::{Choice, Method};
+use assent_dom::{
+    append, call, closest, doc, el, error, event_element, get, get_el, get_str,
+    listen as add_listener, query_all, set, text_el, win,
+};
 use wasm_bindgen::JsValue;
 use web_sys::{CssStyleSheet, Element, Event};
 
-use crate::app::{App, choose, current};
 use crate::css::CSS;
-use crate::dom::{
-    append, call, closest, doc, el, error, event_element, get, get_el, get_str,
-    listen as add_listener, query_all, set, text_el,
-};
+use crate::model::Model;
 
 const BANNER: &str = "[data-assent-ui=banner]";
 const PREFS: &str = "[data-assent-ui=preferences]";
@@ -62,10 +61,24 @@ pub(crate) fn listen() {
     add_listener(&d, "keydown", on_key);
 }
 
-fn report(r: Result<(), String>) {
-    if let Err(m) = r {
-        error(&m);
+/// Hands a choice to the engine: `window.assent._choose(choice, method)`, where assent-core decides. `choice` is
+/// `"accept-all"`, `"reject-all"` or an object `{category: bool}`.
+fn choose(choice: &JsValue, method: &str) {
+    let assent = get(&win(), "assent");
+    if get(&assent, "_choose").is_function() {
+        call(&assent, "_choose", &[choice, &JsValue::from_str(method)]);
+    } else {
+        error("the engine is not loaded: choice not applied");
     }
+}
+
+/// The engine's current state (`window.assent.get()`).
+fn state() -> JsValue {
+    call(&get(&win(), "assent"), "get", &[])
+}
+
+fn granted(state: &JsValue, name: &str) -> bool {
+    get(&get(state, "categories"), name) == JsValue::TRUE
 }
 
 fn on_click(e: Event) {
@@ -73,14 +86,13 @@ fn on_click(e: Event) {
     if let Some(button) = closest(&t, "[data-assent-ui] [data-assent-action]") {
         call(&e, "preventDefault", &[]);
         let method = if closest(&button, PREFS).is_some() {
-            Method::Preferences
+            "preferences"
         } else {
-            Method::Banner
+            "banner"
         };
         match button.get_attribute("data-assent-action").as_deref() {
-            Some("accept-all") => report(choose(&Choice::AcceptAll, method)),
-            Some("reject-all") => report(choose(&Choice::RejectAll, method)),
-            Some("save") => report(choose(&Choice::Set(switches()), Method::Preferences)),
+            Some(a @ ("accept-all" | "reject-all")) => choose(&JsValue::from_str(a), method),
+            Some("save") => choose(&switches(), "preferences"),
             Some("preferences") => open_preferences(),
             Some("close") => close_preferences(),
             _ => {}
@@ -89,12 +101,12 @@ fn on_click(e: Event) {
         // A placeholder's "Load" button: consent to that one category.
         call(&e, "preventDefault", &[]);
         if let Some(cat) = load.get_attribute("data-assent-load") {
-            report(choose(&Choice::Set(vec![(cat, true)]), Method::Preferences));
+            let o = js_sys::Object::new();
+            set(&o, &cat, &JsValue::TRUE);
+            choose(&o, "preferences");
         }
-    } else if closest(&t, "[data-assent-open]").is_some() {
-        call(&e, "preventDefault", &[]);
-        open_preferences();
     }
+    // `[data-assent-open]` is the engine's: it works before this part is loaded.
 }
 
 fn on_key(e: Event) {
@@ -138,26 +150,22 @@ fn focus(e: &Element) {
     call(e, "focus", &[]);
 }
 
-/// The switches of the open dialog: `(category, on)` for each non-essential one.
-fn switches() -> Vec<(String, bool)> {
+/// The switches of the open dialog: `{category: on}` for each non-essential one.
+fn switches() -> JsValue {
+    let out = js_sys::Object::new();
     let Some(dialog) = doc().query_selector(PREFS).ok().flatten() else {
-        return Vec::new();
+        return out.into();
     };
-    let mut out = Vec::new();
     for i in query_all(&dialog, "input[data-assent-category]:not([disabled])") {
         if let Some(name) = i.get_attribute("data-assent-category") {
-            out.push((name, get(&i, "checked") == JsValue::TRUE));
+            set(
+                &out,
+                &name,
+                &JsValue::from_bool(get(&i, "checked") == JsValue::TRUE),
+            );
         }
     }
-    out
-}
-
-pub(crate) fn dir(app: &App) -> &'static str {
-    if app.config.ui_text(&app.lang).is_rtl() {
-        "rtl"
-    } else {
-        "ltr"
-    }
+    out.into()
 }
 
 fn button(action: &str, label: &str) -> Element {
@@ -169,22 +177,17 @@ fn button(action: &str, label: &str) -> Element {
 }
 
 /// Description paragraph with the policy link, and the GPC notice when one was honoured.
-fn intro(app: &App, parent: &Element, id: &str, key: UiKey) {
-    let ui = app.config.ui_text(&app.lang);
-    let p = text_el("p", &[("id", id)], ui.get(key));
-    if !app.config.policy_url.is_empty() {
+fn intro(m: &Model, parent: &Element, id: &str, key: UiKey) {
+    let p = text_el("p", &[("id", id)], m.text(key));
+    if !m.policy.is_empty() {
         call(&p, "append", &[&JsValue::from_str(" ")]);
         append(
             &p,
-            &text_el(
-                "a",
-                &[("href", &app.config.policy_url)],
-                ui.get(UiKey::PolicyLink),
-            ),
+            &text_el("a", &[("href", &m.policy)], m.text(UiKey::PolicyLink)),
         );
     }
     append(parent, &p);
-    if app.decision.gpc_honored {
+    if get(&state(), "gpc_honored") == JsValue::TRUE {
         append(
             parent,
             &text_el(
@@ -194,7 +197,7 @@ fn intro(app: &App, parent: &Element, id: &str, key: UiKey) {
                     ("role", "status"),
                     ("data-assent-gpc", ""),
                 ],
-                ui.get(UiKey::GpcHonored),
+                m.text(UiKey::GpcHonored),
             ),
         );
     }
@@ -202,7 +205,7 @@ fn intro(app: &App, parent: &Element, id: &str, key: UiKey) {
 
 /// Shows the first layer (once).
 pub(crate) fn show_banner() {
-    let Some(app) = current() else { return };
+    let m = crate::model();
     let d = doc();
     let Some(body) = get_el(&d, "body") else {
         return;
@@ -211,7 +214,6 @@ pub(crate) fn show_banner() {
         return;
     }
     install_css();
-    let ui = app.config.ui_text(&app.lang);
     let root = el(
         "div",
         &[
@@ -220,26 +222,27 @@ pub(crate) fn show_banner() {
             ("role", "dialog"),
             ("aria-labelledby", "assent-t"),
             ("aria-describedby", "assent-d"),
-            ("lang", &app.lang),
-            ("dir", dir(&app)),
+            ("lang", &m.lang),
+            ("dir", m.dir()),
         ],
     );
     append(
         &root,
-        &text_el("h2", &[("id", "assent-t")], ui.get(UiKey::Title)),
+        &text_el("h2", &[("id", "assent-t")], m.text(UiKey::Title)),
     );
-    intro(&app, &root, "assent-d", UiKey::Description);
+    intro(&m, &root, "assent-d", UiKey::Description);
     let actions = el("div", &[("class", "assent-actions")]);
-    append(&actions, &button("accept-all", ui.get(UiKey::AcceptAll)));
-    append(&actions, &button("reject-all", ui.get(UiKey::RejectAll)));
-    append(&actions, &button("preferences", ui.get(UiKey::Preferences)));
+    append(&actions, &button("accept-all", m.text(UiKey::AcceptAll)));
+    append(&actions, &button("reject-all", m.text(UiKey::RejectAll)));
+    append(&actions, &button("preferences", m.text(UiKey::Preferences)));
     append(&root, &actions);
     call(&body, "prepend", &[&root]);
 }
 
 /// Opens the preferences dialog and moves focus into it.
 pub(crate) fn open_preferences() {
-    let Some(app) = current() else { return };
+    let m = crate::model();
+    let state = state();
     let d = doc();
     let Some(body) = get_el(&d, "body") else {
         return;
@@ -255,7 +258,6 @@ pub(crate) fn open_preferences() {
     if let Some(banner) = d.query_selector(BANNER).ok().flatten() {
         let _ = banner.set_attribute("hidden", "");
     }
-    let ui = app.config.ui_text(&app.lang);
     let backdrop = el("div", &[("class", "assent-backdrop")]);
     let dialog = el(
         "div",
@@ -267,8 +269,8 @@ pub(crate) fn open_preferences() {
             ("aria-labelledby", "assent-pt"),
             ("aria-describedby", "assent-pd"),
             ("tabindex", "-1"),
-            ("lang", &app.lang),
-            ("dir", dir(&app)),
+            ("lang", &m.lang),
+            ("dir", m.dir()),
         ],
     );
     append(
@@ -276,13 +278,13 @@ pub(crate) fn open_preferences() {
         &text_el(
             "h2",
             &[("id", "assent-pt")],
-            ui.get(UiKey::PreferencesTitle),
+            m.text(UiKey::PreferencesTitle),
         ),
     );
-    intro(&app, &dialog, "assent-pd", UiKey::PreferencesDescription);
+    intro(&m, &dialog, "assent-pd", UiKey::PreferencesDescription);
     let list = el("ul", &[]);
-    for c in &app.config.categories {
-        let name = c.category.name();
+    for c in &m.categories {
+        let name = c.name.as_str();
         let li = el("li", &[]);
         let label = el("label", &[]);
         let mut desc_id = String::from("assent-c-");
@@ -295,25 +297,25 @@ pub(crate) fn open_preferences() {
                 ("data-assent-category", name),
             ],
         );
-        let description = c.description.get(&app.lang);
+        let description = m.description(c);
         if !description.is_empty() {
             let _ = input.set_attribute("aria-describedby", &desc_id);
         }
-        let essential = c.category.is_essential();
+        let essential = name == "essential";
         if essential {
             let _ = input.set_attribute("disabled", "");
         }
         set(
             &input,
             "checked",
-            &JsValue::from_bool(essential || app.decision.granted_name(name)),
+            &JsValue::from_bool(essential || granted(&state, name)),
         );
         append(&label, &input);
-        append(&label, &text_el("span", &[], c.title.get(&app.lang)));
+        append(&label, &text_el("span", &[], m.title(c)));
         if essential {
             append(
                 &label,
-                &text_el("span", &[("class", "assent-on")], ui.get(UiKey::AlwaysOn)),
+                &text_el("span", &[("class", "assent-on")], m.text(UiKey::AlwaysOn)),
             );
         }
         append(&li, &label);
@@ -324,11 +326,11 @@ pub(crate) fn open_preferences() {
     }
     append(&dialog, &list);
     let actions = el("div", &[("class", "assent-actions")]);
-    append(&actions, &button("save", ui.get(UiKey::Save)));
-    append(&actions, &button("accept-all", ui.get(UiKey::AcceptAll)));
-    append(&actions, &button("reject-all", ui.get(UiKey::RejectAll)));
+    append(&actions, &button("save", m.text(UiKey::Save)));
+    append(&actions, &button("accept-all", m.text(UiKey::AcceptAll)));
+    append(&actions, &button("reject-all", m.text(UiKey::RejectAll)));
     append(&dialog, &actions);
-    let close = button("close", ui.get(UiKey::Close));
+    let close = button("close", m.text(UiKey::Close));
     let _ = close.set_attribute("class", "assent-x");
     append(&dialog, &close);
     append(&backdrop, &dialog);
@@ -395,19 +397,62 @@ pub(crate) fn close_all() {
     }
 }
 
-/// The translated placeholder texts for a category: (blocked message, button label).
-pub(crate) fn embed_texts(app: &App, category: &str) -> (String, String) {
-    let ui = app.config.ui_text(&app.lang);
-    let title = app
-        .config
-        .category_by_name(category)
-        .map_or(category, |c| c.title.get(&app.lang));
-    let mut msg = String::from(ui.get(UiKey::EmbedBlocked));
-    msg.push(' ');
-    msg.push_str(title);
-    let mut label = String::from(ui.get(UiKey::EmbedLoad));
-    label.push_str(" (");
-    label.push_str(title);
-    label.push(')');
-    (msg, label)
+/// Puts a placeholder with a "Load (category)" button before a blocked embed, keeping the embed's box size so the
+/// page does not jump when it loads (set through CSSOM: CSP-safe). Nothing when the embed is no longer blocked or
+/// already has one.
+pub(crate) fn placeholder(e: &Element) {
+    if e.get_attribute("data-assent-state").as_deref() != Some("blocked") {
+        return;
+    }
+    if get_el(e, "previousElementSibling")
+        .is_some_and(|p| p.get_attribute("data-assent-placeholder").is_some())
+    {
+        return;
+    }
+    let Some(parent) = get_el(e, "parentNode") else {
+        return;
+    };
+    install_css();
+    let m = crate::model();
+    let cat = e.get_attribute("data-assent").unwrap_or_default();
+    let first = cat
+        .split_ascii_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let (message, label) = m.embed_texts(&first);
+    let p = el(
+        "div",
+        &[
+            ("class", "assent-embed"),
+            ("data-assent-placeholder", &cat),
+            ("lang", &m.lang),
+            ("dir", m.dir()),
+        ],
+    );
+    append(&p, &text_el("p", &[], &message));
+    append(
+        &p,
+        &text_el(
+            "button",
+            &[("type", "button"), ("data-assent-load", &first)],
+            &label,
+        ),
+    );
+    let style = get(&p, "style");
+    for (attr, prop) in [("width", "width"), ("height", "min-height")] {
+        if let Some(v) = e
+            .get_attribute(attr)
+            .filter(|v| v.bytes().all(|b| b.is_ascii_digit()) && !v.is_empty())
+        {
+            let mut px = v;
+            px.push_str("px");
+            call(
+                &style,
+                "setProperty",
+                &[&JsValue::from_str(prop), &JsValue::from_str(&px)],
+            );
+        }
+    }
+    call(&parent, "insertBefore", &[&p, e]);
 }

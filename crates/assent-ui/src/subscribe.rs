@@ -20,12 +20,11 @@ use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
-use crate::app::current;
-use crate::dom::{
-    Callback, call, callback, closest, doc, error, get, get_el, get_str, query_all, set,
+use assent_core::text::{hex, push_json_str};
+use assent_dom::{
+    Callback, call, callback, closest, doc, error, get, get_el, get_str, post, query_all, set,
+    sha256, then,
 };
-use crate::endpoint::{post, sha256, site, then};
-use crate::record::{hex, push_json_str};
 
 /// The consent text hashed by `assent.subscribe` when no `opts.text` is given.
 pub(crate) const DEFAULT_TEXT: &str =
@@ -101,13 +100,13 @@ fn request(
     done: &JsValue,
 ) -> Result<(), &'static str> {
     const NO: &str = "assent.subscribe needs an endpoint and https";
-    let app = current().ok_or(NO)?;
-    let url = subscriptions_url(app.config.endpoint.as_deref().ok_or(NO)?);
+    let m = crate::model();
+    let url = subscriptions_url(m.endpoint.as_deref().ok_or(NO)?);
     let digest = sha256(text).ok_or(NO)?;
     let ctx: JsValue = Object::new().into();
     set(&ctx, "done", done);
     set(&ctx, "url", &JsValue::from_str(&url));
-    let head = head(email, list, &site(&app.config), &app.lang, tracking);
+    let head = head(email, list, &m.site, &m.lang, tracking);
     set(&ctx, "head", &JsValue::from_str(&head));
     then(&digest, &step(on_hash, &ctx), None);
     Ok(())
@@ -119,7 +118,7 @@ fn on_hash(ctx: JsValue, buf: JsValue, _: JsValue) -> Result<JsValue, JsValue> {
     let body = body(get_str(&ctx, "head").unwrap_or_default(), &hash);
     let url = get_str(&ctx, "url").unwrap_or_default();
     then(
-        &post(&url, &body),
+        &post(&url, &body, &[]),
         &step(on_response, &ctx),
         Some(&step(on_end, &ctx)),
     );
@@ -169,14 +168,8 @@ fn on_end(ctx: JsValue, text: JsValue, _: JsValue) -> Result<JsValue, JsValue> {
     Ok(JsValue::UNDEFINED)
 }
 
-/// Installs `assent.subscribe(email, list, opts)` on `window.assent`: a promise of the outcome.
-pub(crate) fn install(assent: &JsValue) {
-    let c = Closure::<Callback>::new(api as Step).into_js_value();
-    set(assent, "subscribe", &c);
-}
-
-#[allow(clippy::unnecessary_wraps)] // the one signature of `Step`
-fn api(email: JsValue, list: JsValue, opts: JsValue) -> Result<JsValue, JsValue> {
+/// `assent.subscribe(email, list, opts)` (the engine forwards it here): a promise of the outcome.
+pub(crate) fn api(email: JsValue, list: JsValue, opts: JsValue) -> JsValue {
     let text = get_str(&opts, "text");
     let promise = js_sys::Promise::new(&mut |resolve, reject| {
         let r = match (email.as_string(), list.as_string()) {
@@ -193,7 +186,7 @@ fn api(email: JsValue, list: JsValue, opts: JsValue) -> Result<JsValue, JsValue>
             let _ = reject.call1(&JsValue::UNDEFINED, &js_sys::Error::new(m));
         }
     });
-    Ok(promise.into())
+    promise.into()
 }
 
 /// Installs the form handler (once per page).

@@ -1,0 +1,148 @@
+//! The Assent interface part: the banner, the preferences dialog, embed placeholders and marketing-email
+//! subscribe forms. A second wasm module, loaded by the engine (`assent-web`) only when something must be shown:
+//! a first visit or re-consent, `assent.show()`, a `[data-assent-open]` click, a blocked embed, a subscribe form.
+//! Returning visitors whose choice is valid never download it.
+//!
+//! It decides nothing. The engine hands it a [`model`] once ([`start`]); it reads the current decision through the
+//! public `window.assent.get()`, and every choice made in it goes back through `window.assent._choose(choice,
+//! method)`, where assent-core decides. The exports below are the whole contract (ARCHITECTURE.md, "Engine and
+//! interface part").
+#![forbid(unsafe_code)]
+
+mod css;
+pub mod model;
+mod subscribe;
+mod ui;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::wasm_bindgen;
+
+use crate::model::Model;
+
+thread_local! {
+    static MODEL: RefCell<Option<Rc<Model>>> = const { RefCell::new(None) };
+    static LISTENING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The model the engine handed over (an empty one before [`start`]).
+pub(crate) fn model() -> Rc<Model> {
+    MODEL.with(|m| m.borrow().clone()).unwrap_or_default()
+}
+
+/// Takes the engine's model and installs the page-wide listeners (once). Returns `undefined` when the interface is
+/// ready at once, else a promise that resolves when it is (the engine waits for it before any other call).
+#[wasm_bindgen]
+pub fn start(model: JsValue) -> JsValue {
+    let first = MODEL.with(|m| m.borrow().is_none());
+    MODEL.with(|m| *m.borrow_mut() = Some(Rc::new(model::read(&model))));
+    if first && !LISTENING.with(|l| l.replace(true)) {
+        ui::listen();
+        subscribe::listen();
+    }
+    JsValue::UNDEFINED
+}
+
+/// Shows `"banner"` (the first layer) or `"preferences"` (the dialog, focus moved into it).
+#[wasm_bindgen]
+pub fn show(surface: &str) {
+    if surface == "preferences" {
+        ui::open_preferences();
+    } else {
+        assent_dom::when_body(ui::show_banner);
+    }
+}
+
+/// Removes the banner and the dialog (after a choice).
+#[wasm_bindgen]
+pub fn close() {
+    ui::close_all();
+}
+
+/// Puts a placeholder with a "Load" button before a blocked embed (the engine has hidden it already).
+#[wasm_bindgen]
+pub fn placeholder(embed: web_sys::Element) {
+    ui::placeholder(&embed);
+}
+
+/// `[lang, text]`: the language shown and the exact notice text, for a record's `language` and `notice_hash`.
+#[wasm_bindgen]
+pub fn notice() -> js_sys::Array {
+    let m = model();
+    assent_dom::array(&[
+        &JsValue::from_str(&m.lang),
+        &JsValue::from_str(&m.notice_text()),
+    ])
+}
+
+/// New elements (the page, or what was added): subscribe forms get their pre-ticked boxes unticked.
+#[wasm_bindgen]
+pub fn discover(root: JsValue) {
+    subscribe::discover(&root);
+}
+
+/// `assent.subscribe(email, list, {tracking, text})`: a promise of the outcome (docs/email.md).
+#[wasm_bindgen]
+pub fn subscribe(email: JsValue, list: JsValue, opts: JsValue) -> JsValue {
+    subscribe::api(email, list, opts)
+}
+
+/// The exports above as one JS object, as the engine sees the loaded module: for the `full` build and the browser
+/// tests, which link both crates into one wasm and hand this to the engine.
+#[doc(hidden)]
+pub fn exports_object() -> JsValue {
+    use assent_dom::{Callback, set};
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::prelude::Closure;
+    let o = js_sys::Object::new();
+    let f = |f: fn(JsValue, JsValue, JsValue) -> JsValue| {
+        Closure::<Callback>::new(move |a, b, c| Ok(f(a, b, c))).into_js_value()
+    };
+    set(&o, "start", &f(|m, _, _| start(m)));
+    set(
+        &o,
+        "show",
+        &f(|s, _, _| {
+            show(&s.as_string().unwrap_or_default());
+            JsValue::UNDEFINED
+        }),
+    );
+    set(
+        &o,
+        "close",
+        &f(|_, _, _| {
+            close();
+            JsValue::UNDEFINED
+        }),
+    );
+    set(
+        &o,
+        "placeholder",
+        &f(|e, _, _| {
+            if let Ok(e) = e.dyn_into::<web_sys::Element>() {
+                placeholder(e);
+            }
+            JsValue::UNDEFINED
+        }),
+    );
+    set(&o, "notice", &f(|_, _, _| notice().into()));
+    set(
+        &o,
+        "discover",
+        &f(|r, _, _| {
+            discover(r);
+            JsValue::UNDEFINED
+        }),
+    );
+    set(&o, "subscribe", &f(subscribe));
+    o.into()
+}
+
+/// Test support: forget the model and remove the interface.
+#[doc(hidden)]
+pub fn reset_for_tests() {
+    ui::close_all();
+    MODEL.with(|m| *m.borrow_mut() = None);
+}

@@ -1,0 +1,199 @@
+//! What the engine hands the interface part (the "model", a plain JS object built by `assent-web`'s
+//! `ui_link::model`), read once into Rust, and how a shown text is chosen. Plain Rust below the JS reading, tested
+//! natively.
+//!
+//! ```js
+//! {lang: "de", texts: {reject_all: "…", …},           // the site's own texts for that language, if any
+//!  categories: [{name: "essential", title: "", description: ""}, …],   // "" = built-in text
+//!  policy: "/privacy", endpoint: "/", site: "shop.example"}
+//! ```
+//!
+//! A text is the site's own (`translations.<lang>`), else the built-in text of the language shown, else English.
+
+use assent_core::Category;
+use assent_core::i18n::{UI_KEY_NAMES, UiKey, builtin_category_text, is_rtl};
+
+/// One category as shown.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CategoryView {
+    pub name: String,
+    /// The site's title in the shown language, or empty for the built-in one.
+    pub title: String,
+    pub description: String,
+}
+
+/// Everything the interface shows that does not change with the decision.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Model {
+    /// The language shown (a BCP 47 tag).
+    pub lang: String,
+    /// The site's own texts, by [`UiKey`] index; empty = not given.
+    pub texts: Vec<String>,
+    pub categories: Vec<CategoryView>,
+    pub policy: String,
+    pub endpoint: Option<String>,
+    pub site: String,
+}
+
+impl Model {
+    /// The text shown for a key.
+    pub fn text(&self, key: UiKey) -> &str {
+        match self.texts.get(key as usize) {
+            Some(t) if !t.is_empty() => t,
+            _ => key.english(),
+        }
+    }
+
+    /// A category's title as shown (the site's, else the built-in one, else its name).
+    pub fn title<'a>(&'a self, c: &'a CategoryView) -> &'a str {
+        if !c.title.is_empty() {
+            return &c.title;
+        }
+        match Category::parse(&c.name) {
+            Ok(cat) if !builtin_category_text(&cat).0.is_empty() => builtin_category_text(&cat).0,
+            _ => &c.name,
+        }
+    }
+
+    /// A category's description as shown.
+    pub fn description<'a>(&'a self, c: &'a CategoryView) -> &'a str {
+        if !c.description.is_empty() {
+            return &c.description;
+        }
+        Category::parse(&c.name).map_or("", |cat| builtin_category_text(&cat).1)
+    }
+
+    /// The title of a category by name.
+    pub fn title_of<'a>(&'a self, name: &'a str) -> &'a str {
+        for c in &self.categories {
+            if c.name == name {
+                return self.title(c);
+            }
+        }
+        name
+    }
+
+    /// `dir` of the interface.
+    pub fn dir(&self) -> &'static str {
+        if is_rtl(&self.lang) { "rtl" } else { "ltr" }
+    }
+
+    /// The exact notice text whose SHA-256 goes into a record's `notice_hash`: the banner title, the banner
+    /// description, then each category's title and description in display order (essential included), all as
+    /// shown, joined with `"\n"`.
+    pub fn notice_text(&self) -> String {
+        let mut s = String::from(self.text(UiKey::Title));
+        s.push('\n');
+        s.push_str(self.text(UiKey::Description));
+        for c in &self.categories {
+            s.push('\n');
+            s.push_str(self.title(c));
+            s.push('\n');
+            s.push_str(self.description(c));
+        }
+        s
+    }
+
+    /// The placeholder texts for a category: (blocked message, button label).
+    pub fn embed_texts(&self, category: &str) -> (String, String) {
+        let title = self.title_of(category);
+        let mut msg = String::from(self.text(UiKey::EmbedBlocked));
+        msg.push(' ');
+        msg.push_str(title);
+        let mut label = String::from(self.text(UiKey::EmbedLoad));
+        label.push_str(" (");
+        label.push_str(title);
+        label.push(')');
+        (msg, label)
+    }
+}
+
+/// Reads the engine's model object.
+pub(crate) fn read(v: &wasm_bindgen::JsValue) -> Model {
+    use assent_dom::{get, get_str};
+    let texts_obj = get(v, "texts");
+    let mut texts = Vec::with_capacity(UI_KEY_NAMES.len());
+    for k in UI_KEY_NAMES {
+        texts.push(get_str(&texts_obj, k).unwrap_or_default());
+    }
+    let mut categories = Vec::new();
+    for c in js_sys::Array::from(&get(v, "categories")).iter() {
+        categories.push(CategoryView {
+            name: get_str(&c, "name").unwrap_or_default(),
+            title: get_str(&c, "title").unwrap_or_default(),
+            description: get_str(&c, "description").unwrap_or_default(),
+        });
+    }
+    Model {
+        lang: get_str(v, "lang").unwrap_or_else(|| String::from("en")),
+        texts,
+        categories,
+        policy: get_str(v, "policy").unwrap_or_default(),
+        endpoint: get_str(v, "endpoint"),
+        site: get_str(v, "site").unwrap_or_default(),
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    fn model() -> Model {
+        let mut texts = vec![String::new(); UI_KEY_NAMES.len()];
+        texts[UiKey::RejectAll as usize] = "Alles ablehnen".into();
+        Model {
+            lang: "de".into(),
+            texts,
+            categories: vec![
+                CategoryView {
+                    name: "essential".into(),
+                    ..CategoryView::default()
+                },
+                CategoryView {
+                    name: "functional".into(),
+                    title: "Functional \"extras\"".into(),
+                    description: "Chat".into(),
+                },
+            ],
+            ..Model::default()
+        }
+    }
+
+    #[test]
+    fn site_texts_win_then_built_in() {
+        let m = model();
+        assert_eq!(m.text(UiKey::RejectAll), "Alles ablehnen");
+        assert_eq!(m.text(UiKey::AcceptAll), "Accept all");
+        assert_eq!(m.title(&m.categories[0]), "Essential");
+        assert_eq!(m.title_of("functional"), "Functional \"extras\"");
+        assert_eq!(m.title_of("unknown"), "unknown");
+        assert_eq!(m.dir(), "ltr");
+        assert_eq!(
+            Model {
+                lang: "ar".into(),
+                ..Model::default()
+            }
+            .dir(),
+            "rtl"
+        );
+    }
+
+    #[test]
+    fn notice_text_is_title_description_and_each_category() {
+        let m = model();
+        let text = m.notice_text();
+        let lines: Vec<&str> = text.split('\n').collect();
+        assert_eq!(lines[0], "We value your privacy");
+        assert_eq!(lines.len(), 2 + 2 * m.categories.len());
+        assert_eq!(lines[2], "Essential");
+        assert_eq!(lines[lines.len() - 2], "Functional \"extras\"");
+        assert_eq!(lines[lines.len() - 1], "Chat");
+    }
+
+    #[test]
+    fn embed_texts_name_the_category() {
+        let (msg, label) = model().embed_texts("functional");
+        assert!(msg.ends_with("Functional \"extras\""));
+        assert_eq!(label, "Load content (Functional \"extras\")");
+    }
+}
