@@ -1,4 +1,5 @@
-/*! Assent bootstrap — served as /assent/assent.js. Load it with a plain <script> (no defer/async) right after the
+/*! Assent (MIT OR Apache-2.0) */
+/* Assent bootstrap — served as /assent/assent.js. Load it with a plain <script> (no defer/async) right after the
  * inline config and before any Google tag when Consent Mode is on; with `defer` it still works, but the Consent
  * Mode default then comes after tags placed earlier (the SDK warns when it sees one).
  *

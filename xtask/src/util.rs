@@ -280,6 +280,24 @@ pub(crate) fn human_bytes(n: u64) -> String {
     format!("{n} B ({:.1} KiB)", n as f64 / 1024.0)
 }
 
+/// All files under `dir`, sorted.
+pub(crate) fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).map_err(|e| err!("{}: {e}", d.display()))? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,22 +363,4 @@ mod tests {
         assert!(which("sh").is_some());
         assert!(which("no-such-binary-assent-xtask").is_none());
     }
-}
-
-/// All files under `dir`, sorted.
-pub(crate) fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).map_err(|e| err!("{}: {e}", d.display()))? {
-            let path = entry?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
 }

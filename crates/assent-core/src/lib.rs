@@ -19,6 +19,7 @@ pub mod base64url;
 pub mod category;
 pub mod config;
 pub mod consent_mode;
+pub mod cookie;
 pub mod decision;
 pub mod i18n;
 pub mod json;

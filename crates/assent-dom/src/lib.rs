@@ -233,3 +233,46 @@ pub fn sha256(text: &str) -> Option<JsValue> {
 pub fn location_str(key: &str) -> Option<String> {
     get_str(&get(&win(), "location"), key)
 }
+
+/// `document.cookie`.
+pub fn cookie_string() -> String {
+    get(&doc().into(), "cookie").as_string().unwrap_or_default()
+}
+
+/// `document.cookie = assignment`.
+pub fn write_cookie(assignment: &str) {
+    set(&doc().into(), "cookie", &JsValue::from_str(assignment));
+}
+
+/// Whether the page is served over https (cookies then get `Secure`).
+pub fn secure() -> bool {
+    location_str("protocol").as_deref() == Some("https:")
+}
+
+/// `window.localStorage`, `None` where it is unavailable (blocked storage, sandboxed frames).
+pub fn local_storage() -> Option<JsValue> {
+    Some(get(&win(), "localStorage")).filter(JsValue::is_object)
+}
+
+/// `localStorage.getItem(key)`.
+pub fn ls_get(key: &str) -> Option<String> {
+    call(&local_storage()?, "getItem", &[&JsValue::from_str(key)]).as_string()
+}
+
+/// `localStorage.setItem(key, value)` (ignored when storage is unavailable or full).
+pub fn ls_set(key: &str, value: &str) {
+    if let Some(ls) = local_storage() {
+        call(
+            &ls,
+            "setItem",
+            &[&JsValue::from_str(key), &JsValue::from_str(value)],
+        );
+    }
+}
+
+/// `localStorage.removeItem(key)`.
+pub fn ls_remove(key: &str) {
+    if let Some(ls) = local_storage() {
+        call(&ls, "removeItem", &[&JsValue::from_str(key)]);
+    }
+}

@@ -6,11 +6,14 @@
 //! It decides nothing. The engine hands it a [`model`] once ([`start`]); it reads the current decision through the
 //! public `window.assent.get()`, and every choice made in it goes back through `window.assent._choose(choice,
 //! method)`, where assent-core decides. The exports below are the whole contract (ARCHITECTURE.md, "Engine and
-//! interface part").
+//! interface part"). They are wasm exports only with the `exports` feature (the standalone module); the full build
+//! links this crate into the engine and calls them directly.
 #![forbid(unsafe_code)]
 
 mod css;
 pub mod model;
+pub mod record;
+mod records;
 mod subscribe;
 mod ui;
 
@@ -18,6 +21,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use wasm_bindgen::JsValue;
+#[cfg(feature = "exports")]
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::model::Model;
@@ -32,21 +36,26 @@ pub(crate) fn model() -> Rc<Model> {
     MODEL.with(|m| m.borrow().clone()).unwrap_or_default()
 }
 
-/// Takes the engine's model and installs the page-wide listeners (once). Returns `undefined` when the interface is
-/// ready at once, else a promise that resolves when it is (the engine waits for it before any other call).
-#[wasm_bindgen]
+/// Takes the engine's model (a JS object, see [`model`]) and installs the page-wide listeners (once). Returns
+/// `undefined` when the interface is ready at once, else a promise that resolves when it is (the engine waits for
+/// it before any other call).
+#[cfg_attr(feature = "exports", wasm_bindgen)]
 pub fn start(model: JsValue) -> JsValue {
-    let first = MODEL.with(|m| m.borrow().is_none());
-    MODEL.with(|m| *m.borrow_mut() = Some(Rc::new(model::read(&model))));
-    if first && !LISTENING.with(|l| l.replace(true)) {
-        ui::listen();
-        subscribe::listen();
-    }
+    set_model(model::read(&model));
     JsValue::UNDEFINED
 }
 
+/// [`start`] for the full build, where the engine hands a Rust model.
+pub fn set_model(model: Model) {
+    MODEL.with(|m| *m.borrow_mut() = Some(Rc::new(model)));
+    if !LISTENING.with(|l| l.replace(true)) {
+        ui::listen();
+        subscribe::listen();
+    }
+}
+
 /// Shows `"banner"` (the first layer) or `"preferences"` (the dialog, focus moved into it).
-#[wasm_bindgen]
+#[cfg_attr(feature = "exports", wasm_bindgen)]
 pub fn show(surface: &str) {
     if surface == "preferences" {
         ui::open_preferences();
@@ -56,35 +65,38 @@ pub fn show(surface: &str) {
 }
 
 /// Removes the banner and the dialog (after a choice).
-#[wasm_bindgen]
+#[cfg_attr(feature = "exports", wasm_bindgen)]
 pub fn close() {
     ui::close_all();
 }
 
 /// Puts a placeholder with a "Load" button before a blocked embed (the engine has hidden it already).
-#[wasm_bindgen]
+#[cfg_attr(feature = "exports", wasm_bindgen)]
 pub fn placeholder(embed: web_sys::Element) {
     ui::placeholder(&embed);
 }
 
-/// `[lang, text]`: the language shown and the exact notice text, for a record's `language` and `notice_hash`.
-#[wasm_bindgen]
-pub fn notice() -> js_sys::Array {
-    let m = model();
-    assent_dom::array(&[
-        &JsValue::from_str(&m.lang),
-        &JsValue::from_str(&m.notice_text()),
-    ])
+/// Records a stored choice (`state`: its cookie encoding) on the consent server; reloads the page afterwards
+/// when `reload` (docs/server.md).
+#[cfg_attr(feature = "exports", wasm_bindgen)]
+pub fn record(state: &str, reload: bool) {
+    records::record(state, reload);
+}
+
+/// Sends the records waiting in the retry queue.
+#[cfg_attr(feature = "exports", wasm_bindgen)]
+pub fn flush() {
+    records::flush();
 }
 
 /// New elements (the page, or what was added): subscribe forms get their pre-ticked boxes unticked.
-#[wasm_bindgen]
+#[cfg_attr(feature = "exports", wasm_bindgen)]
 pub fn discover(root: JsValue) {
     subscribe::discover(&root);
 }
 
 /// `assent.subscribe(email, list, {tracking, text})`: a promise of the outcome (docs/email.md).
-#[wasm_bindgen]
+#[cfg_attr(feature = "exports", wasm_bindgen)]
 pub fn subscribe(email: JsValue, list: JsValue, opts: JsValue) -> JsValue {
     subscribe::api(email, list, opts)
 }
@@ -127,7 +139,25 @@ pub fn exports_object() -> JsValue {
             JsValue::UNDEFINED
         }),
     );
-    set(&o, "notice", &f(|_, _, _| notice().into()));
+    set(
+        &o,
+        "record",
+        &f(|s, r, _| {
+            record(
+                &s.as_string().unwrap_or_default(),
+                r.as_bool() == Some(true),
+            );
+            JsValue::UNDEFINED
+        }),
+    );
+    set(
+        &o,
+        "flush",
+        &f(|_, _, _| {
+            flush();
+            JsValue::UNDEFINED
+        }),
+    );
     set(
         &o,
         "discover",

@@ -4,8 +4,8 @@
 //!
 //! ```js
 //! {lang: "de", texts: {reject_all: "…", …},           // the site's own texts for that language, if any
-//!  categories: [{name: "essential", title: "", description: ""}, …],   // "" = built-in text
-//!  policy: "/privacy", endpoint: "/", site: "shop.example"}
+//!  categories: [{name: "essential", index: 0, title: "", description: ""}, …],   // "" = built-in text
+//!  policy: "/privacy", endpoint: "/", site: "shop.example", cookie: "assent", cookie_domain: "example.com"}
 //! ```
 //!
 //! A text is the site's own (`translations.<lang>`), else the built-in text of the language shown, else English.
@@ -17,6 +17,8 @@ use assent_core::i18n::{UI_KEY_NAMES, UiKey, builtin_category_text, is_rtl};
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CategoryView {
     pub name: String,
+    /// Its bitmap index (records list categories by the stored state's bits).
+    pub index: u8,
     /// The site's title in the shown language, or empty for the built-in one.
     pub title: String,
     pub description: String,
@@ -33,9 +35,19 @@ pub struct Model {
     pub policy: String,
     pub endpoint: Option<String>,
     pub site: String,
+    /// `cookie.name` and `cookie.domain` of the config (the token cookie is `<name>_token`).
+    pub cookie: String,
+    pub cookie_domain: Option<String>,
 }
 
 impl Model {
+    /// The token cookie's name.
+    pub fn token_cookie(&self) -> String {
+        let mut n = self.cookie.clone();
+        n.push_str("_token");
+        n
+    }
+
     /// The text shown for a key.
     pub fn text(&self, key: UiKey) -> &str {
         match self.texts.get(key as usize) {
@@ -120,6 +132,7 @@ pub(crate) fn read(v: &wasm_bindgen::JsValue) -> Model {
     for c in js_sys::Array::from(&get(v, "categories")).iter() {
         categories.push(CategoryView {
             name: get_str(&c, "name").unwrap_or_default(),
+            index: get(&c, "index").as_f64().unwrap_or(255.0) as u8,
             title: get_str(&c, "title").unwrap_or_default(),
             description: get_str(&c, "description").unwrap_or_default(),
         });
@@ -131,6 +144,8 @@ pub(crate) fn read(v: &wasm_bindgen::JsValue) -> Model {
         policy: get_str(v, "policy").unwrap_or_default(),
         endpoint: get_str(v, "endpoint"),
         site: get_str(v, "site").unwrap_or_default(),
+        cookie: get_str(v, "cookie").unwrap_or_else(|| String::from("assent")),
+        cookie_domain: get_str(v, "cookie_domain"),
     }
 }
 
@@ -151,6 +166,7 @@ mod tests {
                 },
                 CategoryView {
                     name: "functional".into(),
+                    index: 4,
                     title: "Functional \"extras\"".into(),
                     description: "Chat".into(),
                 },

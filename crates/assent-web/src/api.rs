@@ -212,6 +212,12 @@ pub(crate) fn install() {
 /// `[data-assent-open]` anywhere on the page opens the preferences (a page-wide click listener, installed once;
 /// the interface part is loaded on demand).
 pub(crate) fn listen() {
+    // Records waiting for the network go out when it is back.
+    add_listener(&win(), "online", |_| {
+        if current().is_some_and(|a| a.config.endpoint.is_some()) {
+            ui_link::flush();
+        }
+    });
     add_listener(&doc(), "click", |e| {
         if let Some(t) = event_element(&e) {
             if closest(&t, "[data-assent-open]").is_some() {

@@ -9,7 +9,7 @@ use assent_core::{Choice, Config, Decision, Method, Signals};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::dom::{doc, error, now};
-use crate::{api, blocking, config_value, endpoint, gtag, signals, storage, ui_link};
+use crate::{api, blocking, config_value, gtag, signals, storage, ui_link};
 
 /// A configured SDK with its current decision. Replaced as a whole on every change, so a borrow is never held
 /// while page code runs (event listeners and activated scripts may call `window.assent` synchronously).
@@ -68,7 +68,6 @@ pub(crate) fn boot() {
     };
     BOOTED.with(|b| b.set(true));
     if !LISTENING.with(|l| l.replace(true)) {
-        endpoint::listen();
         api::listen();
     }
     let text = crate::dom::get_str(&el, "textContent").unwrap_or_default();
@@ -141,8 +140,22 @@ fn execute(app: &Rc<App>, effect: Effect) {
         Effect::ShowBanner => ui_link::show_banner(),
         Effect::EmitChange => api::changed(),
         Effect::EmitReady => api::ready(),
-        Effect::Record { state, reload } => endpoint::record(app, &state, reload),
-        Effect::FlushQueue => endpoint::flush(),
+        Effect::Record { state, reload } => {
+            if app.config.endpoint.is_some() {
+                ui_link::record(&state, reload);
+            } else if reload {
+                crate::dom::call(
+                    &crate::dom::get(&crate::dom::win(), "location"),
+                    "reload",
+                    &[],
+                );
+            }
+        }
+        Effect::FlushQueue => {
+            if app.config.endpoint.is_some() {
+                ui_link::flush();
+            }
+        }
     }
 }
 
@@ -194,7 +207,3 @@ pub(crate) fn reset() {
     BOOTED.with(|b| b.set(false));
     api::reset();
 }
-
-/// Unused-import guard for `JsValue` in non-wasm builds.
-#[allow(dead_code)]
-fn _unused(_: JsValue) {}

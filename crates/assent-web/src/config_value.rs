@@ -21,7 +21,11 @@ pub(crate) fn read(text: &str) -> Result<Config, String> {
         m.push_str(&call(&e, "toString", &[]).as_string().unwrap_or_default());
         m
     })?;
-    Config::from_value(&to_json(&value, 0)).map_err(|e| e.message())
+    Config::from_value(&to_json(&value, 0)).map_err(|e| {
+        let mut m = e.message();
+        m.push_str(" (the reasons: `assent check` on this page or file)");
+        m
+    })
 }
 
 fn to_json(v: &JsValue, depth: u32) -> Json {

@@ -14,21 +14,19 @@
 //! - [`storage`]: the choice cookie, the token cookie, opt-out enforcement (cookies on every domain/path variant,
 //!   localStorage);
 //! - [`gtag`]: Consent Mode v2 through `window.gtag` (real `Arguments` objects);
-//! - [`endpoint`]: records posted to the consent server, token cookie, subject id, retry queue;
 //! - [`api`]: `window.assent` and the `assent:ready` / `assent:change` events.
 //!
-//! [`cookie`] and [`record`] are plain Rust with native unit tests.
+//! Records to the consent server are the interface part's (their notice text is the one it shows): the engine
+//! applies a choice first, then hands the stored state over.
 #![forbid(unsafe_code)]
 
-pub mod cookie;
-pub mod record;
 pub mod rules;
+pub use assent_core::cookie;
 
 mod api;
 mod app;
 mod blocking;
 mod config_value;
-mod endpoint;
 mod gtag;
 mod signals;
 mod storage;
@@ -42,9 +40,6 @@ use wasm_bindgen::prelude::wasm_bindgen;
 /// interface part's loader (`() => Promise<exports of assent_ui.js>`); calling it again does nothing.
 #[wasm_bindgen]
 pub fn boot(load_ui: JsValue) {
-    // The full build carries the interface part itself: no second module to load.
-    #[cfg(feature = "ui")]
-    ui_link::provide(assent_ui::exports_object());
     ui_link::set_loader(load_ui);
     app::boot();
 }

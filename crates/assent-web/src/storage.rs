@@ -3,24 +3,10 @@
 use assent_core::{Config, ConsentState, Decision};
 use wasm_bindgen::JsValue;
 
-use crate::cookie::{self, CookieAttrs};
-use crate::dom::{call, doc, get, set, win};
+use assent_core::cookie::{self, CookieAttrs};
 use wasm_bindgen::JsCast;
 
-/// `document.cookie`.
-pub(crate) fn cookie_string() -> String {
-    get(&doc().into(), "cookie").as_string().unwrap_or_default()
-}
-
-/// `document.cookie = assignment`.
-pub(crate) fn write_cookie(assignment: &str) {
-    set(&doc().into(), "cookie", &JsValue::from_str(assignment));
-}
-
-/// Whether the page is served over https (cookies then get `Secure`).
-pub(crate) fn secure() -> bool {
-    location_str("protocol").as_deref() == Some("https:")
-}
+use crate::dom::{call, cookie_string, local_storage, secure, write_cookie};
 
 /// The stored choice. With duplicates (e.g. after `cookie.domain` changed), the most recent valid one wins;
 /// unreadable values count as no choice.
@@ -56,33 +42,8 @@ pub(crate) fn write_state(config: &Config, state: &ConsentState) {
     ));
 }
 
-/// `window.localStorage`, `None` where it is unavailable (blocked storage, sandboxed frames).
-pub(crate) fn local_storage() -> Option<JsValue> {
-    Some(get(&win(), "localStorage")).filter(JsValue::is_object)
-}
-
-/// `localStorage.getItem(key)`.
-pub(crate) fn ls_get(key: &str) -> Option<String> {
-    call(&local_storage()?, "getItem", &[&JsValue::from_str(key)]).as_string()
-}
-
-/// `localStorage.setItem(key, value)` (ignored when storage is unavailable or full).
-pub(crate) fn ls_set(key: &str, value: &str) {
-    if let Some(ls) = local_storage() {
-        call(
-            &ls,
-            "setItem",
-            &[&JsValue::from_str(key), &JsValue::from_str(value)],
-        );
-    }
-}
-
-/// `localStorage.removeItem(key)`.
-pub(crate) fn ls_remove(key: &str) {
-    if let Some(ls) = local_storage() {
-        call(&ls, "removeItem", &[&JsValue::from_str(key)]);
-    }
-}
+/// localStorage key of the token set aside by [`delete_token`] (the interface part's `record::PROOF_KEY`).
+const PROOF_KEY: &str = "assent.proof";
 
 /// The name of the token cookie: `<cookie.name>_token`.
 pub(crate) fn token_cookie_name(config: &Config) -> String {
@@ -150,6 +111,14 @@ pub(crate) fn enforce(config: &Config, decision: &Decision) {
 /// Deletes the consent token cookie on this host, every parent domain and every path variant it may have been
 /// written with: after a narrowing choice no stored token may still grant what was withdrawn.
 pub(crate) fn delete_token(config: &Config) {
+    // Still the proof that the next record is this subject's (never consent: backends read only the cookie).
+    let name = token_cookie_name(config);
+    let jar = cookie_string();
+    for (n, v) in cookie::pairs(&jar) {
+        if n == name && !v.is_empty() {
+            crate::dom::ls_set(PROOF_KEY, v);
+        }
+    }
     let host = location_str("hostname").unwrap_or_default();
     let path = location_str("pathname").unwrap_or_default();
     for assignment in cookie::delete_strings(&token_cookie_name(config), &host, &path, secure()) {

@@ -208,11 +208,14 @@ impl ConfigError {
             if i > 0 {
                 s.push_str("; ");
             }
-            if !e.path.is_empty() {
-                s.push_str(&e.path);
-                s.push_str(": ");
+            s.push_str(&e.path);
+            // Without the `messages` feature (the browser build) an error is its path alone.
+            if !e.message.is_empty() {
+                if !e.path.is_empty() {
+                    s.push_str(": ");
+                }
+                s.push_str(&e.message);
             }
-            s.push_str(&e.message);
         }
         s
     }

@@ -16,6 +16,24 @@ use crate::text::{
 
 type Members = [(String, Json)];
 
+/// Whether error messages are compiled in (feature `messages`, on for the server and `assent check`). The browser
+/// build leaves them out: its console names the field's path only, and `assent check` gives the full message.
+const MESSAGES: bool = cfg!(feature = "messages");
+
+/// A message literal, or nothing without the `messages` feature (the literal is then not in the binary).
+macro_rules! msg {
+    ($m:expr) => {
+        if MESSAGES { $m } else { "" }
+    };
+}
+
+/// A built message, or nothing (and no building code) without the `messages` feature.
+macro_rules! msg_owned {
+    ($m:expr) => {
+        if MESSAGES { $m } else { String::new() }
+    };
+}
+
 struct Reader {
     errors: Vec<FieldError>,
 }
@@ -38,7 +56,7 @@ fn get<'a>(members: &'a Members, key: &str) -> Option<&'a Json> {
 
 impl Reader {
     fn error(&mut self, path: &str, message: &str) {
-        self.error_owned(path, message.to_owned());
+        self.error_owned(path, msg_owned!(message.to_owned()));
     }
 
     fn error_owned(&mut self, path: &str, message: String) {
@@ -51,7 +69,12 @@ impl Reader {
     fn wrong_type(&mut self, path: &str, expected: &str, got: &Json) {
         self.error_owned(
             path,
-            concat(&["expected ", expected, ", found ", got.type_name()]),
+            msg_owned!(concat(&[
+                "expected ",
+                expected,
+                ", found ",
+                got.type_name()
+            ])),
         );
     }
 
@@ -76,7 +99,7 @@ impl Reader {
                 let mut m = String::from("unknown field (expected one of: ");
                 m.push_str(&join_all(known, ", "));
                 m.push(')');
-                self.error_owned(&join(path, key), m);
+                self.error_owned(&join(path, key), msg_owned!(m));
             }
         }
         Some(members)
@@ -122,7 +145,7 @@ impl Reader {
                 push_u64(&mut m, u64::from(range.0));
                 m.push_str("..=");
                 push_u64(&mut m, u64::from(range.1));
-                self.error_owned(&p, m);
+                self.error_owned(&p, msg_owned!(m));
                 None
             }
             other => {
@@ -144,7 +167,7 @@ impl Reader {
                     if s != options[0] {
                         self.error_owned(
                             &p,
-                            concat(&[
+                            msg_owned!(concat(&[
                                 "\"",
                                 s,
                                 "\" is not one of \"",
@@ -152,7 +175,7 @@ impl Reader {
                                 "\", \"",
                                 options[1],
                                 "\"",
-                            ]),
+                            ])),
                         );
                     }
                     false
@@ -191,7 +214,7 @@ impl Reader {
                 for (lang, text) in members {
                     let p = join(path, lang);
                     if !is_language_tag(lang) {
-                        self.error(&p, "not a language tag (e.g. \"en\", \"pt-BR\")");
+                        self.error(&p, msg!("not a language tag (e.g. \"en\", \"pt-BR\")"));
                     }
                     if let Some(s) = self.string(text, &p) {
                         out.push((lang.clone(), s));
@@ -227,11 +250,11 @@ impl Reader {
             } else {
                 self.error_owned(
                     &p,
-                    concat(&[
+                    msg_owned!(concat(&[
                         "\"",
                         &text,
                         "\" is not a name, or a name prefix ending in '*'",
-                    ]),
+                    ])),
                 );
             }
         }
@@ -334,7 +357,7 @@ fn read_root(r: &mut Reader, root: &Json) -> Option<Config> {
         None => {
             r.error(
                 "revision",
-                "required (an integer ≥ 1; raise it when your purposes change)",
+                msg!("required (an integer ≥ 1; raise it when your purposes change)"),
             );
             1
         }
@@ -356,7 +379,7 @@ fn read_root(r: &mut Reader, root: &Json) -> Option<Config> {
     if policy_url.trim().is_empty() {
         r.error(
             "policy_url",
-            "required: visitors must be able to read your privacy policy from the banner",
+            msg!("required: visitors must be able to read your privacy policy from the banner"),
         );
     }
     let reconsent_days = r
@@ -374,7 +397,7 @@ fn read_root(r: &mut Reader, root: &Json) -> Option<Config> {
             } else {
                 r.error(
                     "endpoint",
-                    "must be an http(s):// URL or a path starting with '/'",
+                    msg!("must be an http(s):// URL or a path starting with '/'"),
                 );
                 None
             }
@@ -387,7 +410,7 @@ fn read_root(r: &mut Reader, root: &Json) -> Option<Config> {
     } else {
         r.error(
             "categories",
-            "required: declare at least the categories your site uses",
+            msg!("required: declare at least the categories your site uses"),
         );
         Vec::new()
     };
@@ -426,7 +449,7 @@ fn read_cookie(r: &mut Reader, top: &Members, reconsent_days: u32) -> CookieConf
     if let Some(v) = get(m, "name") {
         if let Some(name) = r.string(v, "cookie.name") {
             if name.is_empty() || !name.bytes().all(is_cookie_name_byte) {
-                r.error("cookie.name", "not a valid cookie name");
+                r.error("cookie.name", msg!("not a valid cookie name"));
             } else {
                 cookie.name = name;
             }
@@ -445,7 +468,7 @@ fn read_cookie(r: &mut Reader, top: &Members, reconsent_days: u32) -> CookieConf
             } else {
                 r.error(
                     "cookie.domain",
-                    "not a lowercase host name such as \"example.com\"",
+                    msg!("not a lowercase host name such as \"example.com\""),
                 );
             }
         }
@@ -458,7 +481,7 @@ fn read_cookie(r: &mut Reader, top: &Members, reconsent_days: u32) -> CookieConf
                 m.push_str(" days is above 13 months (");
                 push_u64(&mut m, u64::from(MAX_DAYS));
                 m.push_str(" days), the longest a consent cookie may live");
-                r.error_owned("cookie.max_age_days", m);
+                r.error_owned("cookie.max_age_days", msg_owned!(m));
             }
             Some(days) => cookie.max_age_days = days,
             None => {}
@@ -478,7 +501,7 @@ fn read_categories(r: &mut Reader, v: &Json, mode: Mode) -> Vec<CategoryConfig> 
         let mut m = String::from("at most ");
         push_u64(&mut m, MAX_CATEGORIES as u64);
         m.push_str(" categories");
-        r.error_owned("categories", m);
+        r.error_owned("categories", msg_owned!(m));
         return out;
     }
     for (name, value) in members {
@@ -486,7 +509,9 @@ fn read_categories(r: &mut Reader, v: &Json, mode: Mode) -> Vec<CategoryConfig> 
         let Ok(category) = Category::parse(name) else {
             r.error(
                 &path,
-                "category names are 1-32 characters of a-z, 0-9 and _, starting with a letter",
+                msg!(
+                    "category names are 1-32 characters of a-z, 0-9 and _, starting with a letter"
+                ),
             );
             continue;
         };
@@ -539,11 +564,11 @@ fn read_category(
     let custom = matches!(c.category, Category::Custom(_));
     match get(m, "title") {
         Some(t) => c.title = r.texts(t, &join(path, "title")),
-        None if custom => r.error(&join(path, "title"), "required for a custom category"),
+        None if custom => r.error(&join(path, "title"), msg!("required for a custom category")),
         None => {}
     }
     if c.title.0.iter().any(|(_, t)| t.trim().is_empty()) || (custom && c.title.0.is_empty()) {
-        r.error(&join(path, "title"), "must not be empty");
+        r.error(&join(path, "title"), msg!("must not be empty"));
     }
     if let Some(d) = get(m, "description") {
         c.description = r.texts(d, &join(path, "description"));
@@ -552,12 +577,12 @@ fn read_category(
     if c.category.is_essential() && !c.default {
         r.error(
             &join(path, "default"),
-            "essential is always granted and cannot default to false",
+            msg!("essential is always granted and cannot default to false"),
         );
     } else if !c.category.is_essential() && c.default && mode == Mode::OptIn {
         r.error(
             &join(path, "default"),
-            "pre-ticked non-essential category is not allowed in opt-in mode",
+            msg!("pre-ticked non-essential category is not allowed in opt-in mode"),
         );
     }
     c.cookies = r.patterns(m, path, "cookies", true);
@@ -569,11 +594,14 @@ fn read_category(
                 Some(t) if t == ConsentModeType::SecurityStorage && !c.category.is_essential() => {
                     r.error(
                         &p,
-                        "security_storage is always granted; map it to essential only",
+                        msg!("security_storage is always granted; map it to essential only"),
                     );
                 }
                 Some(t) => c.consent_mode.push(t),
-                None => r.error_owned(&p, concat(&["unknown Consent Mode type \"", &key, "\""])),
+                None => r.error_owned(
+                    &p,
+                    msg_owned!(concat(&["unknown Consent Mode type \"", &key, "\""])),
+                ),
             }
         }
     }
@@ -581,7 +609,7 @@ fn read_category(
     if c.category.is_essential() && c.sale_or_share {
         r.error(
             &join(path, "sale_or_share"),
-            "essential cannot be a sale or sharing of personal data",
+            msg!("essential cannot be a sale or sharing of personal data"),
         );
     }
     Some(c)
@@ -624,15 +652,15 @@ fn read_signals(r: &mut Reader, top: &Members, categories: &[CategoryConfig]) ->
         signals.dnt_categories = CategorySet::EMPTY;
         for (p, name) in r.string_array(v, "signals.dnt_categories") {
             match index_of(&name) {
-                Some(0) => r.error(&p, "essential cannot be denied"),
+                Some(0) => r.error(&p, msg!("essential cannot be denied")),
                 Some(i) => signals.dnt_categories.insert(i),
                 None => r.error_owned(
                     &p,
-                    concat(&[
+                    msg_owned!(concat(&[
                         "unknown category \"",
                         &name,
                         "\" (not declared in categories)",
-                    ]),
+                    ])),
                 ),
             }
         }
@@ -667,11 +695,11 @@ fn read_consent_mode(r: &mut Reader, top: &Members) -> ConsentModeConfig {
             } else {
                 r.error_owned(
                     &p,
-                    concat(&[
+                    msg_owned!(concat(&[
                         "\"",
                         &code,
                         "\" is not an ISO 3166 code such as \"DE\" or \"US-CA\"",
-                    ]),
+                    ])),
                 );
             }
         }
@@ -691,7 +719,7 @@ fn read_translations(r: &mut Reader, top: &Members) -> Vec<UiText> {
     for (lang, texts) in langs {
         let path = join("translations", lang);
         if !is_language_tag(lang) {
-            r.error(&path, "not a language tag (e.g. \"en\", \"pt-BR\")");
+            r.error(&path, msg!("not a language tag (e.g. \"en\", \"pt-BR\")"));
             continue;
         }
         let Some(m) = r.object_with_keys(texts, &path, &UI_KEY_NAMES) else {
@@ -711,13 +739,13 @@ fn read_translations(r: &mut Reader, top: &Members) -> Vec<UiText> {
                     } else {
                         "missing: every language you offer must translate every text"
                     };
-                    r.error(&p, why);
+                    r.error(&p, msg!(why));
                     None
                 }
             };
             let value = value.unwrap_or_default();
             if value.trim().is_empty() && get(m, key).is_some() {
-                r.error(&p, "must not be empty");
+                r.error(&p, msg!("must not be empty"));
             }
             values.push(value);
         }

@@ -5,7 +5,7 @@
 //! combination: host-only, the host and each parent domain (also in the legacy leading-dot form), and the paths
 //! `/`, each directory of the current path (with and without a trailing slash) and the current path itself.
 
-use assent_core::text::{contains_byte, split_first_byte, split_once_byte, trim_end_byte};
+use crate::text::{contains_byte, split_first_byte, split_once_byte, trim_end_byte};
 
 /// Most path segments considered (bounds the number of deletion writes on deep URLs).
 const MAX_PATH_SEGMENTS: usize = 6;
@@ -114,7 +114,7 @@ pub fn set_string(name: &str, value: &str, max_age_secs: u64, attrs: &CookieAttr
     s.push('=');
     s.push_str(value);
     s.push_str("; Max-Age=");
-    assent_core::text::push_u64(&mut s, max_age_secs);
+    crate::text::push_u64(&mut s, max_age_secs);
     s.push_str("; Path=/");
     if let Some(d) = attrs.domain {
         s.push_str("; Domain=");

@@ -1,25 +1,29 @@
 //! Consent records: when the config has `endpoint`, each choice is posted to `{endpoint}/v1/consents` (fetch with
 //! `keepalive`, never blocking the interface), the returned token goes into the `<cookie.name>_token` cookie,
 //! the subject id into localStorage `assent.subject`, and records the server could not take yet wait in
-//! localStorage `assent.queue` (at most 20) until the next page load or the `online` event.
+//! localStorage `assent.queue` (at most 20 entries, 16 KiB) until the next page load or the `online` event.
 //!
-//! `notice_hash` is the SHA-256 (`crypto.subtle.digest`, so no hashing code in the wasm) of
-//! [`record::notice_text`]: banner title, description, then each category's title and description in the chosen
-//! language, joined with newlines.
+//! This lives in the interface part, not in the engine: a record is made only after a choice, and its
+//! `notice_hash` is the SHA-256 (`crypto.subtle.digest`) of the notice text this part shows
+//! ([`Model::notice_text`](crate::model::Model::notice_text)). The engine applies the choice first (cookie, token
+//! deletion, enforcement) and hands the stored state over ([`record`]); it loads this part to flush a non-empty
+//! queue.
+//!
+//! Each record carries `Authorization: Bearer <token>`: the visitor's current token, or the one the engine set
+//! aside in localStorage `assent.proof` when a narrowing choice deleted the token cookie. It proves to the server
+//! that the record belongs to the subject it names (docs/server.md); the server answers with a new token.
 
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
 
-use assent_core::{Config, ConsentState, Signals};
+use assent_core::ConsentState;
+use assent_core::cookie::{self, CookieAttrs};
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsValue;
 
-use crate::app::{App, current};
-use crate::cookie;
-use crate::dom::{call, error, get, listen as add_listener, now, once, post, sha256, then, win};
-use crate::record::{self, Outcome, QUEUE_KEY, RecordContext, SUBJECT_KEY};
-use crate::storage::{
-    attrs, local_storage, location_str, ls_get, ls_remove, ls_set, token_cookie_name, write_cookie,
+use crate::record::{self, Outcome, PROOF_KEY, QUEUE_KEY, RecordContext, SUBJECT_KEY};
+use assent_dom::{
+    call, cookie_string, error, get, local_storage, ls_get, ls_remove, ls_set, now, once, post,
+    secure, sha256, then, win, write_cookie,
 };
 
 thread_local! {
@@ -27,11 +31,6 @@ thread_local! {
     static INFLIGHT: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
     /// `decided_at` of the record whose token is in the cookie (an older record's late answer never replaces it).
     static TOKEN_AT: Cell<f64> = const { Cell::new(0.0) };
-}
-
-/// Flushes the queue when the browser comes back online (installed once).
-pub(crate) fn listen() {
-    add_listener(&win(), "online", |_| flush());
 }
 
 fn read_queue() -> Vec<String> {
@@ -46,14 +45,15 @@ fn read_queue() -> Vec<String> {
     }
     let mut out = Vec::new();
     for e in Array::from(&v).iter() {
-        if let Some(s) = e
-            .is_object()
-            .then(|| js_sys::JSON::stringify(&e).ok()?.as_string())
-            .flatten()
-        {
+        // Only objects that are records by shape; anything else (a page wrote garbage) is dropped.
+        if !e.is_object() || Array::is_array(&e) {
+            continue;
+        }
+        if let Some(s) = js_sys::JSON::stringify(&e).ok().and_then(|s| s.as_string()) {
             out.push(s);
         }
     }
+    record::bound_queue(&mut out);
     out
 }
 
@@ -94,67 +94,47 @@ fn reload_page() {
     call(&get(&win(), "location"), "reload", &[]);
 }
 
-pub(crate) fn site(config: &Config) -> String {
-    if config.site.is_empty() {
-        location_str("hostname").unwrap_or_default()
-    } else {
-        config.site.clone()
-    }
-}
-
-/// Records a choice (when an endpoint is configured); reloads the page afterwards when `reload` is set. The
-/// notice text and the language are the ones the interface part shows (it is loaded for this if it is not yet).
-pub(crate) fn record(app: &Rc<App>, state: &ConsentState, reload: bool) {
-    if app.config.endpoint.is_none() {
+/// Records a stored choice (`state`: its cookie encoding, from the engine); reloads the page afterwards when
+/// `reload` is set.
+pub(crate) fn record(state: &str, reload: bool) {
+    let m = crate::model();
+    let (Some(_), Ok(state)) = (m.endpoint.as_ref(), ConsentState::decode(state)) else {
         if reload {
             reload_page();
         }
         return;
-    }
-    let config = app.config.clone();
-    let signals: Signals = app.signals;
-    let state = *state;
-    crate::ui_link::notice(
-        move |lang, text| {
-            let Some(digest) = sha256(&text) else {
-                if reload {
-                    reload_page();
-                }
-                return;
-            };
-            let on_hash = once(move |buf: JsValue| {
-                let hash = record::hex(&Uint8Array::new(&buf).to_vec());
-                let site = site(&config);
-                let subject = subject();
-                let ctx = RecordContext {
-                    site: &site,
-                    language: &lang,
-                    notice_hash: &hash,
-                    subject: subject.as_deref(),
-                };
-                let body = record::body(&config, &state, state.method, signals, &ctx);
-                let mut q = read_queue();
-                record::enqueue(&mut q, body);
-                write_queue(&q);
-                flush();
-                if reload {
-                    reload_page();
-                }
-            });
-            then(&digest, &on_hash, None);
-        },
-        Box::new(move || {
-            error("the choice was applied but not recorded: the notice text is unavailable");
-            if reload {
-                reload_page();
-            }
-        }),
-    );
+    };
+    let Some(digest) = sha256(&m.notice_text()) else {
+        if reload {
+            reload_page();
+        }
+        return;
+    };
+    let on_hash = once(move |buf: JsValue| {
+        let m = crate::model();
+        let hash = assent_core::text::hex(&Uint8Array::new(&buf).to_vec());
+        let subject = subject();
+        let ctx = RecordContext {
+            site: &m.site,
+            language: &m.lang,
+            notice_hash: &hash,
+            subject: subject.as_deref(),
+        };
+        let body = record::body(&m.categories, &state, &ctx);
+        let mut q = read_queue();
+        record::enqueue(&mut q, body);
+        write_queue(&q);
+        flush();
+        if reload {
+            reload_page();
+        }
+    });
+    then(&digest, &on_hash, None);
 }
 
 /// Sends every queued record that is not on its way already.
 pub(crate) fn flush() {
-    let Some(endpoint) = current().and_then(|a| a.config.endpoint.clone()) else {
+    let Some(endpoint) = crate::model().endpoint.clone() else {
         return;
     };
     let url = record::consents_url(&endpoint);
@@ -178,8 +158,25 @@ fn done(body: &str) {
     INFLIGHT.with(|f| f.borrow_mut().retain(|b| b != body));
 }
 
+/// The token that proves the subject: the token cookie, else the one set aside when it was deleted.
+fn proof() -> Option<String> {
+    let name = crate::model().token_cookie();
+    for (n, v) in cookie::pairs(&cookie_string()) {
+        if n == name && !v.is_empty() {
+            return Some(v.to_owned());
+        }
+    }
+    ls_get(PROOF_KEY).filter(|t| cookie::is_cookie_value(t))
+}
+
 fn send(url: &str, body: String) {
-    let promise = post(url, &body, &[]);
+    let auth = proof().map(|t| assent_core::text::concat(&["Bearer ", &t]));
+    let headers: Vec<(&str, &str)> = auth
+        .as_deref()
+        .map(|a| ("Authorization", a))
+        .into_iter()
+        .collect();
+    let promise = post(url, &body, &headers);
     let decided_at =
         js_sys::JSON::parse(&body).map_or(0.0, |v| get(&v, "decided_at").as_f64().unwrap_or(0.0));
     let b2 = body.clone();
@@ -207,7 +204,7 @@ fn send(url: &str, body: String) {
 
 /// Keeps the token (cookie `<cookie.name>_token`, until `expires_at`) and the subject id from a 201 answer.
 fn store_token(v: &JsValue, decided_at: f64) {
-    let Some(app) = current() else { return };
+    let m = crate::model();
     if let Some(subject) = get(v, "subject")
         .as_string()
         .filter(|s| record::is_subject(s))
@@ -229,10 +226,15 @@ fn store_token(v: &JsValue, decided_at: f64) {
         return;
     };
     TOKEN_AT.with(|t| t.set(decided_at));
+    ls_remove(PROOF_KEY);
+    let attrs = CookieAttrs {
+        domain: m.cookie_domain.as_deref(),
+        secure: secure(),
+    };
     write_cookie(&cookie::set_string(
-        &token_cookie_name(&app.config),
+        &m.token_cookie(),
         &token,
         max_age,
-        &attrs(&app.config),
+        &attrs,
     ));
 }

@@ -8,9 +8,10 @@
 //!  "notice_hash": "<64 hex>", "subject": "<22 chars base64url>", "decided_at": 1764000000, "sdk_version": "0.1.0"}
 //! ```
 
-use assent_core::Config;
-use assent_core::state::{ConsentState, Method, Signals};
-use assent_core::text::push_u64;
+use assent_core::state::ConsentState;
+use assent_core::text::{push_json_str, push_u64};
+
+use crate::model::CategoryView;
 
 /// The SDK version sent in records.
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -21,10 +22,15 @@ pub const MAX_QUEUE: usize = 20;
 /// localStorage key of the retry queue (a JSON array of record bodies).
 pub const QUEUE_KEY: &str = "assent.queue";
 
+/// Most bytes the retry queue may hold (a record is about 300 B); beyond it the oldest go first.
+pub const MAX_QUEUE_BYTES: usize = 16 * 1024;
+
 /// localStorage key of the subject id.
 pub const SUBJECT_KEY: &str = "assent.subject";
 
-pub use assent_core::text::{hex, push_json_str};
+/// localStorage key of the token set aside when a narrowing choice deleted the token cookie: it still proves the
+/// subject for the record of that choice (never consent: backends read only the cookie).
+pub const PROOF_KEY: &str = "assent.proof";
 
 /// What a record says beyond the stored state.
 #[derive(Clone, Debug)]
@@ -37,14 +43,9 @@ pub struct RecordContext<'a> {
     pub subject: Option<&'a str>,
 }
 
-/// The JSON body of one record for a stored choice.
-pub fn body(
-    config: &Config,
-    state: &ConsentState,
-    method: Method,
-    signals: Signals,
-    ctx: &RecordContext<'_>,
-) -> String {
+/// The JSON body of one record for a stored choice: every non-essential category of the config with its state,
+/// the signals and method stored with the choice.
+pub fn body(categories: &[CategoryView], state: &ConsentState, ctx: &RecordContext<'_>) -> String {
     let mut s = String::with_capacity(320);
     s.push_str("{\"site\":");
     push_json_str(&mut s, ctx.site);
@@ -52,16 +53,15 @@ pub fn body(
     push_u64(&mut s, u64::from(state.revision));
     s.push_str(",\"categories\":{");
     let mut first = true;
-    for c in config
-        .categories
-        .iter()
-        .filter(|c| !c.category.is_essential())
-    {
+    for c in categories {
+        if c.name == "essential" {
+            continue;
+        }
         if !first {
             s.push(',');
         }
         first = false;
-        push_json_str(&mut s, c.category.name());
+        push_json_str(&mut s, &c.name);
         s.push(':');
         s.push_str(if state.granted.contains(c.index) {
             "true"
@@ -69,14 +69,15 @@ pub fn body(
             "false"
         });
     }
+    let flag = |on: bool| if on { "true" } else { "false" };
     s.push_str("},\"signals\":{\"dnt\":");
-    s.push_str(if signals.dnt { "true" } else { "false" });
+    s.push_str(flag(state.signals.dnt));
     s.push_str(",\"gpc\":");
-    s.push_str(if signals.gpc { "true" } else { "false" });
+    s.push_str(flag(state.signals.gpc));
     s.push_str("},\"language\":");
     push_json_str(&mut s, ctx.language);
     s.push_str(",\"method\":");
-    push_json_str(&mut s, method.as_str());
+    push_json_str(&mut s, state.method.as_str());
     s.push_str(",\"notice_hash\":");
     push_json_str(&mut s, ctx.notice_hash);
     if let Some(subject) = ctx.subject {
@@ -119,15 +120,23 @@ pub fn outcome(status: u16) -> Outcome {
     }
 }
 
-/// Adds a record to the retry queue, dropping the oldest ones beyond [`MAX_QUEUE`].
+/// Adds a record to the retry queue, dropping the oldest ones beyond the bounds.
 pub fn enqueue(queue: &mut Vec<String>, body: String) {
     if queue.contains(&body) {
         return;
     }
     queue.push(body);
-    if queue.len() > MAX_QUEUE {
-        let excess = queue.len() - MAX_QUEUE;
-        queue.drain(..excess);
+    bound_queue(queue);
+}
+
+/// Keeps the retry queue within [`MAX_QUEUE`] entries and [`MAX_QUEUE_BYTES`] bytes, oldest dropped first, and
+/// drops entries no live record could be: over 2 KiB (a live one is about 300 B with a few categories; a page
+/// writing into `assent.queue` cannot make the SDK post more than it would itself).
+pub fn bound_queue(queue: &mut Vec<String>) {
+    queue.retain(|b| b.len() <= 2048 && b.starts_with("{\"site\":"));
+    let mut bytes: usize = queue.iter().map(String::len).sum();
+    while queue.len() > MAX_QUEUE || bytes > MAX_QUEUE_BYTES {
+        bytes -= queue.remove(0).len();
     }
 }
 
@@ -158,27 +167,32 @@ pub fn token_max_age(expires_at: u64, now: u64) -> Option<u64> {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use assent_core::CategorySet;
+    use assent_core::{CategorySet, Method, Signals};
 
-    fn config() -> Config {
-        Config::from_json(
-            r#"{"revision": 3, "policy_url": "/privacy", "categories": {
-                "analytics": {"cookies": ["_ga"]}, "remarketing": {},
-                "functional": {"title": "Functional \"extras\"", "description": "Chat"}}}"#,
-        )
-        .unwrap()
+    fn categories() -> Vec<CategoryView> {
+        let view = |name: &str, index: u8| CategoryView {
+            name: name.into(),
+            index,
+            ..CategoryView::default()
+        };
+        vec![
+            view("essential", 0),
+            view("analytics", 1),
+            view("remarketing", 2),
+            view("functional", 4),
+        ]
     }
 
     #[test]
     fn body_lists_every_non_essential_category_and_escapes() {
-        let c = config();
+        let c = categories();
         let mut granted = CategorySet::EMPTY;
         granted.insert(0);
         granted.insert(1);
         let state = ConsentState {
             revision: 3,
             decided_at: 1_764_000_000,
-            presented: c.declared(),
+            presented: granted,
             granted,
             signals: Signals {
                 dnt: false,
@@ -192,7 +206,7 @@ mod tests {
             notice_hash: "ab",
             subject: Some("s"),
         };
-        let b = body(&c, &state, Method::Banner, state.signals, &ctx);
+        let b = body(&c, &state, &ctx);
         assert_eq!(
             b,
             "{\"site\":\"shop.\\\"x\\\"\",\"revision\":3,\"categories\":{\"analytics\":true,\"remarketing\":false,\
@@ -205,26 +219,7 @@ mod tests {
             subject: None,
             ..ctx
         };
-        assert!(!body(&c, &state, Method::Api, state.signals, &no_subject).contains("subject"));
-    }
-
-    #[test]
-    fn notice_text_is_title_description_and_each_category() {
-        let c = config();
-        let text = notice_text(&c, "en");
-        let lines: Vec<&str> = text.split('\n').collect();
-        assert_eq!(lines[0], "We value your privacy");
-        assert_eq!(lines.len(), 2 + 2 * c.categories.len());
-        assert_eq!(lines[lines.len() - 2], "Functional \"extras\"");
-        assert_eq!(lines[lines.len() - 1], "Chat");
-    }
-
-    #[test]
-    fn json_strings_escape_controls() {
-        let mut s = String::new();
-        push_json_str(&mut s, "a\u{1}\n\\é");
-        assert_eq!(s, "\"a\\u0001\\n\\\\é\"");
-        assert_eq!(hex(&[0, 0xab, 0xff]), "00abff");
+        assert!(!body(&c, &state, &no_subject).contains("subject"));
     }
 
     #[test]
@@ -242,14 +237,30 @@ mod tests {
     fn queue_is_bounded_and_deduplicated() {
         let mut q = Vec::new();
         for i in 0..(MAX_QUEUE + 5) {
-            enqueue(&mut q, format!("{{\"n\":{i}}}"));
+            enqueue(&mut q, format!("{{\"site\":\"s\",\"n\":{i}}}"));
         }
         assert_eq!(q.len(), MAX_QUEUE);
-        assert_eq!(q[0], "{\"n\":5}");
-        enqueue(&mut q, "{\"n\":24}".into());
+        assert_eq!(q[0], "{\"site\":\"s\",\"n\":5}");
+        enqueue(&mut q, "{\"site\":\"s\",\"n\":24}".into());
         assert_eq!(q.len(), MAX_QUEUE);
         assert!(assent_core::json::parse(&queue_json(&q)).is_ok());
         assert_eq!(queue_json(&[]), "[]");
+    }
+
+    #[test]
+    fn queue_drops_what_no_live_record_would_be_and_caps_bytes() {
+        let mut q = vec![
+            "{\"evil\":1}".to_string(),
+            format!("{{\"site\":\"{}\"}}", "x".repeat(3000)),
+            "{\"site\":\"ok\"}".to_string(),
+        ];
+        bound_queue(&mut q);
+        assert_eq!(q, ["{\"site\":\"ok\"}"]);
+        let big = format!("{{\"site\":\"{}\"}}", "y".repeat(1500));
+        let mut q = vec![big; 15];
+        bound_queue(&mut q);
+        assert!(q.iter().map(String::len).sum::<usize>() <= MAX_QUEUE_BYTES);
+        assert_eq!(q.len(), MAX_QUEUE_BYTES / 1512);
     }
 
     #[test]

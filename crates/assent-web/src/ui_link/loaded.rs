@@ -1,16 +1,4 @@
-//! The engine's side of the interface part (`assent-ui`, a second wasm module): what it is handed, when it is
-//! loaded, and how calls wait for it.
-//!
-//! The bootstrap gives [`boot`](crate::boot) a loader, a function returning a promise of the interface module's
-//! exports (it may have started fetching already: on a first visit it does so at once). The engine asks for the
-//! interface only when something must be shown — the banner, the preferences (`assent.show()`, a
-//! `[data-assent-open]` click), an embed placeholder, a subscribe form — or when a record needs the notice text.
-//! Calls made while it loads wait in order; if it cannot be loaded the calls are dropped with one console error
-//! and nothing optional is unblocked by that (the engine's decision stands: fail closed).
-//!
-//! The interface module's exports are the contract: `start(model)` (→ `undefined`, or a promise when it must load
-//! texts first), `show("banner"|"preferences")`, `close()`, `placeholder(element)`, `notice()` (→ `[lang, text]`),
-//! `discover(root)`, `subscribe(email, list, opts)` (→ promise).
+//! The interface part as a second wasm module, loaded through the bootstrap's loader (the engine build).
 
 use std::cell::RefCell;
 
@@ -87,6 +75,7 @@ pub(crate) fn model(app: &App) -> JsValue {
     for c in &app.config.categories {
         let v = Object::new();
         set(&v, "name", &JsValue::from_str(c.category.name()));
+        set(&v, "index", &JsValue::from(c.index));
         set(&v, "title", &JsValue::from_str(c.title.get(&app.lang)));
         set(
             &v,
@@ -100,11 +89,11 @@ pub(crate) fn model(app: &App) -> JsValue {
     if let Some(e) = &app.config.endpoint {
         set(&o, "endpoint", &JsValue::from_str(e));
     }
-    set(
-        &o,
-        "site",
-        &JsValue::from_str(&crate::endpoint::site(&app.config)),
-    );
+    set(&o, "site", &JsValue::from_str(&super::site(&app.config)));
+    set(&o, "cookie", &JsValue::from_str(&app.config.cookie.name));
+    if let Some(d) = &app.config.cookie.domain {
+        set(&o, "cookie_domain", &JsValue::from_str(d));
+    }
     o.into()
 }
 
@@ -250,18 +239,37 @@ pub(crate) fn discover(root: &JsValue) {
     );
 }
 
-/// `(lang, notice text)` as shown, for a record; `fallback` when the interface cannot be loaded.
-pub(crate) fn notice(job: impl FnOnce(String, String) + 'static, fallback: Fallback) {
+/// Records a stored choice (the interface part owns records: their notice text is the one it shows); reloads the
+/// page afterwards when `reload`, also when the interface part cannot be loaded.
+pub(crate) fn record(state: &assent_core::ConsentState, reload: bool) {
+    let encoded = JsValue::from_str(&state.encode());
     with(
         move |ui| {
-            let n = call(ui, "notice", &[]);
-            let lang = get(&n, "0").as_string().unwrap_or_default();
-            let text = get(&n, "1").as_string().unwrap_or_default();
-            job(lang, text);
+            call(ui, "record", &[&encoded, &JsValue::from_bool(reload)]);
         },
-        Some(fallback),
+        Some(Box::new(move || {
+            error("the choice was applied but not recorded: the interface part is unavailable");
+            if reload {
+                call(&get(&crate::dom::win(), "location"), "reload", &[]);
+            }
+        })),
     );
 }
+
+/// Sends the records waiting in the retry queue, if there are any (only then is the interface part loaded).
+pub(crate) fn flush() {
+    if crate::dom::ls_get(QUEUE_KEY).is_some() {
+        with(
+            |ui| {
+                call(ui, "flush", &[]);
+            },
+            None,
+        );
+    }
+}
+
+/// localStorage key of the record retry queue (the interface part's `record::QUEUE_KEY`).
+const QUEUE_KEY: &str = "assent.queue";
 
 /// `assent.subscribe(email, list, opts)`: a promise, rejected when the interface cannot be loaded.
 pub(crate) fn subscribe(email: JsValue, list: JsValue, opts: JsValue) -> JsValue {

@@ -1,0 +1,38 @@
+//! The engine's side of the interface part (`assent-ui`, a second wasm module): what it is handed, when it is
+//! loaded, and how calls wait for it.
+//!
+//! The bootstrap gives [`boot`](crate::boot) a loader, a function returning a promise of the interface module's
+//! exports (it may have started fetching already: on a first visit it does so at once). The engine asks for the
+//! interface only when something must be shown — the banner, the preferences (`assent.show()`, a
+//! `[data-assent-open]` click), an embed placeholder, a subscribe form — or when a record is to be sent (records
+//! are the interface part's: their notice text is the one it shows).
+//! Calls made while it loads wait in order; if it cannot be loaded the calls are dropped with one console error
+//! and nothing optional is unblocked by that (the engine's decision stands: fail closed).
+//!
+//! The interface module's exports are the contract: `start(model)` (→ `undefined`, or a promise when it must load
+//! texts first), `show("banner"|"preferences")`, `close()`, `placeholder(element)`, `record(state, reload)`,
+//! `flush()`, `discover(root)`, `subscribe(email, list, opts)` (→ promise).
+//!
+//! Two backends with the same functions: [`loaded`] (the engine build: the interface part is a second module,
+//! reached through its JS exports and a JS model object) and [`linked`] (the full build, `--features ui`, what a
+//! first visit loads: the interface part is linked into the same module and called directly, with no loader, no
+//! JS model and no waiting).
+
+#[cfg(feature = "ui")]
+mod linked;
+#[cfg(not(feature = "ui"))]
+mod loaded;
+
+#[cfg(feature = "ui")]
+pub(crate) use linked::*;
+#[cfg(not(feature = "ui"))]
+pub(crate) use loaded::*;
+
+/// The site id in records: `config.site`, or the page's host name.
+pub(crate) fn site(config: &assent_core::Config) -> String {
+    if config.site.is_empty() {
+        crate::dom::location_str("hostname").unwrap_or_default()
+    } else {
+        config.site.clone()
+    }
+}
