@@ -160,6 +160,7 @@ mod signed {
                         granted: CategorySet(granted | 1),
                         signals: Signals { dnt, gpc },
                         site_id: site,
+                        region: None,
                     }
                 },
             )
