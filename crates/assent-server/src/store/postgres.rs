@@ -1766,7 +1766,7 @@ mod tests {
             )
             .unwrap()
             .trim(),
-            "1,2"
+            "1,2,3"
         );
         pg.psql("postgres", "INSERT INTO schema_migrations VALUES (99, 0)")
             .unwrap();

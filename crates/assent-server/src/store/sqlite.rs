@@ -923,6 +923,37 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_database_from_before_regions_is_migrated_and_keeps_its_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("assent.db");
+        let old = {
+            let store = SqliteStore::open(&path, Options::default()).await.unwrap();
+            let mut r = record(Subject::random(), "example.com", true);
+            r.region = None;
+            store.insert(r.clone()).await.unwrap();
+            store.close().await.unwrap();
+            r
+        };
+        // Back to the schema of before migration 3.
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "ALTER TABLE consent_records DROP COLUMN region;
+                 DELETE FROM schema_migrations WHERE version = 3;",
+            )
+            .unwrap();
+        let store = SqliteStore::open(&path, Options::default()).await.unwrap();
+        assert_eq!(store.get(old.id).await.unwrap(), Some(old));
+        let new = record(Subject::random(), "example.com", true);
+        store.insert(new.clone()).await.unwrap();
+        assert_eq!(
+            store.get(new.id).await.unwrap().unwrap().region.as_deref(),
+            Some("eu")
+        );
+        store.close().await.unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn refuses_a_newer_schema() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("assent.db");
