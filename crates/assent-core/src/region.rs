@@ -17,8 +17,8 @@ use crate::config::Mode;
 /// territories with their own ISO 3166-1 code that a CDN may report instead of the member state: Åland (FI) and
 /// France's outermost regions (French Guiana, Guadeloupe, Martinique, Réunion, Mayotte, Saint-Martin).
 pub const EU: &[&str] = &[
-    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT",
-    "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", // EU 27
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV",
+    "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", // EU 27
     "IS", "LI", "NO", // EEA
     "GB", "CH", // UK GDPR, Swiss FADP
     "AX", "GF", "GP", "MQ", "RE", "YT", "MF", // EU territories with their own code
@@ -29,8 +29,8 @@ pub const EU: &[&str] = &[
 /// Montana, Iowa, Delaware, New Hampshire, New Jersey, Tennessee, Minnesota, Maryland, Indiana, Kentucky, Rhode
 /// Island, Nebraska. (Florida's law reaches only very large companies and is left out.)
 pub const US_STATES: &[&str] = &[
-    "US-CA", "US-VA", "US-CO", "US-CT", "US-UT", "US-TX", "US-OR", "US-MT", "US-IA", "US-DE", "US-NH",
-    "US-NJ", "US-TN", "US-MN", "US-MD", "US-IN", "US-KY", "US-RI", "US-NE",
+    "US-CA", "US-VA", "US-CO", "US-CT", "US-UT", "US-TX", "US-OR", "US-MT", "US-IA", "US-DE",
+    "US-NH", "US-NJ", "US-TN", "US-MN", "US-MD", "US-IN", "US-KY", "US-RI", "US-NE",
 ];
 
 /// What a region shows before the visitor chooses.
@@ -252,7 +252,10 @@ mod tests {
         assert_eq!(region(&all, Some("de"), Some("BY")).unwrap(), "eu");
         assert_eq!(region(&all, Some("GB"), None).unwrap(), "eu");
         assert_eq!(region(&all, Some("US"), Some("CA")).unwrap(), "us_states");
-        assert_eq!(region(&all, Some("US"), Some("US-ca")).unwrap(), "us_states");
+        assert_eq!(
+            region(&all, Some("US"), Some("US-ca")).unwrap(),
+            "us_states"
+        );
         assert_eq!(region(&all, Some("US"), Some("WY")).unwrap(), "default");
         assert_eq!(region(&all, Some("JP"), None).unwrap(), "default");
     }

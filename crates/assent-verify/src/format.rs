@@ -147,7 +147,9 @@ impl fmt::Display for EncodeError {
             EncodeError::Times => {
                 "issued_at < expires_at <= 4294967295 (unix seconds in 32 bits) is required"
             }
-            EncodeError::Region => "region must be 1-32 characters of a-z, 0-9 and _, starting with a letter",
+            EncodeError::Region => {
+                "region must be 1-32 characters of a-z, 0-9 and _, starting with a letter"
+            }
         })
     }
 }
@@ -356,7 +358,11 @@ pub(crate) fn encode_payload(kid: Kid, claims: &ConsentClaims) -> Result<Vec<u8>
     if claims.issued_at >= claims.expires_at || claims.expires_at > max {
         return Err(EncodeError::Times);
     }
-    if claims.region.as_deref().is_some_and(|r| !is_valid_region(r)) {
+    if claims
+        .region
+        .as_deref()
+        .is_some_and(|r| !is_valid_region(r))
+    {
         return Err(EncodeError::Region);
     }
     let mut out = Vec::with_capacity(MAX_PAYLOAD_LEN);

@@ -640,9 +640,7 @@ fn row_to_record(row: &tokio_postgres::Row) -> Result<ConsentRecord, StoreError>
         sdk_version: get(16)?,
         kid: get(17)?,
         token: get(18)?,
-        region: row
-            .try_get::<_, Option<String>>(19)
-            .map_err(|e| pg(&e))?,
+        region: row.try_get::<_, Option<String>>(19).map_err(|e| pg(&e))?,
     })
 }
 

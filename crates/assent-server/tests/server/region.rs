@@ -20,19 +20,15 @@ fn region(server: &Server, headers: &[(&str, &str)]) -> (Value, Option<String>, 
     let r = request(server.addr, "GET", "/v1/region", headers, b"");
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.header("content-type"), Some("application/json"));
-    (
-        r.json(),
-        r.header("cache-control").map(str::to_owned),
-        {
-            let vary: Vec<&str> = r
-                .headers
-                .iter()
-                .filter(|(k, _)| k.eq_ignore_ascii_case("vary"))
-                .map(|(_, v)| v.as_str())
-                .collect();
-            (!vary.is_empty()).then(|| vary.join(", "))
-        },
-    )
+    (r.json(), r.header("cache-control").map(str::to_owned), {
+        let vary: Vec<&str> = r
+            .headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("vary"))
+            .map(|(_, v)| v.as_str())
+            .collect();
+        (!vary.is_empty()).then(|| vary.join(", "))
+    })
 }
 
 #[test]
@@ -47,7 +43,10 @@ fn the_configured_headers_give_the_country_and_subdivision() {
 
     let (body, ..) = region(&server, &[("cf-ipcountry", "us"), ("CF-Region-Code", "ca")]);
     assert_eq!(body, json!({"country": "US", "subdivision": "CA"}));
-    let (body, ..) = region(&server, &[("cf-ipcountry", "US"), ("cf-region-code", "US-NY")]);
+    let (body, ..) = region(
+        &server,
+        &[("cf-ipcountry", "US"), ("cf-region-code", "US-NY")],
+    );
     assert_eq!(body, json!({"country": "US", "subdivision": "NY"}));
 }
 
@@ -71,9 +70,15 @@ fn missing_or_garbage_values_are_unknown() {
         assert_eq!(cache.as_deref(), Some("private, no-store"));
     }
     // A garbage subdivision is dropped, the country kept.
-    let (body, ..) = region(&server, &[("cf-ipcountry", "US"), ("cf-region-code", "Califor")]);
+    let (body, ..) = region(
+        &server,
+        &[("cf-ipcountry", "US"), ("cf-region-code", "Califor")],
+    );
     assert_eq!(body, json!({"country": "US", "subdivision": null}));
-    let (body, ..) = region(&server, &[("cf-ipcountry", "US"), ("cf-region-code", "MX-CA")]);
+    let (body, ..) = region(
+        &server,
+        &[("cf-ipcountry", "US"), ("cf-region-code", "MX-CA")],
+    );
     assert_eq!(body, json!({"country": "US", "subdivision": null}));
 }
 
@@ -92,7 +97,10 @@ fn headers_are_ignored_unless_configured() {
     assert_eq!(body, json!({"country": "unknown", "subdivision": null}));
     assert_eq!(cache.as_deref(), Some("private, no-store"));
     // (The CORS layer's own Vary may be there; the location headers are not named.)
-    assert!(!vary.unwrap_or_default().contains("cf-"), "Vary names no header it did not read");
+    assert!(
+        !vary.unwrap_or_default().contains("cf-"),
+        "Vary names no header it did not read"
+    );
     // Configured for Vercel, the Cloudflare header is still ignored.
     let vercel = Server::with(
         Setup::default()
@@ -105,7 +113,10 @@ fn headers_are_ignored_unless_configured() {
     assert_eq!(body["country"], "unknown");
     let (body, ..) = region(
         &vercel,
-        &[("X-Vercel-IP-Country", "US"), ("X-Vercel-IP-Country-Region", "TX")],
+        &[
+            ("X-Vercel-IP-Country", "US"),
+            ("X-Vercel-IP-Country-Region", "TX"),
+        ],
     );
     assert_eq!(body, json!({"country": "US", "subdivision": "TX"}));
 }
@@ -114,7 +125,13 @@ fn headers_are_ignored_unless_configured() {
 fn a_bad_header_option_stops_the_server_with_the_option_named() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_assent"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--region-header", "bad header"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--region-header",
+            "bad header",
+        ])
         .arg("--db")
         .arg(format!("sqlite:{}", dir.path().join("a.db").display()))
         .arg("--keys")
@@ -140,7 +157,9 @@ fn a_record_stores_its_region_and_the_token_carries_it() {
     let verified = server.verifier().verify_now(token).unwrap();
     assert_eq!(verified.region(), Some("us_states"));
     assert_eq!(
-        assent_verify::UntrustedToken::parse(token).unwrap().version(),
+        assent_verify::UntrustedToken::parse(token)
+            .unwrap()
+            .version(),
         2
     );
     let stored = server.export("");
@@ -152,7 +171,9 @@ fn a_record_stores_its_region_and_the_token_carries_it() {
     let verified = server.verifier().verify_now(token).unwrap();
     assert_eq!(verified.region(), None);
     assert_eq!(
-        assent_verify::UntrustedToken::parse(token).unwrap().version(),
+        assent_verify::UntrustedToken::parse(token)
+            .unwrap()
+            .version(),
         1
     );
     let stored = server.export("");
@@ -162,7 +183,13 @@ fn a_record_stores_its_region_and_the_token_carries_it() {
 #[test]
 fn an_invalid_region_is_refused_with_the_field_named_and_nothing_stored() {
     let server = Server::start();
-    for bad in [json!("EU"), json!(""), json!("us-states"), json!("a".repeat(33)), json!(7)] {
+    for bad in [
+        json!("EU"),
+        json!(""),
+        json!("us-states"),
+        json!("a".repeat(33)),
+        json!(7),
+    ] {
         let mut body = choice();
         body["region"] = bad.clone();
         let r = server.post_json("/v1/consents", &body);
