@@ -285,6 +285,44 @@ fn mspa_flags_come_from_config() {
     assert_eq!(back.gpc, Some(true));
 }
 
+#[test]
+fn a_us_visitor_with_gpc_under_an_opt_out_config() {
+    use assent_core::{Config, Signals, decide};
+    let config = Config::from_json(
+        r#"{"revision": 1, "mode": "opt-out", "policy_url": "/privacy",
+            "categories": {"analytics": {"default": true}, "remarketing": {"default": true}}}"#,
+    )
+    .unwrap();
+    assert_eq!(gpp::sale_or_share(&config), set(&[REMARKETING]));
+    let notices = UsNatNotices::default();
+    let mspa = Mspa::default();
+    // No signal: the opt-out defaults grant remarketing, so the visitor did not opt out.
+    let d = decide(&config, None, Signals::default(), 1_764_000_000);
+    let u = gpp::usnat_for(&config, &d, false, &notices, &mspa);
+    assert_eq!(u.sale_opt_out, DID_NOT_OPT_OUT);
+    assert_eq!(u.gpc, Some(false));
+    // GPC: the engine denies remarketing, and the string says opted out with Gpc set.
+    let gpc = Signals {
+        dnt: false,
+        gpc: true,
+    };
+    let d = decide(&config, None, gpc, 1_764_000_000);
+    assert!(d.gpc_honored);
+    let u = gpp::usnat_for(&config, &d, true, &notices, &mspa);
+    assert_eq!(
+        (
+            u.sale_opt_out,
+            u.sharing_opt_out,
+            u.targeted_advertising_opt_out,
+            u.gpc
+        ),
+        (OPTED_OUT, OPTED_OUT, OPTED_OUT, Some(true))
+    );
+    let text = gpp::encode(&u).unwrap();
+    assert!(text.starts_with("DBABLA~"), "{text}");
+    assert_eq!(gpp::parse(&text).unwrap().usnat().unwrap().unwrap(), u);
+}
+
 fn two() -> impl Strategy<Value = u8> {
     0u8..=2
 }

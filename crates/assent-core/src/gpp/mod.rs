@@ -28,7 +28,8 @@ use core::fmt;
 
 pub use usnat::{
     DID_NOT_OPT_OUT, Mspa, NO, NOT_APPLICABLE, NOTICE_NOT_PROVIDED, NOTICE_PROVIDED, OPTED_OUT,
-    USNAT_ID, USNAT_VERSION, UsNat, UsNatNotices, YES, usnat_from_decision,
+    USNAT_ID, USNAT_VERSION, UsNat, UsNatNotices, YES, sale_or_share, usnat_for,
+    usnat_from_decision,
 };
 
 use bits::{BitReader, BitWriter};

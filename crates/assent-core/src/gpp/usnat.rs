@@ -7,7 +7,7 @@
 
 use super::GppError;
 use super::bits::{BitReader, BitWriter};
-use crate::CategorySet;
+use crate::{CategorySet, Config, Decision};
 
 /// The GPP section id of `usnat`.
 pub const USNAT_ID: u32 = 7;
@@ -277,4 +277,30 @@ pub fn usnat_from_decision(
         mspa_service_provider_mode: mode(mspa.service_provider_mode),
         gpc: Some(gpc),
     }
+}
+
+/// The categories a config marks `sale_or_share`.
+pub fn sale_or_share(config: &Config) -> CategorySet {
+    let mut set = CategorySet::EMPTY;
+    for c in config.categories.iter().filter(|c| c.sale_or_share) {
+        set.insert(c.index);
+    }
+    set
+}
+
+/// [`usnat_from_decision`] for a decision of the engine under `config`; `gpc` is the browser's signal.
+pub fn usnat_for(
+    config: &Config,
+    decision: &Decision,
+    gpc: bool,
+    notices: &UsNatNotices,
+    mspa: &Mspa,
+) -> UsNat {
+    usnat_from_decision(
+        decision.granted_set(),
+        sale_or_share(config),
+        gpc,
+        notices,
+        mspa,
+    )
 }
