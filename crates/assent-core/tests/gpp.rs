@@ -212,6 +212,11 @@ fn opt_outs_follow_the_sale_or_share_categories() {
     // The GPC subsection with Gpc set: SubsectionType 1, Gpc 1 = bits 011, "YA".
     let text = gpp::encode(&gpc).unwrap();
     assert_eq!(text.rsplit_once('.').map(|(_, sub)| sub), Some("YA"));
+    // Whole strings, written out by hand from the specification's bit layout: version 2; notices 01 01 01 01 00 00;
+    // opt-outs 01 01 01 (opted out) or 10 10 10 (did not); 19 × 00; PersonalDataConsents 00; covered 10 (no);
+    // modes 00 00; then the GPC subsection.
+    assert_eq!(text, "DBABLA~CVQVAAAAAACA.YA");
+    assert_eq!(gpp::encode(&all).unwrap(), "DBABLA~CVQqAAAAAACA.QA");
 }
 
 #[test]
