@@ -21,9 +21,11 @@ pub mod config;
 pub mod consent_mode;
 pub mod cookie;
 pub mod decision;
+pub mod gpp;
 pub mod i18n;
 pub mod json;
 pub mod lifecycle;
+pub mod region;
 pub mod state;
 pub mod text;
 

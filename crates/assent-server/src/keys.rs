@@ -353,6 +353,7 @@ mod tests {
             granted: CategorySet(0b11),
             signals: Signals::default(),
             site_id: "example.com".into(),
+            region: None,
         }
     }
 

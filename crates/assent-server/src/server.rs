@@ -56,6 +56,8 @@ pub struct ServeOptions {
     pub shutdown_grace: Duration,
     /// E-mail consent: SMTP or outbox, lists, sender (`src/email/`, `docs/email.md`).
     pub email: crate::email::EmailOptions,
+    /// CDN headers carrying the visitor's country and subdivision (`GET /v1/region`); none by default.
+    pub region_headers: http::region::RegionHeaders,
 }
 
 impl ServeOptions {
@@ -74,6 +76,7 @@ impl ServeOptions {
             max_connections: 4096,
             shutdown_grace: Duration::from_secs(10),
             email: crate::email::EmailOptions::default(),
+            region_headers: http::region::RegionHeaders::default(),
         }
     }
 }
@@ -190,7 +193,8 @@ pub async fn run(
             opts.admin_token.as_deref(),
             opts.limits.clone(),
         )
-        .with_email(email),
+        .with_email(email)
+        .with_region_headers(opts.region_headers.clone()),
     );
     let router = http::router(Arc::clone(&app), opts.www.as_deref(), &origins);
 

@@ -92,5 +92,6 @@ pub fn claims_for(record: &ConsentRecord) -> ConsentClaims {
             gpc: record.signals.gpc,
         },
         site_id: record.site.clone(),
+        region: record.region.clone(),
     }
 }

@@ -11,5 +11,7 @@ mod bad_input;
 mod durability;
 #[path = "server/postgres.rs"]
 mod postgres;
+#[path = "server/region.rs"]
+mod region;
 #[path = "server/support.rs"]
 mod support;

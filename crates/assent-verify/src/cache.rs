@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::claims::ConsentClaims;
-use crate::verify::{Verified, Verifier, VerifyError, check_times};
+use crate::verify::{Verified, Verifier, VerifyError, check_site, check_times};
 
 const SHARDS: usize = 16;
 
@@ -88,6 +88,17 @@ impl CachingVerifier {
         let mut guard = lock(shard);
         self.insert_locked(&mut guard, token.into(), verified.clone());
         Ok(verified)
+    }
+
+    /// Like [`Verifier::verify_for_site`]: a cached token of another site fails with
+    /// [`VerifyError::WrongSite`] too (the cache is keyed by token text, not site).
+    pub fn verify_for_site(
+        &self,
+        token: &str,
+        site: &str,
+        now: u64,
+    ) -> Result<Verified<ConsentClaims>, VerifyError> {
+        check_site(self.verify(token, now)?, site)
     }
 
     /// Number of cached tokens.

@@ -49,6 +49,9 @@ pub struct ConsentClaims {
     pub signals: Signals,
     /// The site the consent is for: 1–64 visible ASCII characters (`!`..`~`), e.g. `example.com`.
     pub site_id: String,
+    /// The region whose rules applied (`eu`, `us_states`, …: 1–32 characters of `a-z0-9_`), when the site
+    /// configures regions. A token with a region is format version 2; without, version 1.
+    pub region: Option<String>,
 }
 
 impl ConsentClaims {
@@ -69,7 +72,12 @@ impl ConsentClaims {
         index == 0 || self.granted.contains(index)
     }
 
-    /// The claims as JSON, the same shape as `tests/vectors/tokens.json` and `assent token verify` print.
+    /// The region whose rules applied when the visitor chose, if the site uses regions.
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+
+    /// The claims as JSON (`region` only when present), the same shape as `tests/vectors/tokens.json` and `assent token verify` print.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).expect("claims always serialize")
     }
@@ -77,7 +85,7 @@ impl ConsentClaims {
 
 impl Serialize for ConsentClaims {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("ConsentClaims", 8)?;
+        let mut s = serializer.serialize_struct("ConsentClaims", 9)?;
         s.serialize_field("record_id", &self.record_id.to_string())?;
         s.serialize_field("subject_id", &self.subject_id.to_string())?;
         s.serialize_field("issued_at", &self.issued_at)?;
@@ -86,6 +94,9 @@ impl Serialize for ConsentClaims {
         s.serialize_field("granted", &self.granted.indices().collect::<Vec<u8>>())?;
         s.serialize_field("signals", &SignalsJson(self.signals))?;
         s.serialize_field("site_id", &self.site_id)?;
+        if let Some(region) = &self.region {
+            s.serialize_field("region", region)?;
+        }
         s.end()
     }
 }
@@ -206,6 +217,7 @@ mod tests {
             granted: CategorySet(granted),
             signals: Signals::default(),
             site_id: "example.com".into(),
+            region: None,
         }
     }
 

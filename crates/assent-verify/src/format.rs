@@ -1,12 +1,17 @@
-//! The binary token layout, version 1 (docs/token.md is the normative description).
+//! The binary token layout, versions 1 and 2 (docs/token.md is the normative description).
 //!
 //! ```text
 //! token     = base64url-nopad( payload || signature )
-//! payload   = version:u8 (=1)  kid:[u8;4]  flags:u8  issued_at:u32be  lifetime:uvarint32
+//! payload   = version:u8 (1 or 2)  kid:[u8;4]  flags:u8  issued_at:u32be  lifetime:uvarint32
 //!             config_revision:uvarint32  granted:uvarint64  record_id:[u8;16]  subject_id:[u8;12]
 //!             site_len:u8 (1..=64)  site_id:[u8;site_len]
-//! signature = Ed25519( SIGNATURE_CONTEXT || payload ), 64 bytes
+//!             version 2 only: region_len:u8 (1..=32)  region:[u8;region_len]
+//! signature = Ed25519( "assent consent token v<version>\n" || payload ), 64 bytes
 //! ```
+//!
+//! Version 2 is version 1 plus the name of the region whose rules applied; a token without a region is
+//! always written as version 1, so verifiers that predate regions keep reading every token of sites that use
+//! none.
 //!
 //! Every field has exactly one accepted encoding: uvarints are minimal LEB128, reserved flag bits are zero, bit 0
 //! (essential) of `granted` is set, `lifetime` is at least 1 and `issued_at + lifetime` fits in a `u32`, the site
@@ -19,8 +24,10 @@ use assent_core::CategorySet;
 use crate::claims::{ConsentClaims, RecordId, Signals, SubjectId};
 use crate::keys::Kid;
 
-/// The only format version this crate reads and writes.
+/// Format version 1: tokens without a region.
 pub const VERSION: u8 = 1;
+/// Format version 2: version 1 followed by the region that applied.
+pub const VERSION_REGION: u8 = 2;
 /// Length of a key id in bytes.
 pub const KID_LEN: usize = 4;
 /// Length of a record id in bytes.
@@ -31,14 +38,23 @@ pub const SUBJECT_ID_LEN: usize = 12;
 pub const SIGNATURE_LEN: usize = 64;
 /// Longest site id in bytes.
 pub const MAX_SITE_ID_LEN: usize = 64;
-/// Longest payload: every varint at its widest and a 64-byte site id.
-pub const MAX_PAYLOAD_LEN: usize =
+/// Longest region name in bytes.
+pub const MAX_REGION_LEN: usize = 32;
+/// Longest version 1 payload: every varint at its widest and a 64-byte site id.
+pub const MAX_PAYLOAD_LEN_V1: usize =
     1 + KID_LEN + 1 + 4 + 5 + 5 + 10 + RECORD_ID_LEN + SUBJECT_ID_LEN + 1 + MAX_SITE_ID_LEN;
-/// Longest token text in characters; longer input is refused before decoding.
+/// Longest payload of any version: version 1's plus a 32-byte region.
+pub const MAX_PAYLOAD_LEN: usize = MAX_PAYLOAD_LEN_V1 + 1 + MAX_REGION_LEN;
+/// Longest version 1 token text in characters.
+pub const MAX_TOKEN_LEN_V1: usize = ((MAX_PAYLOAD_LEN_V1 + SIGNATURE_LEN) * 4).div_ceil(3);
+/// Longest token text of any version in characters; longer input is refused before decoding (and input longer
+/// than [`MAX_TOKEN_LEN_V1`] unless its first byte says version 2).
 pub const MAX_TOKEN_LEN: usize = ((MAX_PAYLOAD_LEN + SIGNATURE_LEN) * 4).div_ceil(3);
-/// Bytes prepended to the payload before signing, so an Assent key's signature over a token can never be
-/// mistaken for a signature over anything else the same key signs.
+/// Bytes prepended to a version 1 payload before signing, so an Assent key's signature over a token can never
+/// be mistaken for a signature over anything else the same key signs.
 pub const SIGNATURE_CONTEXT: &[u8] = b"assent consent token v1\n";
+/// The same for version 2 (a version 1 signature can never verify as version 2, nor the reverse).
+pub const SIGNATURE_CONTEXT_V2: &[u8] = b"assent consent token v2\n";
 
 /// Size of a buffer that holds `SIGNATURE_CONTEXT || payload` for any payload.
 pub(crate) const MESSAGE_BUF_LEN: usize = SIGNATURE_CONTEXT.len() + MAX_PAYLOAD_LEN;
@@ -70,11 +86,13 @@ pub enum Malformed {
     Lifetime,
     /// The site id is empty, longer than 64 bytes, or not visible ASCII.
     SiteId,
+    /// The region (version 2) is not 1–32 characters of `a-z`, `0-9`, `_` starting with a letter.
+    Region,
 }
 
 impl Malformed {
     /// A stable snake_case code, as in the test vectors: `empty`, `too_long`, `base64`, `truncated`,
-    /// `trailing_bytes`, `varint`, `reserved_flags`, `essential_not_granted`, `lifetime`, `site_id`.
+    /// `trailing_bytes`, `varint`, `reserved_flags`, `essential_not_granted`, `lifetime`, `site_id`, `region`.
     pub fn code(&self) -> &'static str {
         match self {
             Malformed::Empty => "empty",
@@ -87,6 +105,7 @@ impl Malformed {
             Malformed::EssentialNotGranted => "essential_not_granted",
             Malformed::Lifetime => "lifetime",
             Malformed::SiteId => "site_id",
+            Malformed::Region => "region",
         }
     }
 }
@@ -104,11 +123,12 @@ impl fmt::Display for Malformed {
             Malformed::EssentialNotGranted => "essential bit not set in granted categories",
             Malformed::Lifetime => "zero or overflowing lifetime",
             Malformed::SiteId => "site id is not 1-64 visible ASCII characters",
+            Malformed::Region => "region is not 1-32 characters of a-z, 0-9 and _",
         })
     }
 }
 
-/// Claims that cannot be encoded as a version 1 token.
+/// Claims that cannot be encoded as a token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EncodeError {
@@ -116,6 +136,8 @@ pub enum EncodeError {
     SiteId,
     /// `issued_at` or `expires_at` is past `u32::MAX`, or `expires_at <= issued_at`.
     Times,
+    /// The region is not 1–32 characters of `a-z`, `0-9`, `_` starting with a letter.
+    Region,
 }
 
 impl fmt::Display for EncodeError {
@@ -124,6 +146,9 @@ impl fmt::Display for EncodeError {
             EncodeError::SiteId => "site id must be 1-64 visible ASCII characters",
             EncodeError::Times => {
                 "issued_at < expires_at <= 4294967295 (unix seconds in 32 bits) is required"
+            }
+            EncodeError::Region => {
+                "region must be 1-32 characters of a-z, 0-9 and _, starting with a letter"
             }
         })
     }
@@ -134,6 +159,24 @@ impl std::error::Error for EncodeError {}
 /// Whether a site id is encodable: 1–64 bytes of visible ASCII.
 pub fn is_valid_site_id(site: &str) -> bool {
     (1..=MAX_SITE_ID_LEN).contains(&site.len()) && site.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// Whether a region name is encodable: 1–32 characters of `a-z`, `0-9`, `_`, starting with a letter (the
+/// rule for category names, so a config's region names always fit).
+pub fn is_valid_region(region: &str) -> bool {
+    let b = region.as_bytes();
+    (1..=MAX_REGION_LEN).contains(&b.len())
+        && b[0].is_ascii_lowercase()
+        && b.iter()
+            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
+}
+
+/// The version byte of token text, read from its first two characters without decoding the rest.
+fn peek_version(token: &str) -> Option<u8> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let sextet = |c: u8| ALPHABET.iter().position(|&a| a == c).map(|n| n as u8);
+    let b = token.as_bytes();
+    Some(sextet(*b.first()?)? << 2 | sextet(*b.get(1)?)? >> 4)
 }
 
 /// A token split into its parts; the claims are not yet trusted.
@@ -226,7 +269,9 @@ pub(crate) fn decode(token: &str) -> Result<Decoded, DecodeError> {
     if token.is_empty() {
         return Err(Malformed::Empty.into());
     }
-    if token.len() > MAX_TOKEN_LEN {
+    if token.len() > MAX_TOKEN_LEN
+        || (token.len() > MAX_TOKEN_LEN_V1 && peek_version(token) != Some(VERSION_REGION))
+    {
         return Err(Malformed::TooLong.into());
     }
     let bytes = assent_core::base64url::decode(token).map_err(|_| Malformed::Base64)?;
@@ -235,7 +280,7 @@ pub(crate) fn decode(token: &str) -> Result<Decoded, DecodeError> {
         pos: 0,
     };
     let version = r.byte()?;
-    if version != VERSION {
+    if version != VERSION && version != VERSION_REGION {
         return Err(DecodeError::UnsupportedVersion(version));
     }
     let kid = Kid(r.array()?);
@@ -264,6 +309,17 @@ pub(crate) fn decode(token: &str) -> Result<Decoded, DecodeError> {
         return Err(Malformed::SiteId.into());
     }
     let site_id = String::from_utf8(site.to_vec()).map_err(|_| Malformed::SiteId)?;
+    let region = if version == VERSION_REGION {
+        let len = usize::from(r.byte()?);
+        let bytes = r.take(len)?;
+        let name = core::str::from_utf8(bytes).map_err(|_| Malformed::Region)?;
+        if !is_valid_region(name) {
+            return Err(Malformed::Region.into());
+        }
+        Some(name.to_owned())
+    } else {
+        None
+    };
     let payload_len = r.pos;
     r.take(SIGNATURE_LEN)?;
     if r.pos != bytes.len() {
@@ -284,13 +340,15 @@ pub(crate) fn decode(token: &str) -> Result<Decoded, DecodeError> {
                 gpc: flags & FLAG_GPC != 0,
             },
             site_id,
+            region,
         },
         bytes,
         payload_len,
     })
 }
 
-/// Encodes the payload (everything the signature covers). Bit 0 (essential) is always set.
+/// Encodes the payload (everything the signature covers): version 2 when the claims carry a region, else
+/// version 1. Bit 0 (essential) is always set.
 #[cfg(feature = "sign")]
 pub(crate) fn encode_payload(kid: Kid, claims: &ConsentClaims) -> Result<Vec<u8>, EncodeError> {
     if !is_valid_site_id(&claims.site_id) {
@@ -300,8 +358,19 @@ pub(crate) fn encode_payload(kid: Kid, claims: &ConsentClaims) -> Result<Vec<u8>
     if claims.issued_at >= claims.expires_at || claims.expires_at > max {
         return Err(EncodeError::Times);
     }
+    if claims
+        .region
+        .as_deref()
+        .is_some_and(|r| !is_valid_region(r))
+    {
+        return Err(EncodeError::Region);
+    }
     let mut out = Vec::with_capacity(MAX_PAYLOAD_LEN);
-    out.push(VERSION);
+    out.push(if claims.region.is_some() {
+        VERSION_REGION
+    } else {
+        VERSION
+    });
     out.extend_from_slice(&kid.0);
     let mut flags = 0;
     if claims.signals.dnt {
@@ -319,14 +388,24 @@ pub(crate) fn encode_payload(kid: Kid, claims: &ConsentClaims) -> Result<Vec<u8>
     out.extend_from_slice(&claims.subject_id.0);
     out.push(claims.site_id.len() as u8);
     out.extend_from_slice(claims.site_id.as_bytes());
+    if let Some(region) = &claims.region {
+        out.push(region.len() as u8);
+        out.extend_from_slice(region.as_bytes());
+    }
     Ok(out)
 }
 
-/// `SIGNATURE_CONTEXT || payload` in a stack buffer: the message Ed25519 signs and verifies.
+/// `context || payload` in a stack buffer: the message Ed25519 signs and verifies. The context is the one of the
+/// payload's version (its first byte).
 pub(crate) fn signed_message(payload: &[u8], buf: &mut [u8; MESSAGE_BUF_LEN]) -> usize {
-    let n = SIGNATURE_CONTEXT.len() + payload.len();
-    buf[..SIGNATURE_CONTEXT.len()].copy_from_slice(SIGNATURE_CONTEXT);
-    buf[SIGNATURE_CONTEXT.len()..n].copy_from_slice(payload);
+    let context = if payload.first() == Some(&VERSION_REGION) {
+        SIGNATURE_CONTEXT_V2
+    } else {
+        SIGNATURE_CONTEXT
+    };
+    let n = context.len() + payload.len();
+    buf[..context.len()].copy_from_slice(context);
+    buf[context.len()..n].copy_from_slice(payload);
     n
 }
 
@@ -372,8 +451,24 @@ mod tests {
 
     #[test]
     fn max_lengths_are_consistent() {
-        assert_eq!(MAX_PAYLOAD_LEN, 123);
-        assert_eq!(MAX_TOKEN_LEN, 250);
+        assert_eq!(MAX_PAYLOAD_LEN_V1, 123);
+        assert_eq!(MAX_TOKEN_LEN_V1, 250);
+        assert_eq!(MAX_PAYLOAD_LEN, 156);
+        assert_eq!(MAX_TOKEN_LEN, 294);
+        assert_eq!(SIGNATURE_CONTEXT.len(), SIGNATURE_CONTEXT_V2.len());
+    }
+
+    #[test]
+    fn regions() {
+        for ok in ["eu", "us_states", "default", "r2", &"a".repeat(32)] {
+            assert!(is_valid_region(ok), "{ok:?}");
+        }
+        for bad in ["", "EU", "2eu", "_eu", "us-states", "é", &"a".repeat(33)] {
+            assert!(!is_valid_region(bad), "{bad:?}");
+        }
+        assert_eq!(peek_version("AfGT"), Some(1));
+        assert_eq!(peek_version("AvGT"), Some(2));
+        assert_eq!(peek_version("A"), None);
     }
 
     #[test]

@@ -11,14 +11,18 @@
 //! use assent_verify::{Category, KeySet, Verifier, cookie_value};
 //! let verifier = Verifier::new(KeySet::from_json(keys_json)?); // once, at start-up
 //! let token = cookie_value(cookie_header, "assent_token").unwrap_or_default();
-//! let consent = verifier.verify_now(token); // Err(why) when missing, forged or expired
+//! // Err(why) when missing, forged, expired, or issued for another site (`wrong_site`).
+//! let consent = verifier.verify_for_site_now(token, "example.com");
 //! let may_track = consent.is_ok_and(|c| c.granted(&Category::Analytics));
 //! # assert!(may_track);
+//! # let other = verifier.verify_for_site_now(token, "shop.example.com").unwrap_err();
+//! # assert_eq!(other.code(), "wrong_site");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! - [`Verifier::verify`] returns [`Verified<ConsentClaims>`](Verified), which only a successful verification
-//!   can build, or a [`VerifyError`] that says why.
+//! - [`Verifier::verify_for_site`] (and [`Verifier::verify`], without the site check) returns
+//!   [`Verified<ConsentClaims>`](Verified), which only a successful verification can build, or a [`VerifyError`]
+//!   that says why.
 //! - [`KeySet`] holds one or more Ed25519 public keys (rotation), from a raw key or the server's
 //!   `/.well-known/assent-keys.json`.
 //! - [`CachingVerifier`] answers repeated tokens from a bounded cache; expiry is still checked on every hit.

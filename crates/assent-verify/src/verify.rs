@@ -39,11 +39,18 @@ pub enum VerifyError {
         /// The time it was checked at.
         now: u64,
     },
+    /// A valid token issued for another site ([`Verifier::verify_for_site`]).
+    WrongSite {
+        /// The site the caller serves.
+        expected: String,
+        /// The site the token was issued for.
+        found: String,
+    },
 }
 
 impl VerifyError {
     /// A stable snake_case code for logs, JSON and the test vectors: `malformed`, `unsupported_version`,
-    /// `unknown_kid`, `bad_signature`, `expired`, `not_yet_valid`.
+    /// `unknown_kid`, `bad_signature`, `expired`, `not_yet_valid`, `wrong_site`.
     pub fn code(&self) -> &'static str {
         match self {
             VerifyError::Malformed(_) => "malformed",
@@ -52,6 +59,7 @@ impl VerifyError {
             VerifyError::BadSignature => "bad_signature",
             VerifyError::Expired { .. } => "expired",
             VerifyError::NotYetValid { .. } => "not_yet_valid",
+            VerifyError::WrongSite { .. } => "wrong_site",
         }
     }
 }
@@ -68,6 +76,9 @@ impl fmt::Display for VerifyError {
             }
             VerifyError::NotYetValid { issued_at, now } => {
                 write!(f, "token issued in the future at {issued_at} (now {now})")
+            }
+            VerifyError::WrongSite { expected, found } => {
+                write!(f, "token issued for site {found:?}, not {expected:?}")
             }
         }
     }
@@ -132,7 +143,7 @@ impl UntrustedToken {
         })
     }
 
-    /// The format version (always 1 today).
+    /// The format version: 1, or 2 for a token that carries a region.
     pub fn version(&self) -> u8 {
         self.decoded.version
     }
@@ -147,7 +158,8 @@ impl UntrustedToken {
         &self.decoded.claims
     }
 
-    /// The payload bytes the signature covers (after [`format::SIGNATURE_CONTEXT`]).
+    /// The payload bytes the signature covers (after [`format::SIGNATURE_CONTEXT`], or
+    /// [`format::SIGNATURE_CONTEXT_V2`] for version 2).
     pub fn payload(&self) -> &[u8] {
         &self.decoded.bytes[..self.decoded.payload_len]
     }
@@ -203,6 +215,28 @@ impl Verifier {
         self.verify(token, unix_now())
     }
 
+    /// [`Verifier::verify`], then the token must have been issued for `site` (its `site_id`, compared
+    /// exactly): with a cookie shared across subdomains, another site's token — whose custom category indices
+    /// may mean something else there — fails with [`VerifyError::WrongSite`] (`wrong_site`). Every other check
+    /// comes first, so a forged token still reports why it is invalid.
+    pub fn verify_for_site(
+        &self,
+        token: &str,
+        site: &str,
+        now: u64,
+    ) -> Result<Verified<ConsentClaims>, VerifyError> {
+        check_site(self.verify(token, now)?, site)
+    }
+
+    /// [`Verifier::verify_for_site`] at the system clock's current time.
+    pub fn verify_for_site_now(
+        &self,
+        token: &str,
+        site: &str,
+    ) -> Result<Verified<ConsentClaims>, VerifyError> {
+        self.verify_for_site(token, site, unix_now())
+    }
+
     /// Checks the signature and times of an already parsed token.
     pub fn verify_untrusted(
         &self,
@@ -222,6 +256,21 @@ impl Verifier {
         Ok(Verified {
             kid: d.kid,
             value: d.claims,
+        })
+    }
+}
+
+/// The site check shared by the verifier and the cache.
+pub(crate) fn check_site(
+    verified: Verified<ConsentClaims>,
+    site: &str,
+) -> Result<Verified<ConsentClaims>, VerifyError> {
+    if verified.value.site_id == site {
+        Ok(verified)
+    } else {
+        Err(VerifyError::WrongSite {
+            expected: site.to_owned(),
+            found: verified.value.site_id,
         })
     }
 }

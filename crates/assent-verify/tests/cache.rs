@@ -67,6 +67,41 @@ fn failures_are_not_cached() {
 }
 
 #[test]
+fn site_binding_holds_on_hits_too() {
+    let (cache, valid) = setup(1024);
+    let (token, now, claims) = &valid[0];
+    let site = claims["site_id"].as_str().unwrap();
+    assert_eq!(
+        cache.verify_for_site(token, site, *now).unwrap().to_json(),
+        *claims
+    );
+    // Now cached: another site is still refused, with its own code, and the right site still verifies.
+    for _ in 0..2 {
+        let err = cache
+            .verify_for_site(token, "shop.example.net", *now)
+            .unwrap_err();
+        assert_eq!(err.code(), "wrong_site");
+        assert_eq!(
+            err,
+            VerifyError::WrongSite {
+                expected: "shop.example.net".into(),
+                found: site.into()
+            }
+        );
+    }
+    assert!(cache.verify_for_site(token, site, *now).is_ok());
+    // A forged token reports why it is invalid, not the site.
+    let mut forged = token.clone().into_bytes();
+    let last = forged.len() - 5;
+    forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    assert_eq!(
+        cache.verify_for_site(&forged, "shop.example.net", *now),
+        Err(VerifyError::BadSignature)
+    );
+}
+
+#[test]
 fn expiry_is_checked_on_every_hit() {
     let (cache, valid) = setup(1024);
     let (token, now, claims) = &valid[0];
@@ -164,6 +199,7 @@ fn many_distinct_tokens_stay_within_capacity() {
             granted: CategorySet(1),
             signals: Signals::default(),
             site_id: "example.com".into(),
+            region: None,
         };
         let token = key.sign(&claims).unwrap();
         assert_eq!(cache.verify(&token, 1_500).unwrap().config_revision, i);

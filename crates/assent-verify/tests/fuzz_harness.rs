@@ -50,7 +50,15 @@ fn check_accepted(text: &str, t: &UntrustedToken) -> Result<(), TestCaseError> {
     prop_assert!(c.issued_at < c.expires_at && u32::try_from(c.expires_at).is_ok());
     prop_assert!(c.granted.contains(0));
     prop_assert!(format::is_valid_site_id(&c.site_id));
-    prop_assert!(text.len() <= format::MAX_TOKEN_LEN);
+    // A region exactly in version 2, and then a valid one.
+    prop_assert_eq!(c.region.is_some(), t.version() == format::VERSION_REGION);
+    prop_assert!(c.region().is_none_or(format::is_valid_region));
+    let max = if t.version() == format::VERSION {
+        format::MAX_TOKEN_LEN_V1
+    } else {
+        format::MAX_TOKEN_LEN
+    };
+    prop_assert!(text.len() <= max);
     Ok(())
 }
 
@@ -84,16 +92,16 @@ proptest! {
 
     #[test]
     fn structured_payloads_parse_consistently(
-        version in prop_oneof![Just(1u8), any::<u8>()],
-        body in proptest::collection::vec(any::<u8>(), 0..140),
+        version in prop_oneof![Just(1u8), Just(2u8), any::<u8>()],
+        body in proptest::collection::vec(any::<u8>(), 0..180),
     ) {
-        // Version 1 followed by random bytes reaches deeper into the parser than uniform random bytes.
+        // A known version followed by random bytes reaches deeper into the parser than uniform random bytes.
         let mut bytes = vec![version];
         bytes.extend_from_slice(&body);
         let text = assent_core::base64url::encode(&bytes);
         match UntrustedToken::parse(&text) {
             Ok(t) => check_accepted(&text, &t)?,
-            Err(e) if version != 1 => prop_assert_eq!(e.code(), "unsupported_version"),
+            Err(e) if !matches!(version, 1 | 2) => prop_assert_eq!(e.code(), "unsupported_version"),
             Err(e) => prop_assert_eq!(e.code(), "malformed"),
         }
     }
@@ -147,9 +155,10 @@ mod signed {
             any::<(bool, bool)>(),
             "[!-~]{1,64}",
             any::<u32>(),
+            proptest::option::of("[a-z][a-z0-9_]{0,31}"),
         )
             .prop_map(
-                |(record, subject, iat, rev, granted, (dnt, gpc), site, life)| {
+                |(record, subject, iat, rev, granted, (dnt, gpc), site, life, region)| {
                     let max_life = u64::from(u32::MAX) - iat;
                     ConsentClaims {
                         record_id: RecordId(record),
@@ -160,6 +169,7 @@ mod signed {
                         granted: CategorySet(granted | 1),
                         signals: Signals { dnt, gpc },
                         site_id: site,
+                        region,
                     }
                 },
             )

@@ -215,6 +215,50 @@ fn removing_a_key_makes_its_tokens_unknown() {
 }
 
 #[test]
+fn every_valid_vector_is_bound_to_its_site() {
+    let v = load();
+    let verifier = verifier(&v);
+    for case in list(&v, "valid") {
+        let token = case["token"].as_str().unwrap();
+        let now = case["now"].as_u64().unwrap();
+        let site = case["claims"]["site_id"].as_str().unwrap();
+        assert!(verifier.verify_for_site(token, site, now).is_ok());
+        let other = format!("{site}.other");
+        let err = verifier.verify_for_site(token, &other, now).unwrap_err();
+        assert_eq!(err.code(), "wrong_site", "{}", case["name"]);
+        assert!(err.to_string().contains(site), "{err}");
+    }
+    // Site binding never hides why a token is invalid.
+    for case in list(&v, "invalid") {
+        let token = case["token"].as_str().unwrap();
+        let now = case["now"].as_u64().unwrap();
+        let err = verifier
+            .verify_for_site(token, "elsewhere.example", now)
+            .unwrap_err();
+        assert_eq!(err.code(), case["error"].as_str().unwrap());
+    }
+}
+
+#[test]
+fn version_1_and_2_vectors_are_both_present() {
+    let v = load();
+    let versions: std::collections::BTreeSet<u8> = list(&v, "valid")
+        .iter()
+        .map(|c| {
+            assent_verify::UntrustedToken::parse(c["token"].as_str().unwrap())
+                .unwrap()
+                .version()
+        })
+        .collect();
+    assert_eq!(versions, [1, 2].into());
+    let longest = list(&v, "valid")
+        .iter()
+        .map(|c| c["length"].as_u64().unwrap())
+        .max();
+    assert_eq!(longest, Some(assent_verify::format::MAX_TOKEN_LEN as u64));
+}
+
+#[test]
 fn a_single_raw_public_key_verifies_its_tokens() {
     let v = load();
     let active = list(&v["keys"], "keys")
@@ -243,7 +287,7 @@ mod generator {
     //! Builds the vectors. Deterministic: fixed keys, fixed times, deterministic Ed25519.
 
     use super::*;
-    use assent_verify::format::SIGNATURE_CONTEXT;
+    use assent_verify::format::{SIGNATURE_CONTEXT, SIGNATURE_CONTEXT_V2};
     use assent_verify::{CategorySet, ConsentClaims, KeyStatus, Signals, SigningKey};
     use ed25519_dalek::Signer as _;
     use serde_json::json;
@@ -269,6 +313,7 @@ mod generator {
             granted: CategorySet(0b0111),
             signals: Signals::default(),
             site_id: "example.com".into(),
+            region: None,
         }
     }
 
@@ -286,6 +331,8 @@ mod generator {
         subject: [u8; 12],
         site_len: u8,
         site: Vec<u8>,
+        /// Version 2: the region's length byte and bytes (`None`: no region field at all).
+        region: Option<(u8, Vec<u8>)>,
     }
 
     fn uvarint(mut v: u64) -> Vec<u8> {
@@ -304,7 +351,7 @@ mod generator {
     impl Raw {
         fn of(key: &SigningKey, c: &ConsentClaims) -> Raw {
             Raw {
-                version: 1,
+                version: if c.region.is_some() { 2 } else { 1 },
                 kid: key.kid().0,
                 flags: u8::from(c.signals.dnt) | (u8::from(c.signals.gpc) << 1),
                 iat: c.issued_at as u32,
@@ -315,6 +362,10 @@ mod generator {
                 subject: c.subject_id.0,
                 site_len: c.site_id.len() as u8,
                 site: c.site_id.as_bytes().to_vec(),
+                region: c
+                    .region
+                    .as_ref()
+                    .map(|r| (r.len() as u8, r.as_bytes().to_vec())),
             }
         }
 
@@ -330,14 +381,27 @@ mod generator {
             p.extend_from_slice(&self.subject);
             p.push(self.site_len);
             p.extend_from_slice(&self.site);
+            if let Some((len, region)) = &self.region {
+                p.push(*len);
+                p.extend_from_slice(region);
+            }
             p
         }
 
-        /// `payload || signature` signed by `key` over the context and payload.
+        /// `payload || signature` signed by `key` over the context of its version and the payload.
         fn signed_by(&self, key: &SigningKey) -> Vec<u8> {
+            let context = if self.version == 2 {
+                SIGNATURE_CONTEXT_V2
+            } else {
+                SIGNATURE_CONTEXT
+            };
+            self.signed_with_context(key, context)
+        }
+
+        fn signed_with_context(&self, key: &SigningKey, context: &[u8]) -> Vec<u8> {
             let payload = self.payload();
             let dalek = ed25519_dalek::SigningKey::from_bytes(&key.seed());
-            let mut msg = SIGNATURE_CONTEXT.to_vec();
+            let mut msg = context.to_vec();
             msg.extend_from_slice(&payload);
             let mut out = payload;
             out.extend_from_slice(&dalek.sign(&msg).to_bytes());
@@ -485,6 +549,43 @@ mod generator {
             },
             NOW,
         );
+        add_valid(
+            "version 2: the typical token with region eu",
+            &a,
+            &ConsentClaims {
+                region: Some("eu".into()),
+                ..base.clone()
+            },
+            NOW,
+        );
+        add_valid(
+            "version 2: region us_states, remarketing denied, GPC seen",
+            &a,
+            &ConsentClaims {
+                granted: CategorySet(0b0011),
+                signals: Signals {
+                    dnt: false,
+                    gpc: true,
+                },
+                region: Some("us_states".into()),
+                ..base.clone()
+            },
+            NOW,
+        );
+        add_valid(
+            "version 2 longest token: widest varints, 64-character site id, 32-character region",
+            &a,
+            &ConsentClaims {
+                issued_at: 0,
+                expires_at: u64::from(u32::MAX),
+                config_revision: u32::MAX,
+                granted: CategorySet(u64::MAX),
+                site_id: format!("{}.example", "s".repeat(56)),
+                region: Some(format!("r{}", "_".repeat(31))),
+                ..base.clone()
+            },
+            NOW,
+        );
 
         let mut invalid = Vec::new();
         let mut add = |name: &str, token: String, now: u64, error: &str, detail: Option<&str>| {
@@ -615,7 +716,7 @@ mod generator {
             "malformed",
             Some("truncated"),
         );
-        for version in [0u8, 2, 255] {
+        for version in [0u8, 3, 255] {
             let r = Raw {
                 version,
                 ..raw.clone()
@@ -629,8 +730,8 @@ mod generator {
             );
         }
         add(
-            "unsupported version 2 with a different layout (one byte)",
-            b64(&[2]),
+            "unsupported version 3 with a different layout (one byte)",
+            b64(&[3]),
             NOW,
             "unsupported_version",
             None,
@@ -761,6 +862,96 @@ mod generator {
             "malformed",
             Some("truncated"),
         );
+        let raw2 = Raw {
+            version: 2,
+            region: Some((2, b"eu".to_vec())),
+            ..raw.clone()
+        };
+        add(
+            "version 2 with an empty region (signed)",
+            signed(Raw {
+                region: Some((0, vec![])),
+                ..raw2.clone()
+            }),
+            NOW,
+            "malformed",
+            Some("region"),
+        );
+        add(
+            "version 2 with an upper-case region (signed)",
+            signed(Raw {
+                region: Some((2, b"EU".to_vec())),
+                ..raw2.clone()
+            }),
+            NOW,
+            "malformed",
+            Some("region"),
+        );
+        add(
+            "version 2 with a 33-character region (signed)",
+            signed(Raw {
+                region: Some((33, vec![b'r'; 33])),
+                ..raw2.clone()
+            }),
+            NOW,
+            "malformed",
+            Some("region"),
+        );
+        add(
+            "version 2 region length longer than the rest, no signature",
+            b64(&Raw {
+                region: Some((30, b"eu".to_vec())),
+                ..raw2.clone()
+            }
+            .payload()),
+            NOW,
+            "malformed",
+            Some("truncated"),
+        );
+        add(
+            "version 1 token with a region appended (signed)",
+            signed(Raw {
+                version: 1,
+                ..raw2.clone()
+            }),
+            NOW,
+            "malformed",
+            Some("trailing_bytes"),
+        );
+        add(
+            "version 2 token signed with the version 1 context",
+            b64(&raw2.signed_with_context(&a, SIGNATURE_CONTEXT)),
+            NOW,
+            "bad_signature",
+            None,
+        );
+        add(
+            "version 1 token signed with the version 2 context",
+            b64(&raw.signed_with_context(&a, SIGNATURE_CONTEXT_V2)),
+            NOW,
+            "bad_signature",
+            None,
+        );
+        {
+            let v2 = raw2.signed_by(&a);
+            let mut t = v2.clone();
+            let region_at = t.len() - 64 - 2;
+            t[region_at] = b'x';
+            add(
+                "version 2 region changed after signing (eu to xu)",
+                b64(&t),
+                NOW,
+                "bad_signature",
+                None,
+            );
+            add(
+                "version 2 token twice (longer than 294 characters)",
+                b64(&[v2.as_slice(), &v2].concat()),
+                NOW,
+                "malformed",
+                Some("too_long"),
+            );
+        }
         add(
             "signed by a key not in the set",
             c.sign(&base).unwrap(),
@@ -925,7 +1116,7 @@ mod generator {
         }
 
         json!({
-            "description": "Assent consent token test vectors, format version 1 (docs/token.md). Valid tokens verify at `now` (unix seconds) with the key set `keys` and `leeway_seconds`, and decode to `claims`; invalid ones fail with `error` (VerifyError code) and, for malformed ones, `detail` (Malformed code). The private keys below are public test keys: never use them for real tokens.",
+            "description": "Assent consent token test vectors, format versions 1 and 2 (docs/token.md; version 2 adds the region). Valid tokens verify at `now` (unix seconds) with the key set `keys` and `leeway_seconds`, and decode to `claims`; invalid ones fail with `error` (VerifyError code) and, for malformed ones, `detail` (Malformed code). The private keys below are public test keys: never use them for real tokens.",
             "generator": "ASSENT_REGENERATE_VECTORS=1 cargo test -p assent-verify --features sign --test vectors",
             "leeway_seconds": LEEWAY,
             "keys": keys_json,
@@ -979,6 +1170,24 @@ mod generator {
         ] {
             assert_eq!(key.sign(&bad), Err(assent_verify::EncodeError::SiteId));
         }
+        for region in ["", "EU", "us-states", &"r".repeat(33)] {
+            let bad = ConsentClaims {
+                region: Some(region.into()),
+                ..claims()
+            };
+            assert_eq!(key.sign(&bad), Err(assent_verify::EncodeError::Region));
+        }
+        let with_region = key
+            .sign(&ConsentClaims {
+                region: Some("us_states".into()),
+                ..claims()
+            })
+            .unwrap();
+        assert_eq!(
+            verifier.verify(&with_region, NOW).unwrap().region(),
+            Some("us_states")
+        );
+        assert_eq!(with_region.len(), 174, "typical version 2 token length");
         for (iat, exp) in [(IAT, IAT), (IAT + 1, IAT), (IAT, 1 << 32)] {
             let bad = ConsentClaims {
                 issued_at: iat,

@@ -23,7 +23,8 @@ pub(crate) const DEFAULT_KEYS: &str = "./data/keys";
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
     /// JSON file with any of these options (keys: listen, db, keys, www, site_configs, allow_origins,
-    /// rate_limit, max_connections, max_in_flight, header_timeout_secs, body_timeout_secs, log).
+    /// rate_limit, max_connections, max_in_flight, header_timeout_secs, body_timeout_secs, log, region_header,
+    /// subdivision_header).
     #[arg(long, env = "ASSENT_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080]. Port 0 picks a free port; the address is printed.
@@ -75,6 +76,14 @@ pub(crate) struct ServeArgs {
     /// Log format.
     #[arg(long, env = "ASSENT_LOG_FORMAT", value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
+    /// Trusted CDN request header with the visitor's ISO 3166-1 country, for GET /v1/region (e.g. cf-ipcountry,
+    /// x-vercel-ip-country, cloudfront-viewer-country). Only name a header your CDN always overwrites.
+    #[arg(long, env = "ASSENT_REGION_HEADER", value_name = "NAME")]
+    region_header: Option<String>,
+    /// Trusted CDN request header with the visitor's ISO 3166-2 subdivision (e.g. cf-region-code,
+    /// x-vercel-ip-country-region, cloudfront-viewer-country-region). Needs --region-header.
+    #[arg(long, env = "ASSENT_SUBDIVISION_HEADER", value_name = "NAME")]
+    subdivision_header: Option<String>,
     /// E-mail consent (src/cli/email.rs).
     #[command(flatten)]
     email: super::email::EmailServeArgs,
@@ -98,6 +107,8 @@ struct FileConfig {
     header_timeout_secs: Option<u64>,
     body_timeout_secs: Option<u64>,
     log: Option<String>,
+    region_header: Option<String>,
+    subdivision_header: Option<String>,
 }
 
 fn read_config(path: &Path) -> Result<FileConfig, Failure> {
@@ -163,6 +174,13 @@ fn options(args: ServeArgs) -> Result<(ServeOptions, String, bool), Failure> {
     if let Some(s) = args.header_timeout.or(file.header_timeout_secs) {
         opts.header_timeout = Duration::from_secs(s.max(1));
     }
+    opts.region_headers = assent_server::http::region::RegionHeaders::parse(
+        args.region_header.or(file.region_header).as_deref(),
+        args.subdivision_header
+            .or(file.subdivision_header)
+            .as_deref(),
+    )
+    .map_err(Failure::error)?;
     opts.email = args.email.into_options();
     let log = args.log.or(file.log).unwrap_or_else(|| "info".into());
     Ok((opts, log, args.log_format == "json"))

@@ -180,6 +180,53 @@ fn keygen_mint_verify_round_trip() {
 }
 
 #[test]
+fn verify_with_site_refuses_another_sites_token() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("keys");
+    let kid = keygen(&dir);
+    let mint = |site: &str| {
+        ok(&[
+            "token",
+            "mint",
+            "--key",
+            &key_file(&dir, &kid),
+            "--categories",
+            "analytics",
+            "--site",
+            site,
+        ])
+        .trim()
+        .to_owned()
+    };
+    let (blog, shop) = (mint("blog.example.com"), mint("shop.example.com"));
+    let keys = dir.to_str().unwrap();
+    let out = ok(&[
+        "token",
+        "verify",
+        &shop,
+        "--keys",
+        keys,
+        "--site",
+        "shop.example.com",
+    ]);
+    assert!(out.contains("\"shop.example.com\""), "{out}");
+    let (code, out, err) = assent(&[
+        "token",
+        "verify",
+        &blog,
+        "--keys",
+        keys,
+        "--site",
+        "shop.example.com",
+    ]);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert!(err.contains("(wrong_site)"), "{err}");
+    assert!(err.contains("blog.example.com"), "{err}");
+    // Without --site the blog's token is valid (the check is the backend's choice).
+    assert!(ok(&["token", "verify", &blog, "--keys", keys]).contains("blog.example.com"));
+}
+
+#[test]
 fn keygen_refuses_to_overwrite_and_mint_refuses_bad_input() {
     let tmp = tempfile::tempdir().unwrap();
     let kid = keygen(tmp.path());

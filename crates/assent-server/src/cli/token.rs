@@ -59,6 +59,9 @@ pub(crate) struct MintArgs {
     /// Issue time in unix seconds (default: now).
     #[arg(long, value_name = "SECS")]
     issued_at: Option<u64>,
+    /// The region whose rules applied (e.g. eu, us_states); makes a format version 2 token.
+    #[arg(long, value_name = "NAME")]
+    region: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -75,6 +78,9 @@ pub(crate) struct VerifyArgs {
     /// Clock leeway in seconds.
     #[arg(long, value_name = "SECS", default_value_t = assent_verify::DEFAULT_LEEWAY_SECS)]
     leeway: u64,
+    /// The site this backend serves: a valid token issued for another site is refused (`wrong_site`).
+    #[arg(long, value_name = "SITE")]
+    site: Option<String>,
 }
 
 pub(crate) fn run(cmd: TokenCommand, io: &mut Io<'_>) -> CmdResult {
@@ -152,6 +158,7 @@ fn mint(args: &MintArgs, io: &mut Io<'_>) -> CmdResult {
             gpc: args.gpc,
         },
         site_id: args.site.clone(),
+        region: args.region.clone(),
     };
     let token = key
         .sign(&claims)
@@ -210,9 +217,11 @@ fn verify(args: &VerifyArgs, io: &mut Io<'_>) -> CmdResult {
     let keys = load_keys(&args.keys)?;
     let verifier = Verifier::new(keys).with_leeway(args.leeway);
     let now = args.now.unwrap_or_else(unix_now);
-    let verified = verifier
-        .verify(&token, now)
-        .map_err(|e| Failure::invalid(format!("invalid token ({}): {e}", e.code())))?;
+    let verified = match &args.site {
+        Some(site) => verifier.verify_for_site(&token, site, now),
+        None => verifier.verify(&token, now),
+    }
+    .map_err(|e| Failure::invalid(format!("invalid token ({}): {e}", e.code())))?;
     let mut json = verified.to_json();
     json["kid"] = verified.kid().to_string().into();
     json["categories"] = verified

@@ -46,6 +46,15 @@ pub struct ConsentInput {
     pub decided_at: Option<u64>,
     /// Browser SDK version.
     pub sdk_version: String,
+    /// The region whose rules applied (`eu`, `us_states`, …), when the site uses regions.
+    #[serde(default, deserialize_with = "region_field")]
+    pub region: Option<String>,
+}
+
+/// `region` as an optional string, with the field named when it is something else.
+fn region_field<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Option::<String>::deserialize(d)
+        .map_err(|_| de::Error::custom("region: expected a region name (a string) or null"))
 }
 
 /// Signals in the body.
@@ -205,6 +214,16 @@ pub fn validate(
             "sdk_version: expected 1-32 characters of letters, digits, '.', '-', '+', '_'",
         ));
     }
+    if input
+        .region
+        .as_deref()
+        .is_some_and(|r| !assent_verify::format::is_valid_region(r))
+    {
+        return Err(ApiError::unprocessable(
+            "invalid_field",
+            "region: expected a region name of 1-32 characters of a-z, 0-9 and _, starting with a letter",
+        ));
+    }
     if input.decided_at.is_some_and(|d| d > MAX_DECIDED_AT) {
         return Err(ApiError::unprocessable(
             "invalid_field",
@@ -244,6 +263,7 @@ pub fn validate(
         sdk_version: input.sdk_version,
         kid: String::new(),
         token: String::new(),
+        region: input.region,
     })
 }
 

@@ -6,6 +6,7 @@
 //! | `POST /v1/consents` | record a choice → 201 `{id, token, expires_at, subject}` |
 //! | `GET /v1/consents/{id}` | the visitor's receipt (`Authorization: Bearer <their token>`) |
 //! | `POST /v1/verify` | `{token}` → claims or why it is invalid |
+//! | `GET /v1/region` | the visitor's country/subdivision from the configured CDN headers, or `unknown` |
 //! | `GET /v1/admin/records` | JSONL export (`site`, `since`, `until`) — admin |
 //! | `GET/DELETE /v1/admin/subjects/{subject}` | a subject's history / erasure — admin |
 //! | `GET /v1/admin/stats` | aggregate figures — admin |
@@ -38,6 +39,7 @@ pub mod body;
 pub mod consents;
 pub mod error;
 pub mod meta;
+pub mod region;
 
 use error::{ApiError, ErrorCode};
 
@@ -91,6 +93,7 @@ pub struct AppState {
     // --- e-mail consent ---
     email: Option<Arc<crate::email::EmailService>>,
     // --- end e-mail consent ---
+    region_headers: region::RegionHeaders,
 }
 
 /// Shared state handle.
@@ -116,7 +119,20 @@ impl AppState {
             limits,
             gpc_last_update: "2026-11-25".into(),
             email: None,
+            region_headers: region::RegionHeaders::default(),
         }
+    }
+
+    /// Reads the visitor's location from these CDN headers (`GET /v1/region`).
+    #[must_use]
+    pub fn with_region_headers(mut self, headers: region::RegionHeaders) -> AppState {
+        self.region_headers = headers;
+        self
+    }
+
+    /// The configured location headers (none by default).
+    pub fn region_headers(&self) -> &region::RegionHeaders {
+        &self.region_headers
     }
 
     // --- e-mail consent ---
@@ -164,6 +180,7 @@ pub fn router(app: App, www: Option<&Path>, allow_origins: &[HeaderValue]) -> Ro
         .route("/consents", post(consents::create))
         .route("/consents/{id}", get(consents::receipt))
         .route("/verify", post(consents::verify))
+        .route("/region", get(region::region))
         .merge(crate::email::http::public_routes()) // e-mail consent
         // Before the CORS layer, so that preflight requests (OPTIONS) still get their CORS answer.
         .method_not_allowed_fallback(error::method_not_allowed)

@@ -338,6 +338,8 @@ pub struct ConsentRecord {
     pub kid: String,
     /// The signed consent token issued for this record (its Ed25519 signature is the record's integrity proof).
     pub token: String,
+    /// The region whose rules applied (`eu`, `us_states`, …), when the site uses regions; the token carries it.
+    pub region: Option<String>,
 }
 
 impl ConsentRecord {
@@ -396,6 +398,7 @@ impl ConsentRecord {
             "language": self.language,
             "collection": { "method": self.method.as_str(), "sdk_version": self.sdk_version },
             "signals": self.signals,
+            "region": self.region,
             "withdrawal": { "method": "preferences", "url": self.policy_url },
             "signature": { "alg": "Ed25519", "kid": self.kid, "token": self.token },
         })
@@ -473,6 +476,7 @@ pub(crate) fn test_record(subject: Subject, site: &str, granted: bool) -> Consen
         sdk_version: "0.1.0".into(),
         kid: "AAAAAA".into(),
         token: "tok".into(),
+        region: Some("eu".into()),
     }
 }
 

@@ -201,21 +201,24 @@ const MIGRATIONS: &[(i32, &str)] = &[
         CREATE TRIGGER email_events_append_only BEFORE UPDATE ON email_events
             FOR EACH ROW EXECUTE FUNCTION assent_append_only('email events');",
     ),
+    // The region whose rules applied (NULL: the site uses no regions, or the record predates them).
+    (3, "ALTER TABLE consent_records ADD COLUMN region text;"),
 ];
 
 const COLUMNS: &str = "id, site, subject, ts_ms, decided_at, expires_at, revision, notice_hash, policy_url, \
-                       purposes, granted, dnt, gpc, gpc_header, language, method, sdk_version, kid, token";
+                       purposes, granted, dnt, gpc, gpc_header, language, method, sdk_version, kid, token, region";
 
 /// One statement for a whole batch: each column is an array parameter.
 const INSERT_BATCH: &str = "INSERT INTO consent_records (id, site, subject, ts_ms, decided_at, expires_at, revision, \
-     notice_hash, policy_url, purposes, granted, dnt, gpc, gpc_header, language, method, sdk_version, kid, token)
+     notice_hash, policy_url, purposes, granted, dnt, gpc, gpc_header, language, method, sdk_version, kid, token,
+     region)
      SELECT id, site, subject, ts_ms, decided_at, expires_at, revision, notice_hash, policy_url, purposes::jsonb,
-            granted, dnt, gpc, gpc_header, language, method, sdk_version, kid, token
+            granted, dnt, gpc, gpc_header, language, method, sdk_version, kid, token, region
      FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
                  $8::text[], $9::text[], $10::text[], $11::bigint[], $12::bool[], $13::bool[], $14::bool[],
-                 $15::text[], $16::text[], $17::text[], $18::text[], $19::text[])
+                 $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[])
           AS t(id, site, subject, ts_ms, decided_at, expires_at, revision, notice_hash, policy_url, purposes,
-               granted, dnt, gpc, gpc_header, language, method, sdk_version, kid, token)
+               granted, dnt, gpc, gpc_header, language, method, sdk_version, kid, token, region)
      ON CONFLICT (id) DO NOTHING
      RETURNING id";
 
@@ -464,6 +467,7 @@ struct Columns<'a> {
     sdk_version: Vec<&'a str>,
     kid: Vec<&'a str>,
     token: Vec<&'a str>,
+    region: Vec<Option<&'a str>>,
 }
 
 impl<'a> Columns<'a> {
@@ -489,10 +493,11 @@ impl<'a> Columns<'a> {
         self.sdk_version.push(&r.sdk_version);
         self.kid.push(&r.kid);
         self.token.push(&r.token);
+        self.region.push(r.region.as_deref());
         Ok(())
     }
 
-    fn params(&self) -> [&(dyn ToSql + Sync); 19] {
+    fn params(&self) -> [&(dyn ToSql + Sync); 20] {
         [
             &self.id,
             &self.site,
@@ -513,6 +518,7 @@ impl<'a> Columns<'a> {
             &self.sdk_version,
             &self.kid,
             &self.token,
+            &self.region,
         ]
     }
 }
@@ -634,6 +640,7 @@ fn row_to_record(row: &tokio_postgres::Row) -> Result<ConsentRecord, StoreError>
         sdk_version: get(16)?,
         kid: get(17)?,
         token: get(18)?,
+        region: row.try_get::<_, Option<String>>(19).map_err(|e| pg(&e))?,
     })
 }
 
@@ -1757,7 +1764,7 @@ mod tests {
             )
             .unwrap()
             .trim(),
-            "1,2"
+            "1,2,3"
         );
         pg.psql("postgres", "INSERT INTO schema_migrations VALUES (99, 0)")
             .unwrap();

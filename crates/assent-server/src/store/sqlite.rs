@@ -107,10 +107,12 @@ const MIGRATIONS: &[(u32, &str)] = &[
     // --- e-mail consent (src/email/store.rs) ---
     (2, crate::email::store::SQLITE_MIGRATION),
     // --- end e-mail consent ---
+    // The region whose rules applied (NULL: the site uses no regions, or the record predates them).
+    (3, "ALTER TABLE consent_records ADD COLUMN region TEXT;"),
 ];
 
 const COLUMNS: &str = "id, site, subject, ts_ms, decided_at, expires_at, revision, notice_hash, policy_url, \
-                       purposes, granted, dnt, gpc, gpc_header, language, method, sdk_version, kid, token";
+                       purposes, granted, dnt, gpc, gpc_header, language, method, sdk_version, kid, token, region";
 
 enum Job {
     Insert(Box<ConsentRecord>, oneshot::Sender<Result<(), StoreError>>),
@@ -454,7 +456,7 @@ fn insert(conn: &Connection, r: &ConsentRecord) -> Result<(), StoreError> {
     let mut stmt = conn
         .prepare_cached(&format!(
             "INSERT INTO consent_records ({COLUMNS}) VALUES \
-             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
         ))
         .map_err(|e| backend(&e))?;
     stmt.execute(params![
@@ -477,6 +479,7 @@ fn insert(conn: &Connection, r: &ConsentRecord) -> Result<(), StoreError> {
         r.sdk_version,
         r.kid,
         r.token,
+        r.region,
     ])
     .map_err(|e| backend(&e))?;
     Ok(())
@@ -517,6 +520,7 @@ fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<ConsentRecord> {
         sdk_version: row.get(16)?,
         kid: row.get(17)?,
         token: row.get(18)?,
+        region: row.get(19)?,
     })
 }
 
@@ -916,6 +920,37 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_database_from_before_regions_is_migrated_and_keeps_its_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("assent.db");
+        let old = {
+            let store = SqliteStore::open(&path, Options::default()).await.unwrap();
+            let mut r = record(Subject::random(), "example.com", true);
+            r.region = None;
+            store.insert(r.clone()).await.unwrap();
+            store.close().await.unwrap();
+            r
+        };
+        // Back to the schema of before migration 3.
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "ALTER TABLE consent_records DROP COLUMN region;
+                 DELETE FROM schema_migrations WHERE version = 3;",
+            )
+            .unwrap();
+        let store = SqliteStore::open(&path, Options::default()).await.unwrap();
+        assert_eq!(store.get(old.id).await.unwrap(), Some(old));
+        let new = record(Subject::random(), "example.com", true);
+        store.insert(new.clone()).await.unwrap();
+        assert_eq!(
+            store.get(new.id).await.unwrap().unwrap().region.as_deref(),
+            Some("eu")
+        );
+        store.close().await.unwrap();
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
