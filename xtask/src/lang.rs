@@ -32,8 +32,7 @@ pub(crate) fn copy_languages(src: &Path, out: &Path) -> Result<Vec<FileSize>> {
             .and_then(|n| n.to_str())
             .ok_or_else(|| err!("{}: not a UTF-8 file name", path.display()))?
             .to_owned();
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| err!("{}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| err!("{}: {e}", path.display()))?;
         let compact = compact(&text).map_err(|e| err!("{}: {e}", path.display()))?;
         std::fs::write(dest.join(&name), &compact)?;
         sizes.push(FileSize {
@@ -159,8 +158,12 @@ mod tests {
         let sizes = copy_languages(&src, out.path()).unwrap();
         assert_eq!(sizes.len(), assent_core::i18n::BUILT_IN_LANGUAGES.len());
         for tag in assent_core::i18n::BUILT_IN_LANGUAGES {
-            let file = std::fs::read_to_string(out.path().join(format!("lang/{tag}.json"))).unwrap();
-            assert!(file.starts_with(&format!("{{\"lang\":\"{tag}\",\"dir\":")), "{file}");
+            let file =
+                std::fs::read_to_string(out.path().join(format!("lang/{tag}.json"))).unwrap();
+            assert!(
+                file.starts_with(&format!("{{\"lang\":\"{tag}\",\"dir\":")),
+                "{file}"
+            );
             assert!(!file.contains("\"email\"") && !file.contains('\n'), "{tag}");
         }
         let s = summary(&sizes);

@@ -11,9 +11,9 @@ use assent_core::json::{self, Json};
 
 /// What issue 14 asks for: the 24 official EU languages, then the others.
 const REQUIRED: [&str; 38] = [
-    "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "it", "lt", "lv", "mt", "nl",
-    "pl", "pt", "ro", "sk", "sl", "sv", "nb", "is", "uk", "ru", "tr", "ar", "he", "fa", "hi", "ja", "ko",
-    "zh-Hans", "zh-Hant", "pt-BR",
+    "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "it", "lt", "lv",
+    "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv", "nb", "is", "uk", "ru", "tr", "ar", "he", "fa",
+    "hi", "ja", "ko", "zh-Hans", "zh-Hant", "pt-BR",
 ];
 
 const RIGHT_TO_LEFT: [&str; 3] = ["ar", "he", "fa"];
@@ -74,13 +74,22 @@ fn texts(file: &Json, tag: &str) -> BTreeMap<String, String> {
     for section in ["ui", "email"] {
         for (k, v) in object(member(file, section, tag), &format!("{tag}: {section}")) {
             let path = format!("{section}.{k}");
-            out.insert(path.clone(), string(v, &format!("{tag}: {path}")).to_owned());
+            out.insert(
+                path.clone(),
+                string(v, &format!("{tag}: {path}")).to_owned(),
+            );
         }
     }
-    for (name, c) in object(member(file, "categories", tag), &format!("{tag}: categories")) {
+    for (name, c) in object(
+        member(file, "categories", tag),
+        &format!("{tag}: categories"),
+    ) {
         for (k, v) in object(c, &format!("{tag}: categories.{name}")) {
             let path = format!("categories.{name}.{k}");
-            out.insert(path.clone(), string(v, &format!("{tag}: {path}")).to_owned());
+            out.insert(
+                path.clone(),
+                string(v, &format!("{tag}: {path}")).to_owned(),
+            );
         }
     }
     out
@@ -118,7 +127,10 @@ fn every_required_language_has_a_file_and_nothing_else_does() {
     required.sort_unstable();
     let mut built_in: Vec<&str> = BUILT_IN_LANGUAGES.to_vec();
     built_in.sort_unstable();
-    assert_eq!(built_in, required, "BUILT_IN_LANGUAGES is the required list");
+    assert_eq!(
+        built_in, required,
+        "BUILT_IN_LANGUAGES is the required list"
+    );
     let on_disk: Vec<&str> = files.keys().map(String::as_str).collect();
     let mut on_disk_sorted = on_disk.clone();
     on_disk_sorted.sort_unstable();
@@ -132,8 +144,16 @@ fn every_file_has_exactly_the_keys_of_english() {
     let ui_names: Vec<&str> = UI_KEYS.iter().map(|(k, _)| *k).collect();
     let categories: Vec<&str> = Category::BUILT_IN.iter().map(Category::name).collect();
     for (tag, file) in &files {
-        assert_eq!(keys(file, tag), TOP_KEYS, "{tag}: top-level keys, in this order");
-        assert_eq!(keys(member(file, "ui", tag), tag), ui_names, "{tag}: ui keys (in UI_KEYS order)");
+        assert_eq!(
+            keys(file, tag),
+            TOP_KEYS,
+            "{tag}: top-level keys, in this order"
+        );
+        assert_eq!(
+            keys(member(file, "ui", tag), tag),
+            ui_names,
+            "{tag}: ui keys (in UI_KEYS order)"
+        );
         let cats = member(file, "categories", tag);
         assert_eq!(keys(cats, tag), categories, "{tag}: categories");
         for c in &categories {
@@ -181,7 +201,11 @@ fn placeholders_are_those_of_english() {
 #[test]
 fn tag_and_direction_are_right() {
     for (tag, file) in &files() {
-        assert_eq!(string(member(file, "lang", tag), tag), tag, "{tag}: `lang` is the file name");
+        assert_eq!(
+            string(member(file, "lang", tag), tag),
+            tag,
+            "{tag}: `lang` is the file name"
+        );
         let dir = string(member(file, "dir", tag), tag);
         let rtl = RIGHT_TO_LEFT.contains(&tag.as_str());
         assert_eq!(dir, if rtl { "rtl" } else { "ltr" }, "{tag}: dir");
@@ -206,7 +230,10 @@ fn english_is_the_built_in_wording() {
     for category in &Category::BUILT_IN {
         let built_in = config.category(category).expect("declared");
         let file = member(cats, category.name(), "en.categories");
-        assert_eq!(string(member(file, "title", "en"), "title"), built_in.title.get("en"));
+        assert_eq!(
+            string(member(file, "title", "en"), "title"),
+            built_in.title.get("en")
+        );
         assert_eq!(
             string(member(file, "description", "en"), "description"),
             built_in.description.get("en")
@@ -220,7 +247,13 @@ fn translations_are_translated_and_reject_is_as_plain_as_accept() {
     let english = texts(&files["en"], "en");
     for (tag, file) in files.iter().filter(|(t, _)| t.as_str() != "en") {
         let t = texts(file, tag);
-        for path in ["ui.title", "ui.accept_all", "ui.reject_all", "ui.gpc_honored", "email.confirm_body"] {
+        for path in [
+            "ui.title",
+            "ui.accept_all",
+            "ui.reject_all",
+            "ui.gpc_honored",
+            "email.confirm_body",
+        ] {
             assert_ne!(t[path], english[path], "{tag}: {path} is still English");
         }
         // Same visual weight (EDPB 03/2022, CNIL): the reject label is no longer or wordier than the accept label.

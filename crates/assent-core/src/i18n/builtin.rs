@@ -12,9 +12,9 @@ use super::primary_subtag;
 /// The tags of the built-in languages, each spelt as its file name: the 24 official EU languages, then the
 /// others. Matching against them is case-insensitive; the answer is always one of these spellings.
 pub const BUILT_IN_LANGUAGES: &[&str] = &[
-    "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "it", "lt", "lv", "mt", "nl",
-    "pl", "pt", "ro", "sk", "sl", "sv", "nb", "is", "uk", "ru", "tr", "ar", "he", "fa", "hi", "ja", "ko",
-    "zh-Hans", "zh-Hant", "pt-BR",
+    "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "it", "lt", "lv",
+    "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv", "nb", "is", "uk", "ru", "tr", "ar", "he", "fa",
+    "hi", "ja", "ko", "zh-Hans", "zh-Hant", "pt-BR",
 ];
 
 /// Picks the built-in language for a visitor.
@@ -115,17 +115,23 @@ fn chinese(tag: &str) -> &'static str {
             .iter()
             .any(|r| sub.eq_ignore_ascii_case(r));
     }
-    if traditional_region { "zh-Hant" } else { "zh-Hans" }
+    if traditional_region {
+        "zh-Hant"
+    } else {
+        "zh-Hans"
+    }
 }
 
 /// Case-insensitive tag equality with `_` read as `-`.
 fn same_tag(a: &str, b: &str) -> bool {
-    let norm = |c: u8| if c == b'_' { b'-' } else { c.to_ascii_lowercase() };
-    a.len() == b.len()
-        && a
-            .bytes()
-            .zip(b.bytes())
-            .all(|(x, y)| norm(x) == norm(y))
+    let norm = |c: u8| {
+        if c == b'_' {
+            b'-'
+        } else {
+            c.to_ascii_lowercase()
+        }
+    };
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| norm(x) == norm(y))
 }
 
 #[cfg(test)]
@@ -191,17 +197,26 @@ mod tests {
     #[test]
     fn only_allowed_languages_are_chosen() {
         let site: &[&str] = &["de", "en", "pt-BR"];
-        assert_eq!(builtin_language_for(&["fr", "de-AT"], Some(site), None), "de");
+        assert_eq!(
+            builtin_language_for(&["fr", "de-AT"], Some(site), None),
+            "de"
+        );
         assert_eq!(builtin_language_for(&["pt-PT"], Some(site), None), "en");
         // A pt-BR visitor on a site that offers European Portuguese only reads that.
         assert_eq!(builtin_language_for(&["pt-BR"], Some(&["pt"]), None), "pt");
         assert_eq!(builtin_language_for(&["pt-BR"], Some(site), None), "pt-BR");
         assert_eq!(builtin_language_for(&["fr"], Some(site), Some("de")), "de");
-        assert_eq!(builtin_language_for(&["fr"], Some(&["de-DE", "fr-FR"]), None), "fr");
+        assert_eq!(
+            builtin_language_for(&["fr"], Some(&["de-DE", "fr-FR"]), None),
+            "fr"
+        );
         assert_eq!(builtin_language_for(&["ja"], Some(&[]), Some("fi")), "fi");
         assert_eq!(builtin_language_for(&["ja"], Some(&[]), None), "en");
         // zh-TW visitors are not served simplified Chinese by a site that offers only zh-Hans.
-        assert_eq!(builtin_language_for(&["zh-TW"], Some(&["zh-Hans"]), None), "en");
+        assert_eq!(
+            builtin_language_for(&["zh-TW"], Some(&["zh-Hans"]), None),
+            "en"
+        );
     }
 
     #[test]

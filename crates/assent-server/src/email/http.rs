@@ -198,7 +198,15 @@ async fn subscribe(State(app): State<App>, req: Request) -> Result<Response, Api
         );
         let hours = email.confirm_validity_secs.div_ceil(3600);
         let language = Some(input.language.as_str());
-        match confirmation_message(&email.sender(), &list, &input.site, &address, &url, hours, language) {
+        match confirmation_message(
+            &email.sender(),
+            &list,
+            &input.site,
+            &address,
+            &url,
+            hours,
+            language,
+        ) {
             Ok(message) => {
                 // Sent in the background: the answer must not depend on the mail system (or on the address).
                 tokio::spawn(async move {
@@ -235,7 +243,12 @@ async fn confirm_link(
     let asked = browser_language(&headers);
     let token = q.map(|Query(q)| q.t).unwrap_or_default();
     let Some(hash) = confirm::hash_token(&token) else {
-        return Ok(text_page(asked, StatusCode::NOT_FOUND, "invalid_title", "confirm_invalid_text"));
+        return Ok(text_page(
+            asked,
+            StatusCode::NOT_FOUND,
+            "invalid_title",
+            "confirm_invalid_text",
+        ));
     };
     if method == axum::http::Method::HEAD {
         return Ok(page(asked, StatusCode::OK, asked.get("confirm_title"), ""));
@@ -278,15 +291,25 @@ async fn confirm_link(
             text_page(t, StatusCode::OK, "confirmed_title", "confirmed_text")
         }
         ConfirmResult::Used => text_page(asked, StatusCode::GONE, "used_title", "used_text"),
-        ConfirmResult::Expired => text_page(asked, StatusCode::GONE, "expired_title", "expired_text"),
-        ConfirmResult::Unknown => {
-            text_page(asked, StatusCode::NOT_FOUND, "invalid_title", "confirm_invalid_text")
+        ConfirmResult::Expired => {
+            text_page(asked, StatusCode::GONE, "expired_title", "expired_text")
         }
+        ConfirmResult::Unknown => text_page(
+            asked,
+            StatusCode::NOT_FOUND,
+            "invalid_title",
+            "confirm_invalid_text",
+        ),
     })
 }
 
 fn not_found_page(t: &EmailTexts) -> Response {
-    text_page(t, StatusCode::NOT_FOUND, "invalid_title", "unsubscribe_invalid_text")
+    text_page(
+        t,
+        StatusCode::NOT_FOUND,
+        "invalid_title",
+        "unsubscribe_invalid_text",
+    )
 }
 
 /// The texts for the browser's `Accept-Language` (pages with no subscription behind them).
@@ -306,7 +329,11 @@ async fn subscription_language(
     headers: &HeaderMap,
 ) -> &'static EmailTexts {
     match app.store.email_subscriptions(Some(subject)).await {
-        Ok(subs) => match subs.into_iter().find(|s| s.list == list).and_then(|s| s.language) {
+        Ok(subs) => match subs
+            .into_iter()
+            .find(|s| s.list == list)
+            .and_then(|s| s.language)
+        {
             Some(lang) => texts::for_language(Some(&lang)),
             None => browser_language(headers),
         },
@@ -343,7 +370,12 @@ async fn unsubscribe_page(
         button = escape(words.get("unsubscribe_button")),
         token = escape(&token_text),
     );
-    Ok(page(words, StatusCode::OK, words.get("unsubscribe_title"), &body))
+    Ok(page(
+        words,
+        StatusCode::OK,
+        words.get("unsubscribe_title"),
+        &body,
+    ))
 }
 
 /// `POST /u/{token}`: RFC 8058 one-click unsubscribe. Acts on the POST alone: no cookie, no login, no redirect;
@@ -822,7 +854,12 @@ fn escape(s: &str) -> String {
 
 /// A page of a title and one paragraph, both texts of `t`.
 fn text_page(t: &EmailTexts, status: StatusCode, title: &str, text: &str) -> Response {
-    page(t, status, t.get(title), &format!("<p>{}</p>", escape(t.get(text))))
+    page(
+        t,
+        status,
+        t.get(title),
+        &format!("<p>{}</p>", escape(t.get(text))),
+    )
 }
 
 /// A text of `t` as HTML, its `{list}` the list's name in bold.

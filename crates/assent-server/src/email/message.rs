@@ -89,7 +89,10 @@ pub fn welcome_message(
         now,
     )?;
     let t = texts::for_language(language);
-    let mut body = t.fill("welcome_body", &[("list", &list.name), ("link", &headers.url)]);
+    let mut body = t.fill(
+        "welcome_body",
+        &[("list", &list.name), ("link", &headers.url)],
+    );
     if let Some(postal) = &sender.postal_address {
         body.push_str("\r\n-- \r\n");
         body.push_str(postal);
@@ -226,7 +229,10 @@ mod tests {
             .get_raw("Subject")
             .map(str::to_owned)
             .unwrap_or_default();
-        assert_eq!(subject, "Bitte bestätigen Sie Ihr Abonnement von Newsletter");
+        assert_eq!(
+            subject,
+            "Bitte bestätigen Sie Ihr Abonnement von Newsletter"
+        );
 
         let keys = EmailKeys::from_secret(&[1; 32]);
         let welcome =

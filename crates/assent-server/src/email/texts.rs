@@ -48,9 +48,9 @@ macro_rules! language_files {
 
 /// Every built-in language file, by tag (a unit test checks this is [`BUILT_IN_LANGUAGES`]).
 const FILES: &[(&str, &str)] = language_files![
-    "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "it", "lt", "lv", "mt", "nl",
-    "pl", "pt", "ro", "sk", "sl", "sv", "nb", "is", "uk", "ru", "tr", "ar", "he", "fa", "hi", "ja", "ko",
-    "zh-Hans", "zh-Hant", "pt-BR",
+    "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "it", "lt", "lv",
+    "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv", "nb", "is", "uk", "ru", "tr", "ar", "he", "fa",
+    "hi", "ja", "ko", "zh-Hans", "zh-Hant", "pt-BR",
 ];
 
 /// The e-mail texts of one language.
@@ -114,7 +114,8 @@ pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
-static ALL: LazyLock<Vec<EmailTexts>> = LazyLock::new(|| FILES.iter().map(|(tag, text)| parse(tag, text)).collect());
+static ALL: LazyLock<Vec<EmailTexts>> =
+    LazyLock::new(|| FILES.iter().map(|(tag, text)| parse(tag, text)).collect());
 
 fn parse(tag: &'static str, text: &str) -> EmailTexts {
     // The files are checked by assent-core's language-file test; a broken one fails every e-mail test here.
