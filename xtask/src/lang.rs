@@ -5,6 +5,7 @@
 //! and an English page none (English is built into the SDK), so these files belong to no set of `size.json`: they
 //! are listed there with `"sets": []` (on demand) and counted in no set's total.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use assent_core::json::{self, Json};
@@ -105,7 +106,9 @@ fn write_str(s: &str, out: &mut String) {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
             c => out.push(c),
         }
     }

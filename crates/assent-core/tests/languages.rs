@@ -53,8 +53,7 @@ fn member<'a>(v: &'a Json, key: &str, what: &str) -> &'a Json {
     object(v, what)
         .iter()
         .find(|(k, _)| k == key)
-        .map(|(_, v)| v)
-        .unwrap_or_else(|| panic!("{what}: `{key}` missing"))
+        .map_or_else(|| panic!("{what}: `{key}` missing"), |(_, v)| v)
 }
 
 fn string<'a>(v: &'a Json, what: &str) -> &'a str {

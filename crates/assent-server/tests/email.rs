@@ -1026,7 +1026,9 @@ fn decoded_header(message: &str, name: &str) -> String {
     for word in value.split_whitespace() {
         let parts: Vec<&str> = word.split('?').collect();
         let encoded = parts.len() == 5 && parts[0] == "=" && parts[4] == "=";
-        if !out.is_empty() && !(encoded && previous_encoded) {
+        // RFC 2047 §6.2: white space between two encoded words is not part of the text.
+        let joined = encoded && previous_encoded;
+        if !out.is_empty() && !joined {
             out.push(' ');
         }
         if encoded {

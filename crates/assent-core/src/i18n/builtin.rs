@@ -67,12 +67,10 @@ fn resolve(tag: &str) -> Option<&'static str> {
 /// The built-in language spelt like `tag`.
 fn exact(tag: &str) -> Option<&'static str> {
     let tag = tag.trim();
-    for lang in BUILT_IN_LANGUAGES {
-        if same_tag(lang, tag) {
-            return Some(lang);
-        }
-    }
-    None
+    BUILT_IN_LANGUAGES
+        .iter()
+        .copied()
+        .find(|lang| same_tag(lang, tag))
 }
 
 /// The built-in language of `tag`'s primary subtag (with the Chinese, Norwegian and Hebrew rules).
@@ -89,12 +87,10 @@ fn base(tag: &str) -> Option<&'static str> {
     } else {
         primary
     };
-    for lang in BUILT_IN_LANGUAGES {
-        if lang.eq_ignore_ascii_case(base) {
-            return Some(lang);
-        }
-    }
-    None
+    BUILT_IN_LANGUAGES
+        .iter()
+        .copied()
+        .find(|lang| lang.eq_ignore_ascii_case(base))
 }
 
 /// Traditional characters for a `Hant` script subtag or the regions that write them (Taiwan, Hong Kong, Macau);

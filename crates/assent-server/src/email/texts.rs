@@ -99,15 +99,12 @@ pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
                 .find(|(n, _)| *n == name)
                 .map(|(_, v)| (*v, close))
         });
-        match value {
-            Some((v, close)) => {
-                out.push_str(v);
-                rest = &after[close + 1..];
-            }
-            None => {
-                out.push('{');
-                rest = after;
-            }
+        if let Some((v, close)) = value {
+            out.push_str(v);
+            rest = &after[close + 1..];
+        } else {
+            out.push('{');
+            rest = after;
         }
     }
     out.push_str(rest);
@@ -170,7 +167,7 @@ pub fn for_accept_language(header: Option<&str>) -> &'static EmailTexts {
         }
     }
     // Stable: equal weights keep the header's order.
-    weighted.sort_by(|a, b| b.1.cmp(&a.1));
+    weighted.sort_by_key(|w| std::cmp::Reverse(w.1));
     let preferred: Vec<&str> = weighted.iter().map(|(t, _)| *t).collect();
     language(builtin_language_for(&preferred, None, None))
 }
