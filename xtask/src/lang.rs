@@ -69,9 +69,10 @@ pub(crate) fn compact(text: &str) -> std::result::Result<String, String> {
 
 fn write(v: &Json, out: &mut String) {
     match v {
-        Json::Null => out.push_str("null"),
         Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Json::Int(n) => out.push_str(&n.to_string()),
+        // Only trees converted from a browser value carry `Fraction`; `json::parse` refuses fractions.
+        Json::Null | Json::Fraction => out.push_str("null"),
         Json::String(s) => write_str(s, out),
         Json::Array(items) => {
             out.push('[');
@@ -124,7 +125,7 @@ pub(crate) fn summary(files: &[FileSize]) -> String {
     };
     let median = gz[gz.len() / 2];
     format!(
-        "{} language files (fetched on demand, not in the total): gzip {} B min ({}), {} B median, {} B max ({})",
+        "{} language files (fetched on demand, in no set): gzip {} B min ({}), {} B median, {} B max ({})",
         files.len(),
         min.gzip,
         min.name,
