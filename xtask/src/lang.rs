@@ -172,5 +172,18 @@ mod tests {
         }
         let s = summary(&sizes);
         assert!(s.starts_with("38 language files"), "{s}");
+
+        // In size.json they are listed, in no set, so no page's budget counts them.
+        let report = crate::size::SizeReport::measure(out.path(), crate::size::SETS).unwrap();
+        let json = report.to_json();
+        let de = sizes.iter().find(|f| f.name == "lang/de.json").unwrap();
+        assert!(
+            json.contains(&format!(
+                "{{\"name\": \"lang/de.json\", \"raw\": {}, \"gzip\": {}, \"sets\": []}}",
+                de.raw, de.gzip
+            )),
+            "{json}"
+        );
+        assert!(report.sets.iter().all(|set| set.gzip == 0), "{json}");
     }
 }
