@@ -11,7 +11,9 @@
 //! 4. copy the hand-written files of `www/src/` (the bootstrap `assent.js`, CSS, …) into `www/dist/`
 //! 5. minify the JS and CSS in `www/dist/` with esbuild (npm package pinned in `xtask/package.json`, installed into
 //!    `xtask/node_modules`); without npm, or when the install fails, it says so and ships them unminified
-//! 6. size report of everything a page downloads (`*.js`, `*.mjs`, `*.wasm`, `*.css` in `www/dist`): raw and gzip
+//! 6. the built-in languages for the browser: `www/dist/lang/<tag>.json`, minified, without the server's e-mail
+//!    texts (`lang.rs`); in no set of the size report (fetched on demand, one at most, none for English)
+//! 7. size report of everything a page downloads (`*.js`, `*.mjs`, `*.wasm`, `*.css` in `www/dist`): raw and gzip
 //!    (flate2, level 9) per file and in total, printed and written to `www/dist/size.json`; fails when the total
 //!    gzip size is over [`BUDGET_GZIP`].
 
@@ -191,6 +193,12 @@ pub(crate) fn build(opts: &Options) -> Result<SizeReport> {
 
     copy_sources(&opts.src_dir, &opts.out_dir)?;
 
+    header("dist: language files");
+    let languages = crate::lang::copy_languages(
+        &util::repo_root().join("crates/assent-core/i18n"),
+        &opts.out_dir,
+    )?;
+
     if opts.minify {
         header("dist: minify JS and CSS (esbuild)");
         minify(&opts.out_dir)?;
@@ -199,6 +207,7 @@ pub(crate) fn build(opts: &Options) -> Result<SizeReport> {
     header("dist: size report");
     let report = SizeReport::measure(&opts.out_dir, SETS)?;
     println!("{}", report.to_table());
+    println!("{}", crate::lang::summary(&languages));
     let json = opts.out_dir.join("size.json");
     std::fs::write(&json, report.to_json())?;
     note(&format!("wrote {}", json.display()));

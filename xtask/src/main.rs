@@ -7,6 +7,7 @@ mod demo;
 mod dist;
 mod fuzz;
 mod install;
+mod lang;
 mod size;
 mod test;
 mod util;

@@ -1,5 +1,9 @@
 //! Interface texts, language choice and writing direction.
 
+mod builtin;
+
+pub use builtin::{BUILT_IN_LANGUAGES, builtin_language_for};
+
 /// The keys of the banner and dialog texts, with their built-in English wording.
 ///
 /// A config may override English texts one by one; any other language it offers must translate every key, so a

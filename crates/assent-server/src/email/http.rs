@@ -30,6 +30,7 @@ use super::confirm::{self, ConfirmToken};
 use super::message::{confirmation_message, welcome_message};
 use super::service::EmailService;
 use super::store::{ConfirmResult, SubscribeOutcome, SubscribeRequest, Suppression};
+use super::texts::{self, EmailTexts};
 use super::token::{self, LinkKind};
 use crate::http::admin::authorize;
 use crate::http::error::ApiError;
@@ -177,7 +178,7 @@ async fn subscribe(State(app): State<App>, req: Request) -> Result<Response, Api
         list: list.id.clone(),
         site: input.site.clone(),
         notice_hash: input.notice_hash,
-        language: input.language,
+        language: input.language.clone(),
         tracking: input.tracking,
         confirm_hash: token.hash,
         confirm_expires_ms: now + (email.confirm_validity_secs as i64) * 1000,
@@ -196,7 +197,16 @@ async fn subscribe(State(app): State<App>, req: Request) -> Result<Response, Api
             token.token
         );
         let hours = email.confirm_validity_secs.div_ceil(3600);
-        match confirmation_message(&email.sender(), &list, &input.site, &address, &url, hours) {
+        let language = Some(input.language.as_str());
+        match confirmation_message(
+            &email.sender(),
+            &list,
+            &input.site,
+            &address,
+            &url,
+            hours,
+            language,
+        ) {
             Ok(message) => {
                 // Sent in the background: the answer must not depend on the mail system (or on the address).
                 tokio::spawn(async move {
@@ -225,19 +235,23 @@ struct ConfirmQuery {
 async fn confirm_link(
     State(app): State<App>,
     method: axum::http::Method,
+    headers: HeaderMap,
     q: Result<Query<ConfirmQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let email = service(&app)?.clone();
+    // Until the token finds a subscription, the page speaks the browser's language.
+    let asked = browser_language(&headers);
     let token = q.map(|Query(q)| q.t).unwrap_or_default();
     let Some(hash) = confirm::hash_token(&token) else {
-        return Ok(page(
+        return Ok(text_page(
+            asked,
             StatusCode::NOT_FOUND,
-            "Link not valid",
-            "<p>This confirmation link is not valid.</p>",
+            "invalid_title",
+            "confirm_invalid_text",
         ));
     };
     if method == axum::http::Method::HEAD {
-        return Ok(page(StatusCode::OK, "Confirm your subscription", ""));
+        return Ok(page(asked, StatusCode::OK, asked.get("confirm_title"), ""));
     }
     let now = now_ms();
     let result = app
@@ -260,6 +274,7 @@ async fn confirm_link(
                     &list,
                     &address,
                     (now / 1000) as u64,
+                    sub.language.as_deref(),
                 ) {
                     Ok(message) => {
                         let subject = sub.subject.clone();
@@ -272,64 +287,95 @@ async fn confirm_link(
                     Err(e) => tracing::error!(error = %e, "welcome message not built"),
                 }
             }
-            page(
-                StatusCode::OK,
-                "Subscription confirmed",
-                "<p>Thank you: your subscription is confirmed. Every message has a link to unsubscribe with one \
-                 click.</p>",
-            )
+            let t = texts::for_language(sub.language.as_deref());
+            text_page(t, StatusCode::OK, "confirmed_title", "confirmed_text")
         }
-        ConfirmResult::Used => page(
-            StatusCode::GONE,
-            "Link already used",
-            "<p>This confirmation link has already been used. Nothing has changed.</p>",
-        ),
-        ConfirmResult::Expired => page(
-            StatusCode::GONE,
-            "Link expired",
-            "<p>This confirmation link has expired or was replaced by a newer one. Please subscribe again.</p>",
-        ),
-        ConfirmResult::Unknown => page(
+        ConfirmResult::Used => text_page(asked, StatusCode::GONE, "used_title", "used_text"),
+        ConfirmResult::Expired => {
+            text_page(asked, StatusCode::GONE, "expired_title", "expired_text")
+        }
+        ConfirmResult::Unknown => text_page(
+            asked,
             StatusCode::NOT_FOUND,
-            "Link not valid",
-            "<p>This confirmation link is not valid.</p>",
+            "invalid_title",
+            "confirm_invalid_text",
         ),
     })
 }
 
-fn not_found_page() -> Response {
-    page(
+fn not_found_page(t: &EmailTexts) -> Response {
+    text_page(
+        t,
         StatusCode::NOT_FOUND,
-        "Link not valid",
-        "<p>This unsubscribe link is not valid or has expired.</p>",
+        "invalid_title",
+        "unsubscribe_invalid_text",
     )
+}
+
+/// The texts for the browser's `Accept-Language` (pages with no subscription behind them).
+fn browser_language(headers: &HeaderMap) -> &'static EmailTexts {
+    texts::for_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+/// The texts for the language recorded with the address's subscription to `list`, else the browser's.
+async fn subscription_language(
+    app: &AppState,
+    subject: super::Pseudonym,
+    list: &str,
+    headers: &HeaderMap,
+) -> &'static EmailTexts {
+    match app.store.email_subscriptions(Some(subject)).await {
+        Ok(subs) => match subs
+            .into_iter()
+            .find(|s| s.list == list)
+            .and_then(|s| s.language)
+        {
+            Some(lang) => texts::for_language(Some(&lang)),
+            None => browser_language(headers),
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "subscription language not read");
+            browser_language(headers)
+        }
+    }
 }
 
 /// `GET /u/{token}`: never unsubscribes (link scanners fetch links); shows a page with a button that POSTs.
 async fn unsubscribe_page(
     State(app): State<App>,
     Path(token_text): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let email = service(&app)?;
     let now_s = (now_ms() / 1000) as u64;
     let Ok(t) = token::verify(&email.keys, LinkKind::Unsubscribe, &token_text, now_s) else {
-        return Ok(not_found_page());
+        return Ok(not_found_page(browser_language(&headers)));
     };
+    let words = subscription_language(&app, t.subject(), t.list().as_str(), &headers).await;
     let name = email
         .lists
         .get(t.list().as_str())
         .map_or_else(|| t.list().to_string(), |l| l.name.clone());
     let body = format!(
-        "<p>Unsubscribe from <strong>{name}</strong>? You will get no more messages from this list. Messages you \
-         need about your account or orders are not affected.</p>\
+        "<p>{question}</p>\
          <form method=\"post\" action=\"/u/{token}\">\
          <input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">\
          <input type=\"hidden\" name=\"source\" value=\"page\">\
-         <button type=\"submit\">Unsubscribe</button></form>",
-        name = escape(&name),
+         <button type=\"submit\">{button}</button></form>",
+        question = html_fill(words, "unsubscribe_text", &name),
+        button = escape(words.get("unsubscribe_button")),
         token = escape(&token_text),
     );
-    Ok(page(StatusCode::OK, "Unsubscribe", &body))
+    Ok(page(
+        words,
+        StatusCode::OK,
+        words.get("unsubscribe_title"),
+        &body,
+    ))
 }
 
 /// `POST /u/{token}`: RFC 8058 one-click unsubscribe. Acts on the POST alone: no cookie, no login, no redirect;
@@ -348,7 +394,7 @@ async fn unsubscribe_post(
         &token_text,
         (now / 1000) as u64,
     ) else {
-        return Ok(not_found_page());
+        return Ok(not_found_page(browser_language(&headers)));
     };
     // The body is read only to tell the RFC 8058 POST from the page's button; any POST with a valid token
     // unsubscribes (an unsubscribe is never refused on a technicality).
@@ -379,13 +425,12 @@ async fn unsubscribe_post(
         .lists
         .get(t.list().as_str())
         .map_or_else(|| t.list().to_string(), |l| l.name.clone());
+    let words = subscription_language(&app, t.subject(), t.list().as_str(), &headers).await;
     Ok(page(
+        words,
         StatusCode::OK,
-        "Unsubscribed",
-        &format!(
-            "<p>You are unsubscribed from <strong>{}</strong>. You will get no more messages from this list.</p>",
-            escape(&name)
-        ),
+        words.get("unsubscribed_title"),
+        &format!("<p>{}</p>", html_fill(words, "unsubscribed_text", &name)),
     ))
 }
 
@@ -807,16 +852,36 @@ fn escape(s: &str) -> String {
     out
 }
 
-/// A small self-contained page: no script, no external resource, readable without CSS.
-fn page(status: StatusCode, title: &str, body_html: &str) -> Response {
+/// A page of a title and one paragraph, both texts of `t`.
+fn text_page(t: &EmailTexts, status: StatusCode, title: &str, text: &str) -> Response {
+    page(
+        t,
+        status,
+        t.get(title),
+        &format!("<p>{}</p>", escape(t.get(text))),
+    )
+}
+
+/// A text of `t` as HTML, its `{list}` the list's name in bold.
+fn html_fill(t: &EmailTexts, key: &str, list_name: &str) -> String {
+    let name = format!("<strong>{}</strong>", escape(list_name));
+    // Escaping leaves the braces, so the placeholder survives it; the value is already HTML.
+    texts::fill(&escape(t.get(key)), &[("list", &name)])
+}
+
+/// A small self-contained page in the language of `t` (`lang`, `dir`): no script, no external resource, readable
+/// without CSS.
+fn page(t: &EmailTexts, status: StatusCode, title: &str, body_html: &str) -> Response {
     let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!doctype html><html lang=\"{lang}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"robots\" content=\"noindex\"><title>{title}</title>\
          <style>body{{font:1.1rem/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#111;\
          background:#fff}}button{{font:inherit;padding:.6rem 1.4rem;border:2px solid #111;border-radius:.4rem;\
          background:#111;color:#fff;cursor:pointer}}button:focus-visible{{outline:3px solid #1a5fb4;outline-offset:2px}}\
          </style></head><body><main><h1>{title}</h1>{body_html}</main></body></html>",
+        lang = t.lang,
+        dir = t.dir(),
         title = escape(title),
     );
     let mut r = (status, html).into_response();

@@ -10,6 +10,7 @@ use super::address::EmailAddress;
 use super::headers::{HeaderError, unsubscribe_headers};
 use super::list::MailingList;
 use super::secret::EmailKeys;
+use super::texts;
 
 /// Who sends, and what every message says about the sender.
 #[derive(Clone, Debug)]
@@ -42,7 +43,8 @@ impl From<HeaderError> for MessageError {
     }
 }
 
-/// The confirmation request. `confirm_url` is the single-use link; `valid_hours` how long it works.
+/// The confirmation request. `confirm_url` is the single-use link; `valid_hours` how long it works; `language` the
+/// subscription's (its built-in language, else English: [`texts::for_language`]).
 pub fn confirmation_message(
     sender: &Sender,
     list: &MailingList,
@@ -50,32 +52,33 @@ pub fn confirmation_message(
     to: &EmailAddress,
     confirm_url: &str,
     valid_hours: u64,
+    language: Option<&str>,
 ) -> Result<Message, MessageError> {
-    let body = format!(
-        "Hello,\r\n\r\n\
-         someone, hopefully you, asked to subscribe this address to \"{name}\" on {site}.\r\n\r\n\
-         To confirm, open this link:\r\n\r\n{confirm_url}\r\n\r\n\
-         The link works once, for {valid_hours} hours. If you did not ask for this, ignore this message: \
-         you will not be subscribed and will get no further email about it.\r\n",
-        name = list.name,
+    let t = texts::for_language(language);
+    let hours = valid_hours.to_string();
+    let body = t.fill(
+        "confirm_body",
+        &[
+            ("list", &list.name),
+            ("site", site),
+            ("link", confirm_url),
+            ("hours", &hours),
+        ],
     );
-    finish(
-        Message::builder(),
-        sender,
-        to,
-        format!("Please confirm your subscription to {}", list.name),
-        body,
-    )
+    let subject = t.fill("confirm_subject", &[("list", &list.name)]);
+    finish(Message::builder(), sender, to, subject, body)
 }
 
 /// The welcome message sent once a subscription is confirmed: a list message, with `List-Unsubscribe` and
-/// `List-Unsubscribe-Post`, an unsubscribe link in the body and the sender's postal address.
+/// `List-Unsubscribe-Post`, an unsubscribe link in the body and the sender's postal address; in the
+/// subscription's `language` like the confirmation.
 pub fn welcome_message(
     sender: &Sender,
     keys: &EmailKeys,
     list: &MailingList,
     to: &EmailAddress,
     now: u64,
+    language: Option<&str>,
 ) -> Result<Message, MessageError> {
     let headers = unsubscribe_headers(
         keys,
@@ -85,12 +88,10 @@ pub fn welcome_message(
         &list.id,
         now,
     )?;
-    let mut body = format!(
-        "Hello,\r\n\r\n\
-         your subscription to \"{name}\" is confirmed. Thank you!\r\n\r\n\
-         You can unsubscribe at any time, with one click, here:\r\n{url}\r\n",
-        name = list.name,
-        url = headers.url,
+    let t = texts::for_language(language);
+    let mut body = t.fill(
+        "welcome_body",
+        &[("list", &list.name), ("link", &headers.url)],
     );
     if let Some(postal) = &sender.postal_address {
         body.push_str("\r\n-- \r\n");
@@ -101,7 +102,7 @@ pub fn welcome_message(
         headers.apply(Message::builder()),
         sender,
         to,
-        format!("Welcome to {}", list.name),
+        t.fill("welcome_subject", &[("list", &list.name)]),
         body,
     )
 }
@@ -165,6 +166,7 @@ mod tests {
             &to,
             "https://c.example.com/x",
             48,
+            Some("en"),
         )
         .unwrap();
         let text = String::from_utf8(confirm.formatted()).unwrap();
@@ -187,13 +189,14 @@ mod tests {
             &to,
             "https://x/y",
             48,
+            None,
         )
         .unwrap();
         let text = String::from_utf8(cafe.formatted()).unwrap();
         assert!(!text.contains("Content-Transfer-Encoding: 7bit"), "{text}");
 
         let keys = EmailKeys::from_secret(&[1; 32]);
-        let welcome = welcome_message(&sender(), &keys, list, &to, 1_790_000_000).unwrap();
+        let welcome = welcome_message(&sender(), &keys, list, &to, 1_790_000_000, None).unwrap();
         let text = String::from_utf8(welcome.formatted()).unwrap();
         assert!(
             text.contains("List-Unsubscribe: <https://c.example.com/u/"),
@@ -204,5 +207,47 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("1 Main St, Springfield"), "{text}");
+    }
+
+    #[test]
+    fn messages_are_in_the_subscription_language() {
+        let reg = ListRegistry::default();
+        let list = reg.get("newsletter").unwrap();
+        let to = EmailAddress::parse("anna@example.de").unwrap();
+        let confirm = confirmation_message(
+            &sender(),
+            list,
+            "example.de",
+            &to,
+            "https://c.example.com/x",
+            48,
+            Some("de-AT"),
+        )
+        .unwrap();
+        let subject = confirm
+            .headers()
+            .get_raw("Subject")
+            .map(str::to_owned)
+            .unwrap_or_default();
+        assert_eq!(
+            subject,
+            "Bitte bestätigen Sie Ihr Abonnement von Newsletter"
+        );
+
+        let keys = EmailKeys::from_secret(&[1; 32]);
+        let welcome =
+            welcome_message(&sender(), &keys, list, &to, 1_790_000_000, Some("fr")).unwrap();
+        let subject = welcome
+            .headers()
+            .get_raw("Subject")
+            .map(str::to_owned)
+            .unwrap_or_default();
+        assert!(subject.starts_with("Bienvenue"), "{subject}");
+        // An unknown language is English, word for word.
+        let welcome =
+            welcome_message(&sender(), &keys, list, &to, 1_790_000_000, Some("tlh")).unwrap();
+        let text = String::from_utf8(welcome.formatted()).unwrap();
+        assert!(text.contains("Subject: Welcome to "), "{text}");
+        assert!(text.contains("is confirmed. Thank you!"), "{text}");
     }
 }

@@ -9,6 +9,7 @@
 //! - [`headers`]: [`unsubscribe_headers`], the `List-Unsubscribe` / `List-Unsubscribe-Post` pair for a message.
 //! - [`list`]: list ids and the registry of lists (with their registered click targets).
 //! - [`message`]: the confirmation (transactional) and welcome (list) messages.
+//! - [`texts`]: their words and the pages' in every built-in language (the subscription's, else English).
 //! - [`transport`]: SMTP via lettre, or a file outbox of `.eml` files.
 //! - [`ratelimit`]: per-client and per-address subscribe limits.
 //!
@@ -25,6 +26,7 @@ pub mod ratelimit;
 pub mod secret;
 pub mod service;
 pub mod store;
+pub mod texts;
 pub mod token;
 pub mod transport;
 
