@@ -26,8 +26,18 @@ use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::model::Model;
 
+/// A call that waits for the language file.
+enum Pending {
+    Show(String),
+    Placeholder(web_sys::Element),
+    Record(String, bool),
+}
+
 thread_local! {
     static MODEL: RefCell<Option<Rc<Model>>> = const { RefCell::new(None) };
+    /// Whether the texts of the model's language are here (else the calls wait in `PENDING`).
+    static READY: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+    static PENDING: RefCell<Vec<Pending>> = const { RefCell::new(Vec::new()) };
     static LISTENING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
@@ -47,21 +57,103 @@ pub fn start(model: JsValue) -> JsValue {
 
 /// [`start`] for the full build, where the engine hands a Rust model.
 pub fn set_model(model: Model) {
+    let url = model.lang_url.clone();
     MODEL.with(|m| *m.borrow_mut() = Some(Rc::new(model)));
     if !LISTENING.with(|l| l.replace(true)) {
         ui::listen();
         subscribe::listen();
+    }
+    if let Some(url) = url {
+        fetch_language(&url);
+    }
+}
+
+/// Fetches the built-in texts of the model's language; until they are here, what would show them waits. When the
+/// file cannot be had, the interface is English (and says so in the console): the record then says `en`, the
+/// language actually shown.
+fn fetch_language(url: &str) {
+    use assent_dom::{call, get, once, then, win};
+    READY.with(|r| r.set(false));
+    let response = call(&win(), "fetch", &[&JsValue::from_str(url)]);
+    let on_response = once(|r: JsValue| {
+        if get(&r, "ok") == JsValue::TRUE {
+            then(
+                &call(&r, "json", &[]),
+                &once(language_arrived),
+                Some(&once(language_failed)),
+            );
+        } else {
+            language_failed(get(&r, "status"));
+        }
+    });
+    then(&response, &on_response, Some(&once(language_failed)));
+}
+
+fn language_arrived(file: JsValue) {
+    update_model(|m| model::apply_language(m, &file));
+    language_ready();
+}
+
+fn language_failed(why: JsValue) {
+    let m = model();
+    let mut msg = String::from("Assent: the texts for \"");
+    msg.push_str(&m.lang);
+    msg.push_str("\" could not be loaded (");
+    msg.push_str(
+        &assent_dom::call(&why, "toString", &[])
+            .as_string()
+            .unwrap_or_default(),
+    );
+    msg.push_str("); showing English");
+    web_sys::console::warn_1(&JsValue::from_str(&msg));
+    update_model(|m| {
+        m.lang = String::from("en");
+        m.texts.clear();
+        m.lang_url = None;
+    });
+    language_ready();
+}
+
+fn update_model(f: impl FnOnce(&mut Model)) {
+    let mut m = (*model()).clone();
+    f(&mut m);
+    MODEL.with(|cell| *cell.borrow_mut() = Some(Rc::new(m)));
+}
+
+fn language_ready() {
+    READY.with(|r| r.set(true));
+    let pending = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
+    for p in pending {
+        run(p);
+    }
+}
+
+fn when_ready(p: Pending) {
+    if READY.with(std::cell::Cell::get) {
+        run(p);
+    } else {
+        PENDING.with(|q| q.borrow_mut().push(p));
+    }
+}
+
+fn run(p: Pending) {
+    match p {
+        Pending::Show(surface) => {
+            if surface == "preferences" {
+                ui::open_preferences();
+            } else {
+                assent_dom::when_body(ui::show_banner);
+            }
+        }
+        Pending::Placeholder(e) => ui::placeholder(&e),
+        Pending::Record(state, reload) => records::record(&state, reload),
     }
 }
 
 /// Shows `"banner"` (the first layer) or `"preferences"` (the dialog, focus moved into it).
 #[cfg_attr(feature = "exports", wasm_bindgen)]
 pub fn show(surface: &str) {
-    if surface == "preferences" {
-        ui::open_preferences();
-    } else {
-        assent_dom::when_body(ui::show_banner);
-    }
+    when_ready(Pending::Show(surface.to_owned()));
 }
 
 /// Removes the banner and the dialog (after a choice).
@@ -73,14 +165,14 @@ pub fn close() {
 /// Puts a placeholder with a "Load" button before a blocked embed (the engine has hidden it already).
 #[cfg_attr(feature = "exports", wasm_bindgen)]
 pub fn placeholder(embed: web_sys::Element) {
-    ui::placeholder(&embed);
+    when_ready(Pending::Placeholder(embed));
 }
 
 /// Records a stored choice (`state`: its cookie encoding) on the consent server; reloads the page afterwards
 /// when `reload` (docs/server.md).
 #[cfg_attr(feature = "exports", wasm_bindgen)]
 pub fn record(state: &str, reload: bool) {
-    records::record(state, reload);
+    when_ready(Pending::Record(state.to_owned(), reload));
 }
 
 /// Sends the records waiting in the retry queue.
@@ -175,4 +267,6 @@ pub fn exports_object() -> JsValue {
 pub fn reset_for_tests() {
     ui::close_all();
     MODEL.with(|m| *m.borrow_mut() = None);
+    READY.with(|r| r.set(true));
+    PENDING.with(|p| p.borrow_mut().clear());
 }

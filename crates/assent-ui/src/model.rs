@@ -38,6 +38,13 @@ pub struct Model {
     /// `cookie.name` and `cookie.domain` of the config (the token cookie is `<name>_token`).
     pub cookie: String,
     pub cookie_domain: Option<String>,
+    /// Where the built-in texts of `lang` are (`…/lang/<tag>.json`), when it is a built-in language other than
+    /// English; the interface fetches it before it shows anything.
+    pub lang_url: Option<String>,
+    /// The built-in texts of `lang` once fetched, by [`UiKey`] index (empty: English).
+    pub builtin: Vec<String>,
+    /// The built-in categories' title and description in `lang`, by built-in index (empty: English).
+    pub builtin_categories: Vec<(String, String)>,
 }
 
 impl Model {
@@ -50,10 +57,27 @@ impl Model {
 
     /// The text shown for a key.
     pub fn text(&self, key: UiKey) -> &str {
-        match self.texts.get(key as usize) {
-            Some(t) if !t.is_empty() => t,
-            _ => key.english(),
+        for list in [&self.texts, &self.builtin] {
+            if let Some(t) = list.get(key as usize).filter(|t| !t.is_empty()) {
+                return t;
+            }
         }
+        key.english()
+    }
+
+    /// The built-in title and description of a built-in category, in `lang`.
+    fn builtin_text(&self, name: &str) -> (&str, &str) {
+        let Ok(cat) = Category::parse(name) else {
+            return ("", "");
+        };
+        if let Some((t, d)) = cat
+            .builtin_index()
+            .and_then(|i| self.builtin_categories.get(usize::from(i)))
+            .filter(|(t, _)| !t.is_empty())
+        {
+            return (t, d);
+        }
+        builtin_category_text(&cat)
     }
 
     /// A category's title as shown (the site's, else the built-in one, else its name).
@@ -61,9 +85,9 @@ impl Model {
         if !c.title.is_empty() {
             return &c.title;
         }
-        match Category::parse(&c.name) {
-            Ok(cat) if !builtin_category_text(&cat).0.is_empty() => builtin_category_text(&cat).0,
-            _ => &c.name,
+        match self.builtin_text(&c.name).0 {
+            "" => &c.name,
+            t => t,
         }
     }
 
@@ -72,7 +96,7 @@ impl Model {
         if !c.description.is_empty() {
             return &c.description;
         }
-        Category::parse(&c.name).map_or("", |cat| builtin_category_text(&cat).1)
+        self.builtin_text(&c.name).1
     }
 
     /// The title of a category by name.
@@ -146,7 +170,32 @@ pub(crate) fn read(v: &wasm_bindgen::JsValue) -> Model {
         site: get_str(v, "site").unwrap_or_default(),
         cookie: get_str(v, "cookie").unwrap_or_else(|| String::from("assent")),
         cookie_domain: get_str(v, "cookie_domain"),
+        lang_url: get_str(v, "lang_url"),
+        builtin: Vec::new(),
+        builtin_categories: Vec::new(),
     }
+}
+
+/// The built-in texts of a fetched language file (`{lang, dir, ui: {key: text}, categories: {name: {title,
+/// description}}}`, parsed by `JSON.parse`) into the model.
+pub(crate) fn apply_language(m: &mut Model, file: &wasm_bindgen::JsValue) {
+    use assent_dom::{get, get_str};
+    let ui = get(file, "ui");
+    m.builtin = UI_KEY_NAMES
+        .iter()
+        .map(|k| get_str(&ui, k).unwrap_or_default())
+        .collect();
+    let cats = get(file, "categories");
+    m.builtin_categories = Category::BUILT_IN
+        .iter()
+        .map(|c| {
+            let v = get(&cats, c.name());
+            (
+                get_str(&v, "title").unwrap_or_default(),
+                get_str(&v, "description").unwrap_or_default(),
+            )
+        })
+        .collect();
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -177,7 +226,26 @@ mod tests {
 
     #[test]
     fn site_texts_win_then_built_in() {
-        let m = model();
+        let mut m = model();
+        let mut builtin = vec![String::new(); UI_KEY_NAMES.len()];
+        builtin[UiKey::AcceptAll as usize] = "Alle akzeptieren".into();
+        builtin[UiKey::RejectAll as usize] = "Alle ablehnen".into();
+        m.builtin_categories = vec![("Notwendig".into(), "Nötig.".into())];
+        assert_eq!(
+            m.title(&m.categories[0]),
+            "Essential",
+            "no language file yet: English"
+        );
+        m.builtin = builtin;
+        assert_eq!(
+            m.text(UiKey::AcceptAll),
+            "Alle akzeptieren",
+            "the language file"
+        );
+        assert_eq!(m.title(&m.categories[0]), "Notwendig");
+        assert_eq!(m.description(&m.categories[0]), "Nötig.");
+        m.builtin.clear();
+        m.builtin_categories.clear();
         assert_eq!(m.text(UiKey::RejectAll), "Alles ablehnen");
         assert_eq!(m.text(UiKey::AcceptAll), "Accept all");
         assert_eq!(m.title(&m.categories[0]), "Essential");

@@ -3,7 +3,6 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use assent_core::i18n::negotiate;
 use assent_core::lifecycle::{Effect, Plan, on_boot, on_choice};
 use assent_core::{Choice, Config, Decision, Method, Signals};
 use wasm_bindgen::{JsCast, JsValue};
@@ -16,7 +15,7 @@ use crate::{api, blocking, config_value, gtag, signals, storage, ui_link};
 #[derive(Debug)]
 pub(crate) struct App {
     pub(crate) config: Rc<Config>,
-    /// The negotiated interface language.
+    /// The interface language chosen for the visitor (`Config::language_for`).
     pub(crate) lang: String,
     pub(crate) signals: Signals,
     pub(crate) decision: Decision,
@@ -99,11 +98,7 @@ fn start(config: Config) {
     for w in &wanted {
         wanted_str.push(w);
     }
-    let mut offered: Vec<&str> = vec!["en"];
-    for l in config.languages() {
-        offered.push(l);
-    }
-    let lang = negotiate(&wanted_str, &offered).to_owned();
+    let lang = config.language_for(&wanted_str);
     let stored = storage::read_state(&config.cookie.name);
     let config = Rc::new(config);
     let plan = on_boot(&config, stored.as_ref(), signals, now());

@@ -37,10 +37,12 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// Starts the SDK: reads the config and acts on it. Called by the bootstrap once the module is loaded, with the
-/// interface part's loader (`() => Promise<exports of assent_ui.js>`); calling it again does nothing.
+/// interface part's loader (`() => Promise<exports of assent_ui.js>`) and the base URL of the built-in language
+/// files (`…/lang/`); calling it again does nothing.
 #[wasm_bindgen]
-pub fn boot(load_ui: JsValue) {
+pub fn boot(load_ui: JsValue, lang_base: Option<String>) {
     ui_link::set_loader(load_ui);
+    ui_link::set_lang_base(lang_base);
     app::boot();
 }
 

@@ -143,7 +143,7 @@ fn delete_all_cookies() {
 /// Boots the engine with the interface part linked in (in production the bootstrap loads it as a second module).
 fn boot() {
     assent_web::provide_ui(assent_ui::exports_object());
-    assent_web::boot(JsValue::UNDEFINED);
+    assent_web::boot(JsValue::UNDEFINED, None);
 }
 
 /// A fresh page: no SDK state, cookies, storage, fixtures or config; then `html` (fixtures) and the config.
@@ -923,8 +923,9 @@ fn language_from_navigator_with_rtl_and_english_fallback() {
             .unwrap(),
         "ع reject_all"
     );
+    // A language neither translated by the site nor built in: English.
     setup(&config, "");
-    define_navigator("languages", &Array::of1(&"ja".into()));
+    define_navigator("languages", &Array::of1(&"tlh".into()));
     boot();
     define_navigator("languages", &JsValue::UNDEFINED);
     let banner = q("[data-assent-ui=banner]").unwrap();

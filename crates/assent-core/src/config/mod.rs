@@ -126,6 +126,10 @@ pub struct Config {
     pub categories: Vec<CategoryConfig>,
     /// The site's own interface texts (`translations`), its English ones first when it gives any.
     pub translations: Vec<UiText>,
+    /// `languages`: the languages the banner may be shown in (empty: every built-in and translated one).
+    pub languages: Vec<String>,
+    /// `default_language`, if set.
+    pub default_language: Option<String>,
 }
 
 impl Config {
@@ -177,6 +181,39 @@ impl Config {
     /// The language tags the site translates itself, in config order.
     pub fn languages(&self) -> impl Iterator<Item = &str> {
         self.translations.iter().map(|t| t.lang.as_str())
+    }
+
+    /// The language to show a visitor whose languages are `preferred` (best first). For each of them in turn: a
+    /// language the site translates itself (full tag, then base language), then a built-in one (see
+    /// [`builtin_language_for`](crate::i18n::builtin_language_for)) — both only if `languages` allows it; then
+    /// `default_language`, then `en`.
+    pub fn language_for(&self, preferred: &[&str]) -> String {
+        let allowed: Vec<&str> = self.languages.iter().map(String::as_str).collect();
+        let allowed = (!allowed.is_empty()).then_some(allowed.as_slice());
+        let offered =
+            |tag: &str| allowed.is_none_or(|a| a.iter().any(|l| l.eq_ignore_ascii_case(tag)));
+        for want in preferred {
+            let primary = crate::i18n::primary_subtag(want);
+            let site = self
+                .translations
+                .iter()
+                .find(|t| t.lang.eq_ignore_ascii_case(want))
+                .or_else(|| {
+                    self.translations
+                        .iter()
+                        .find(|t| t.lang.eq_ignore_ascii_case(primary))
+                });
+            if let Some(t) = site.filter(|t| offered(&t.lang)) {
+                return t.lang.clone();
+            }
+            if let Some(b) = crate::i18n::builtin_match(want, allowed) {
+                return b.to_owned();
+            }
+        }
+        match &self.default_language {
+            Some(d) => d.clone(),
+            None => String::from("en"),
+        }
     }
 }
 

@@ -417,6 +417,7 @@ fn read_root(r: &mut Reader, root: &Json) -> Option<Config> {
     let signals = read_signals(r, top, &categories);
     let consent_mode = read_consent_mode(r, top);
     let translations = read_translations(r, top);
+    let (languages, default_language) = read_languages(r, top, &translations);
 
     Some(Config {
         revision,
@@ -431,7 +432,52 @@ fn read_root(r: &mut Reader, root: &Json) -> Option<Config> {
         consent_mode,
         categories,
         translations,
+        languages,
+        default_language,
     })
+}
+
+/// `languages` and `default_language`: each must have texts (built in, or every key in `translations`).
+fn read_languages(
+    r: &mut Reader,
+    top: &Members,
+    translations: &[UiText],
+) -> (Vec<String>, Option<String>) {
+    let has_texts = |tag: &str| {
+        crate::i18n::is_builtin(tag)
+            || translations
+                .iter()
+                .any(|t| t.lang.eq_ignore_ascii_case(tag))
+    };
+    let mut languages = Vec::new();
+    if let Some(v) = get(top, "languages") {
+        for (p, tag) in r.string_array(v, "languages") {
+            if !is_language_tag(&tag) {
+                r.error(&p, msg!("not a language tag (e.g. \"en\", \"pt-BR\")"));
+            } else if !has_texts(&tag) {
+                r.error(&p, msg!("not a built-in language and not in translations"));
+            } else {
+                languages.push(tag);
+            }
+        }
+    }
+    let default_language = match get(top, "default_language") {
+        None => None,
+        Some(v) => {
+            let tag = r.string(v, "default_language");
+            match tag {
+                Some(t) if !is_language_tag(&t) || !has_texts(&t) => {
+                    r.error(
+                        "default_language",
+                        msg!("not a built-in language and not in translations"),
+                    );
+                    None
+                }
+                t => t,
+            }
+        }
+    };
+    (languages, default_language)
 }
 
 fn read_cookie(r: &mut Reader, top: &Members, reconsent_days: u32) -> CookieConfig {
@@ -731,8 +777,8 @@ fn read_translations(r: &mut Reader, top: &Members) -> Vec<UiText> {
             let p = join(&path, key);
             let value = match get(m, key) {
                 Some(v) => r.string(v, &p),
-                // English keys left out keep the built-in English text (filled in by the UI part).
-                None if english => None,
+                // Keys left out of a built-in language keep its built-in text (filled in by the UI part).
+                None if english || crate::i18n::is_builtin(lang) => None,
                 None => {
                     let why = if key == "reject_all" {
                         "missing: the reject button must be labelled in every language you offer"

@@ -176,15 +176,27 @@ pub const FIELDS: &[Field] = &[
         doc: "Counts as a sale/sharing of personal data: denied by a honoured GPC signal.",
     },
     Field {
+        path: "languages",
+        kind: "array of language tags",
+        default: "every built-in language and every language in `translations`",
+        doc: "The languages the banner may be shown in. The visitor's `navigator.languages` picks one (full tag, then base language: `en-GB` → `en`, `pt-PT` → `pt`, `zh-TW` → `zh-Hant`), then `default_language`, then `en`.",
+    },
+    Field {
+        path: "default_language",
+        kind: "language tag",
+        default: "`en`",
+        doc: "The language shown when none of the visitor's languages is offered.",
+    },
+    Field {
         path: "translations",
         kind: "object: lang → texts",
-        default: "English built in",
-        doc: "Interface texts per language (BCP 47 tag). The visitor's `navigator.languages` picks one, falling back to `en`.",
+        default: "38 languages built in",
+        doc: "Your own interface texts per language (BCP 47 tag), overriding the built-in ones key by key; a language that is not built in needs every key.",
     },
     Field {
         path: "translations.<lang>.<key>",
         kind: "string",
-        default: "English for `en`; required for other languages",
+        default: "the built-in text for built-in languages; required for others",
         doc: "Keys: `title`, `description`, `accept_all`, `reject_all`, `preferences`, `preferences_title`, `preferences_description`, `save`, `close`, `policy_link`, `always_on`, `gpc_honored`, `embed_blocked`, `embed_load`.",
     },
 ];
@@ -218,6 +230,8 @@ const PATHS: &[&str] = &[
     "categories.<name>.local_storage",
     "categories.<name>.consent_mode",
     "categories.<name>.sale_or_share",
+    "languages",
+    "default_language",
     "translations",
     "translations.<lang>.<key>",
 ];

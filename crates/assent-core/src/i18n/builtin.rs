@@ -47,6 +47,19 @@ pub fn builtin_language_for(
     "en"
 }
 
+/// The built-in language one visitor language stands for, if the site allows it (full tag, then base language).
+pub fn builtin_match(want: &str, allowed: Option<&[&str]>) -> Option<&'static str> {
+    [exact(want), base(want)]
+        .into_iter()
+        .flatten()
+        .find(|found| is_allowed(found, allowed))
+}
+
+/// Whether a tag names a built-in language (`de`, `DE`, `pt_BR`).
+pub fn is_builtin(tag: &str) -> bool {
+    exact(tag).is_some()
+}
+
 fn is_allowed(lang: &str, allowed: Option<&[&str]>) -> bool {
     let Some(allowed) = allowed else {
         return true;

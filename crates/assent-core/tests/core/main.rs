@@ -197,8 +197,20 @@ mod validation {
                 "consent_mode.wait_for_update",
             ),
             (
-                r#"{"revision": 1, "policy_url": "/p", "translations": {"de": {"title": "Datenschutz"}}, "categories": {}}"#,
-                "translations.de.reject_all",
+                r#"{"revision": 1, "policy_url": "/p", "translations": {"eo": {"title": "Privateco"}}, "categories": {}}"#,
+                "translations.eo.reject_all",
+            ),
+            (
+                r#"{"revision": 1, "policy_url": "/p", "languages": ["de", "xx"], "categories": {}}"#,
+                "languages[1]",
+            ),
+            (
+                r#"{"revision": 1, "policy_url": "/p", "languages": "de", "categories": {}}"#,
+                "languages",
+            ),
+            (
+                r#"{"revision": 1, "policy_url": "/p", "default_language": "tlh", "categories": {}}"#,
+                "default_language",
             ),
             (
                 r#"{"revision": 1, "policy_url": "/p", "translations": {"en": {"reject_all": " "}}, "categories": {}}"#,
@@ -283,6 +295,48 @@ mod validation {
             "no site texts: the built-in ones apply"
         );
         assert_eq!(c.languages().collect::<Vec<_>>(), ["de", "ar"]);
+    }
+
+    #[test]
+    fn built_in_languages_may_be_overridden_key_by_key_and_are_chosen_by_the_visitor() {
+        let c = Config::from_json(
+            r#"{"revision": 1, "policy_url": "/p", "translations": {"de": {"reject_all": "Nein danke"}},
+                "categories": {}}"#,
+        )
+        .unwrap();
+        let de = c.ui_text("de").unwrap();
+        assert_eq!(
+            de.site_text(assent_core::i18n::UiKey::RejectAll),
+            Some("Nein danke")
+        );
+        assert_eq!(
+            de.site_text(assent_core::i18n::UiKey::AcceptAll),
+            None,
+            "the built-in text applies"
+        );
+        assert_eq!(c.language_for(&["de-DE", "en"]), "de");
+        assert_eq!(c.language_for(&["pt-BR"]), "pt-BR");
+        assert_eq!(c.language_for(&["pt-PT"]), "pt");
+        assert_eq!(c.language_for(&["zh-TW"]), "zh-Hant");
+        assert_eq!(c.language_for(&["en-GB"]), "en");
+        assert_eq!(c.language_for(&["tlh"]), "en");
+        assert_eq!(c.language_for(&[]), "en");
+        let limited = Config::from_json(
+            r#"{"revision": 1, "policy_url": "/p", "languages": ["fr", "eo"], "default_language": "fr",
+                "translations": {"eo": {"title": "t", "description": "d", "accept_all": "a", "reject_all": "r",
+                  "preferences": "p", "preferences_title": "pt", "preferences_description": "pd", "save": "s",
+                  "close": "c", "policy_link": "pl", "always_on": "ao", "gpc_honored": "g", "embed_blocked": "eb",
+                  "embed_load": "el"}},
+                "categories": {}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            limited.language_for(&["de", "eo"]),
+            "eo",
+            "German is not offered; the site's Esperanto is"
+        );
+        assert_eq!(limited.language_for(&["de"]), "fr", "the default");
+        assert_eq!(limited.language_for(&["fr-CA"]), "fr");
     }
 
     #[test]

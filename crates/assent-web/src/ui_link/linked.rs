@@ -48,6 +48,9 @@ fn model(app: &App) -> Model {
         site: super::site(&app.config),
         cookie: app.config.cookie.name.clone(),
         cookie_domain: app.config.cookie.domain.clone(),
+        lang_url: super::lang_url(&app.lang),
+        builtin: Vec::new(),
+        builtin_categories: Vec::new(),
     }
 }
 

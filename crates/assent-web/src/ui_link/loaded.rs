@@ -62,6 +62,9 @@ pub(crate) fn configure() {
 pub(crate) fn model(app: &App) -> JsValue {
     let o = Object::new();
     set(&o, "lang", &JsValue::from_str(&app.lang));
+    if let Some(u) = super::lang_url(&app.lang) {
+        set(&o, "lang_url", &JsValue::from_str(&u));
+    }
     let texts = Object::new();
     if let Some(t) = app.config.ui_text(&app.lang) {
         for (i, text) in t.site_texts().iter().enumerate() {

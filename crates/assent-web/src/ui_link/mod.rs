@@ -36,3 +36,26 @@ pub(crate) fn site(config: &assent_core::Config) -> String {
         config.site.clone()
     }
 }
+
+thread_local! {
+    /// Where the built-in language files are (`…/lang/`), from the bootstrap.
+    static LANG_BASE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The bootstrap's base URL of the language files.
+pub(crate) fn set_lang_base(base: Option<String>) {
+    LANG_BASE.with(|b| *b.borrow_mut() = base);
+}
+
+/// The language file to fetch for `lang`: only for a built-in language other than English (whose texts are in
+/// the interface part itself).
+pub(crate) fn lang_url(lang: &str) -> Option<String> {
+    if lang == "en" || !assent_core::i18n::is_builtin(lang) {
+        return None;
+    }
+    LANG_BASE.with(|b| {
+        b.borrow()
+            .as_ref()
+            .map(|base| assent_core::text::concat(&[base, lang, ".json"]))
+    })
+}
