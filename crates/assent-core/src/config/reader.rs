@@ -381,6 +381,11 @@ fn read_root(r: &mut Reader, root: &Json) -> Option<Config> {
             "policy_url",
             msg!("required: visitors must be able to read your privacy policy from the banner"),
         );
+    } else if !crate::lifecycle::is_activatable_url(&policy_url) {
+        r.error(
+            "policy_url",
+            msg!("must be an http(s):// URL or a path (no javascript:, data: or other schemes)"),
+        );
     }
     let reconsent_days = r
         .integer(top, "", "reconsent_days", (1, MAX_DAYS))
@@ -569,6 +574,22 @@ fn read_categories(r: &mut Reader, v: &Json, mode: Mode) -> Vec<CategoryConfig> 
         if let Some(c) = read_category(r, value, &path, category, index, mode) {
             out.push(c);
         }
+    }
+    // Built-in categories hold indices 0-3 whether declared or not, so 60 custom ones fill the 64-bit bitmap:
+    // one more would get index 64 and be dropped from every cookie and token without a word.
+    if usize::from(next_custom) > MAX_CATEGORIES {
+        let extra = next_custom - FIRST_CUSTOM_INDEX;
+        r.error_owned(
+            "categories",
+            msg_owned!({
+                let mut m = String::from(
+                    "at most 64 categories, the 4 built-in ones included: 60 custom ones, not ",
+                );
+                push_u64(&mut m, u64::from(extra));
+                m
+            }),
+        );
+        return Vec::new();
     }
     if !out.iter().any(|c| c.category.is_essential()) {
         out.push(category_defaults(Category::Essential, 0, mode));

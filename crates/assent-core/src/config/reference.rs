@@ -39,9 +39,9 @@ pub const FIELDS: &[Field] = &[
     },
     Field {
         path: "policy_url",
-        kind: "string",
+        kind: "string (http(s) URL or path)",
         default: "required",
-        doc: "Link to your privacy policy, shown on the banner.",
+        doc: "Link to your privacy policy, shown on the banner. `javascript:`, `data:` and other schemes are refused.",
     },
     Field {
         path: "reconsent_days",
@@ -131,7 +131,7 @@ pub const FIELDS: &[Field] = &[
         path: "categories",
         kind: "object: name → category",
         default: "required",
-        doc: "The purposes you ask consent for, in display order. Built in: `essential` (always on; added if absent), `analytics`, `remarketing`, `marketing_email`; any other name (`a-z0-9_`) is a custom category. Append new custom categories at the end: their position is their id in tokens.",
+        doc: "The purposes you ask consent for, in display order. Built in: `essential` (always on; added if absent), `analytics`, `remarketing`, `marketing_email`; any other name (`a-z0-9_`) is a custom category. Append new custom categories at the end: their position is their id in tokens. At most 64 categories, the four built-in ones included: 60 custom ones.",
     },
     Field {
         path: "categories.<name>.title",
