@@ -32,11 +32,11 @@
   if (!a.ready) a.ready = new Promise(function (r) { a._ready = r; });
   w.dataLayer = w.dataLayer || [];
   w.gtag = w.gtag || function () { w.dataLayer.push(arguments); };
-  if (!el) warn('no <script type="application/json" id="assent-config"> before this script: put the config first');
+  if (!el) warn("no config before assent.js; Consent Mode's default can only come late");
   c = cfg ? cfg.consent_mode : el && { enabled: true };
   if (c && c.enabled === true) {
-    if (w.google_tag_data || d.querySelector('script[src*="googletagmanager.com/gt"]'))
-      warn("a Google tag was loaded before Assent's Consent Mode default: load /assent/assent.js first, without defer");
+    if (w.google_tag_data || d.querySelector('script[src*="/gtag/js"]:not([type="text/plain"])'))
+      warn("a Google tag came before assent.js and may run before its consent default");
     var o = { wait_for_update: typeof c.wait_for_update == "number" ? c.wait_for_update : 500 };
     "ad_storage ad_user_data ad_personalization analytics_storage functionality_storage personalization_storage security_storage"
       .split(" ").forEach(function (k) { o[k] = k == "security_storage" ? "granted" : "denied"; });

@@ -34,6 +34,8 @@ thread_local! {
 }
 
 fn read_queue() -> Vec<String> {
+    let m = crate::model();
+    let own = ls_get(SUBJECT_KEY);
     let Some(text) = ls_get(QUEUE_KEY) else {
         return Vec::new();
     };
@@ -45,8 +47,16 @@ fn read_queue() -> Vec<String> {
     }
     let mut out = Vec::new();
     for e in Array::from(&v).iter() {
-        // Only objects that are records by shape; anything else (a page wrote garbage) is dropped.
-        if !e.is_object() || Array::is_array(&e) {
+        // Only objects that are records by shape, of this site and naming no other subject; anything else (a page
+        // wrote garbage, or records meant to pass as someone else's) is dropped.
+        if !e.is_object()
+            || Array::is_array(&e)
+            || get(&e, "site").as_string() != Some(m.site.clone())
+        {
+            continue;
+        }
+        let subject = get(&e, "subject");
+        if !subject.is_undefined() && subject.as_string() != own {
             continue;
         }
         if let Some(s) = js_sys::JSON::stringify(&e).ok().and_then(|s| s.as_string()) {

@@ -11,7 +11,10 @@
 //!
 //! Which of these happens is assent-core's `lifecycle::element_step`; this module only touches the DOM.
 //! - A `MutationObserver` on the whole document applies the same rules to elements added later (including the
-//!   rest of the page while it is still being parsed).
+//!   rest of the page while it is still being parsed). With `activate_added_elements: false`, only the blocked
+//!   elements in the document once its HTML is parsed and the SDK has booted are ever activated: under a
+//!   `'strict-dynamic'` CSP a script the SDK inserts runs anyway, which is why pages showing untrusted HTML turn
+//!   added elements off.
 
 use std::cell::{Cell, RefCell};
 
@@ -33,6 +36,22 @@ thread_local! {
     static QUEUE: RefCell<Vec<Element>> = const { RefCell::new(Vec::new()) };
     static BUSY: Cell<bool> = const { Cell::new(false) };
     static OBSERVER: RefCell<Option<MutationObserver>> = const { RefCell::new(None) };
+    /// With `activate_added_elements: false`: the blocked elements present once the page was parsed and the SDK
+    /// booted, the only ones ever activated.
+    static KNOWN: RefCell<Option<Vec<Element>>> = const { RefCell::new(None) };
+}
+
+/// Whether `e` may be activated at all (always, unless only the elements present at boot may).
+fn known(e: &Element) -> bool {
+    KNOWN.with(|k| k.borrow().as_ref().is_none_or(|list| list.contains(e)))
+}
+
+/// Remembers the blocked elements of the page as it is now: nothing added later is ever activated.
+fn freeze() {
+    let d: JsValue = doc().into();
+    let mut list = query_all(&d, SCRIPTS);
+    list.extend(query_all(&d, EMBEDS));
+    KNOWN.with(|k| *k.borrow_mut() = Some(list));
 }
 
 fn allowed(e: &Element) -> bool {
@@ -43,6 +62,20 @@ fn allowed(e: &Element) -> bool {
 
 /// Scans the page and starts observing it.
 pub(crate) fn start() {
+    let frozen = KNOWN.with(|k| k.borrow().is_some());
+    if !frozen && current().is_some_and(|app| !app.config.activate_added_elements) {
+        if get_str(&doc(), "readyState").as_deref() == Some("loading") {
+            let c = crate::dom::once(|_| {
+                freeze();
+                refresh();
+            });
+            let _ = doc().add_event_listener_with_callback("DOMContentLoaded", c.unchecked_ref());
+            // Until then nothing is known, so nothing is activated.
+            KNOWN.with(|k| *k.borrow_mut() = Some(Vec::new()));
+        } else {
+            freeze();
+        }
+    }
     refresh();
     OBSERVER.with(|o| {
         if o.borrow().is_some() {
@@ -93,6 +126,7 @@ pub(crate) fn stop() {
     });
     QUEUE.with(|q| q.borrow_mut().clear());
     BUSY.with(|b| b.set(false));
+    KNOWN.with(|k| *k.borrow_mut() = None);
 }
 
 /// Applies the current decision to every blocked element of the page.
@@ -118,7 +152,7 @@ fn scan(root: &JsValue) {
 }
 
 fn consider(e: &Element) {
-    if e.get_attribute("data-assent").is_none() {
+    if e.get_attribute("data-assent").is_none() || !known(e) {
         return;
     }
     let is_script = get_str(e, "tagName").is_some_and(|t| t.eq_ignore_ascii_case("script"));
@@ -153,17 +187,9 @@ fn consider(e: &Element) {
         ElementStep::Refuse => {
             if state.as_deref() != Some("refused") {
                 let _ = e.set_attribute("data-assent-state", "refused");
-                let mut m = String::from(
-                    "refused data-src (only http:, https: and relative URLs are loaded) on <",
-                );
-                m.push_str(
-                    &get_str(e, "tagName")
-                        .unwrap_or_default()
-                        .to_ascii_lowercase(),
-                );
-                m.push_str(" data-src=\"");
-                m.push_str(data_src.as_deref().unwrap_or_default());
-                m.push_str("\">");
+                let _ = e.set_attribute("hidden", "");
+                let mut m = String::from("refused: only http(s) and relative data-src URLs load: ");
+                m.push_str(&get_str(e, "outerHTML").unwrap_or_default());
                 error(&m);
             }
         }

@@ -118,6 +118,8 @@ pub struct Config {
     pub policy_url: String,
     pub reconsent_days: u32,
     pub reload_on_withdraw: bool,
+    /// `activate_added_elements`: whether elements added after the page's HTML was parsed may be activated.
+    pub activate_added_elements: bool,
     pub endpoint: Option<String>,
     pub cookie: CookieConfig,
     pub signals: SignalConfig,

@@ -391,6 +391,7 @@ fn read_root(r: &mut Reader, root: &Json) -> Option<Config> {
         .integer(top, "", "reconsent_days", (1, MAX_DAYS))
         .unwrap_or(182);
     let reload_on_withdraw = r.boolean(top, "", "reload_on_withdraw", false);
+    let activate_added_elements = r.boolean(top, "", "activate_added_elements", true);
     let endpoint = match get(top, "endpoint") {
         None | Some(Json::Null) => None,
         Some(v) => r.string(v, "endpoint").and_then(|e| {
@@ -431,6 +432,7 @@ fn read_root(r: &mut Reader, root: &Json) -> Option<Config> {
         policy_url,
         reconsent_days,
         reload_on_withdraw,
+        activate_added_elements,
         endpoint,
         cookie,
         signals,

@@ -56,6 +56,12 @@ pub const FIELDS: &[Field] = &[
         doc: "Reload the page after a withdrawal, so scripts that already ran stop.",
     },
     Field {
+        path: "activate_added_elements",
+        kind: "boolean",
+        default: "`true`",
+        doc: "Also activate blocked scripts and embeds added to the page after its HTML was parsed. Set `false` on pages that insert untrusted HTML: then only elements in the page's own HTML are activated (see Content Security Policy).",
+    },
+    Field {
         path: "endpoint",
         kind: "string (URL or `/path`)",
         default: "none",
@@ -210,6 +216,7 @@ const PATHS: &[&str] = &[
     "policy_url",
     "reconsent_days",
     "reload_on_withdraw",
+    "activate_added_elements",
     "endpoint",
     "cookie.name",
     "cookie.domain",
