@@ -1,0 +1,682 @@
+//! Scanning one page in a fresh browser: load it, record what is there before any choice, reject all, record
+//! again, accept all, record again; then judge what was seen (see [`crate::model`]).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use assent_core::config::Config;
+use serde_json::{Value, json};
+
+use crate::cdp::{Browser, CdpError, Event, Launch};
+use crate::classify::{Classifier, is_tracker_host, site_of};
+use crate::model::{
+    Cookie, PageReport, Phase, PhaseName, Request, StorageKey, TimelineEntry, UnmarkedScript,
+    Violation, ViolationKind,
+};
+
+/// Installed before any page script: records who writes `document.cookie` and Web Storage (the first
+/// http(s) frame of the stack below this hook), so a cookie can be traced to the script that set it.
+const HOOK: &str = r"(() => {
+  const log = [];
+  Object.defineProperty(window, '__assentScanLog', { value: log });
+  const caller = () => {
+    const lines = String(new Error().stack || '').split('\n').slice(2);
+    for (const l of lines) { const m = l.match(/(https?:\/\/[^\s)]+?):\d+:\d+/); if (m) return m[1]; }
+    return null;
+  };
+  const cookie = Object.getOwnPropertyDescriptor(Document.prototype, 'cookie');
+  Object.defineProperty(Document.prototype, 'cookie', {
+    configurable: true, enumerable: cookie.enumerable,
+    get() { return cookie.get.call(this); },
+    set(v) { log.push({ kind: 'cookie', name: String(v).split('=')[0].trim(), by: caller() }); cookie.set.call(this, v); },
+  });
+  const setItem = Storage.prototype.setItem;
+  Storage.prototype.setItem = function (k, v) {
+    let kind = 'session_storage';
+    try { if (this === window.localStorage) kind = 'local_storage'; } catch (e) {}
+    log.push({ kind, name: String(k), by: caller() });
+    return setItem.call(this, k, v);
+  };
+})();";
+
+/// Reads what is in the page at the end of a phase.
+const SNAPSHOT: &str = r"(() => {
+  const keys = (s) => { try { return Object.keys(window[s]); } catch (e) { return []; } };
+  const isJs = (t) => !t || /^(text|application)\/(x-)?(javascript|ecmascript)$|^module$/i.test(t.trim());
+  const scripts = [...document.scripts]
+    .filter((s) => isJs(s.type) && !s.hasAttribute('data-assent'))
+    .map((s) => ({ src: s.src || null, excerpt: s.src ? null : s.textContent.trim().slice(0, 80) }));
+  const links = [...document.querySelectorAll('a[href]')].map((a) => a.href);
+  return { local: keys('localStorage'), session: keys('sessionStorage'), log: window.__assentScanLog || [],
+           scripts, links, title: document.title, url: location.href };
+})()";
+
+/// Finds the consent manager and waits until it has decided.
+const FIND_ASSENT: &str = r"(async () => {
+  const el = document.getElementById('assent-config');
+  const config = el ? el.textContent : null;
+  const a = window.assent;
+  if (!a || !(a.ready instanceof Promise || typeof a.rejectAll === 'function')) return { found: false, config };
+  const state = await Promise.race([Promise.resolve(a.ready), new Promise((r) => setTimeout(() => r(null), 5000))]);
+  return { found: state !== null && typeof window.assent.rejectAll === 'function', config };
+})()";
+
+/// How to scan.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub launch: Launch,
+    /// The longest one page may take, from navigation to the last snapshot.
+    pub page_timeout: Duration,
+    /// The site config to classify with; `None`: the one inline in each page.
+    pub config: Option<Config>,
+    /// How long the network must stay quiet before a phase counts as finished.
+    pub quiet: Duration,
+}
+
+/// One scanned page and the links found on it.
+#[derive(Debug)]
+pub struct PageScan {
+    pub report: PageReport,
+    pub links: Vec<String>,
+    /// The config the page declared, as read (`None`: none or unreadable).
+    pub page_config: Option<Config>,
+}
+
+/// The host of an http(s) URL (`None` for data:, blob:, about: …).
+pub fn host_of(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .or_else(|| url.strip_prefix("ws://"))
+        .or_else(|| url.strip_prefix("wss://"))?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit('@').next()?;
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        format!("[{}]", v6.split(']').next()?)
+    } else {
+        host_port.split(':').next()?.to_string()
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// Resource types that send data from a script to another site.
+const DATA_SENDING: &[&str] = &["Ping", "Fetch", "XHR", "EventSource", "WebSocket"];
+
+#[derive(Debug)]
+struct Recorder {
+    started: Instant,
+    phase: PhaseName,
+    site: String,
+    requests: BTreeMap<PhaseName, Vec<Request>>,
+    request_urls: HashMap<String, String>,
+    /// Cookie name → the response that set it.
+    set_cookie_by: HashMap<String, String>,
+    timeline: Vec<TimelineEntry>,
+    /// The main document's answer: (status, MIME type).
+    document: Option<(u64, String)>,
+    frame_id: String,
+    loaded: bool,
+    last_activity: Instant,
+}
+
+impl Recorder {
+    fn at_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    fn mark(&mut self, kind: &str, text: String, violation: bool) {
+        self.timeline.push(TimelineEntry {
+            at_ms: self.at_ms(),
+            phase: self.phase,
+            kind: kind.to_string(),
+            text,
+            violation,
+        });
+    }
+
+    fn handle(&mut self, event: &Event) {
+        let p = &event.params;
+        match event.method.as_str() {
+            "Network.requestWillBeSent" => {
+                self.last_activity = Instant::now();
+                let url = p["request"]["url"].as_str().unwrap_or_default().to_string();
+                let id = p["requestId"].as_str().unwrap_or_default().to_string();
+                self.request_urls.insert(id, url.clone());
+                let Some(host) = host_of(&url) else { return };
+                if site_of(&host) == self.site {
+                    return;
+                }
+                let resource_type = p["type"].as_str().unwrap_or("Other").to_string();
+                let initiator = p["initiator"]["stack"]["callFrames"]
+                    .as_array()
+                    .and_then(|f| f.iter().find_map(|f| f["url"].as_str().filter(|u| !u.is_empty())))
+                    .or_else(|| p["initiator"]["url"].as_str())
+                    .or_else(|| p["documentURL"].as_str())
+                    .map(str::to_string);
+                let tracking =
+                    is_tracker_host(&host) || DATA_SENDING.contains(&resource_type.as_str());
+                let violation = tracking && self.phase.forbids_tracking();
+                self.mark(
+                    "request",
+                    format!("{resource_type} {url}{}", if tracking { " (tracking)" } else { "" }),
+                    violation,
+                );
+                let request = Request {
+                    url,
+                    host,
+                    resource_type,
+                    initiator,
+                    tracking,
+                    at_ms: self.at_ms(),
+                };
+                self.requests.entry(self.phase).or_default().push(request);
+            }
+            "Network.responseReceived" => {
+                self.last_activity = Instant::now();
+                if p["type"] == "Document" && p["frameId"].as_str() == Some(self.frame_id.as_str()) {
+                    let status = p["response"]["status"].as_u64().unwrap_or(0);
+                    let mime = p["response"]["mimeType"].as_str().unwrap_or_default();
+                    self.document = Some((status, mime.to_string()));
+                }
+            }
+            "Network.responseReceivedExtraInfo" => {
+                let Some(headers) = p["headers"].as_object() else { return };
+                let url = p["requestId"]
+                    .as_str()
+                    .and_then(|id| self.request_urls.get(id))
+                    .cloned()
+                    .unwrap_or_default();
+                for (name, value) in headers {
+                    if !name.eq_ignore_ascii_case("set-cookie") {
+                        continue;
+                    }
+                    for line in value.as_str().unwrap_or_default().lines() {
+                        let cookie = line.split('=').next().unwrap_or_default().trim();
+                        if !cookie.is_empty() {
+                            self.set_cookie_by
+                                .entry(cookie.to_string())
+                                .or_insert_with(|| url.clone());
+                        }
+                    }
+                }
+            }
+            "Network.loadingFinished" | "Network.loadingFailed" => {
+                self.last_activity = Instant::now();
+            }
+            "Page.loadEventFired" => self.loaded = true,
+            _ => {}
+        }
+    }
+}
+
+fn timeout_error(what: &str, timeout: Duration) -> String {
+    format!("{what} within the page timeout ({} s)", timeout.as_secs())
+}
+
+struct Session<'a> {
+    browser: Browser,
+    recorder: Recorder,
+    deadline: Instant,
+    options: &'a Options,
+}
+
+impl Session<'_> {
+    fn call(&mut self, method: &str, params: Value) -> Result<Value, String> {
+        let result = self
+            .browser
+            .call(method, params, self.deadline)
+            .map_err(|e| self.explain(&e))?;
+        self.drain()?;
+        Ok(result)
+    }
+
+    fn explain(&self, e: &CdpError) -> String {
+        if Instant::now() >= self.deadline {
+            timeout_error("the page did not finish", self.options.page_timeout)
+        } else {
+            e.to_string()
+        }
+    }
+
+    /// Handles the events already received.
+    fn drain(&mut self) -> Result<(), String> {
+        while let Some(e) = self
+            .browser
+            .next_event(Instant::now())
+            .map_err(|e| e.to_string())?
+        {
+            self.recorder.handle(&e);
+        }
+        Ok(())
+    }
+
+    /// Handles events until the network has been quiet for `quiet` (or the page deadline).
+    fn settle(&mut self) -> Result<(), String> {
+        self.recorder.last_activity = Instant::now();
+        loop {
+            let quiet_until = self.recorder.last_activity + self.options.quiet;
+            let until = quiet_until.min(self.deadline);
+            match self.browser.next_event(until).map_err(|e| e.to_string())? {
+                Some(e) => self.recorder.handle(&e),
+                None if Instant::now() >= self.deadline => return Ok(()),
+                None if Instant::now() >= self.recorder.last_activity + self.options.quiet => {
+                    return Ok(());
+                }
+                None => {}
+            }
+        }
+    }
+
+    fn evaluate(&mut self, expression: &str) -> Result<Value, String> {
+        let result = self.call(
+            "Runtime.evaluate",
+            json!({"expression": expression, "returnByValue": true, "awaitPromise": true}),
+        )?;
+        if let Some(ex) = result.get("exceptionDetails") {
+            let text = ex["exception"]["description"]
+                .as_str()
+                .or_else(|| ex["text"].as_str())
+                .unwrap_or("exception");
+            return Err(format!("a script in the page failed: {text}"));
+        }
+        Ok(result["result"]["value"].clone())
+    }
+}
+
+/// Scans one page in a fresh browser.
+pub fn scan_page(url: &str, options: &Options) -> Result<PageScan, String> {
+    let started = Instant::now();
+    let deadline = started + options.page_timeout;
+    let site = host_of(url)
+        .map(|h| site_of(&h))
+        .ok_or_else(|| format!("not an http(s) URL: {url}"))?;
+    let browser = Browser::launch(&options.launch).map_err(|e| e.to_string())?;
+    let recorder = Recorder {
+        started,
+        phase: PhaseName::BeforeChoice,
+        site,
+        requests: BTreeMap::new(),
+        request_urls: HashMap::new(),
+        set_cookie_by: HashMap::new(),
+        timeline: Vec::new(),
+        document: None,
+        frame_id: String::new(),
+        loaded: false,
+        last_activity: started,
+    };
+    let mut s = Session {
+        browser,
+        recorder,
+        deadline,
+        options,
+    };
+    s.call("Network.enable", json!({}))?;
+    s.call("Network.setCacheDisabled", json!({"cacheDisabled": true}))?;
+    s.call("Page.enable", json!({}))?;
+    s.call("Page.addScriptToEvaluateOnNewDocument", json!({"source": HOOK}))?;
+    s.recorder.mark("phase", format!("navigate to {url}"), false);
+    let nav = s.call("Page.navigate", json!({"url": url}))?;
+    if let Some(error) = nav["errorText"].as_str().filter(|e| !e.is_empty()) {
+        return Err(explain_navigation_error(error));
+    }
+    s.recorder.frame_id = nav["frameId"].as_str().unwrap_or_default().to_string();
+    while !s.recorder.loaded {
+        match s.browser.next_event(deadline).map_err(|e| e.to_string())? {
+            Some(e) => s.recorder.handle(&e),
+            None => {
+                return Err(timeout_error(
+                    "the page did not finish loading",
+                    options.page_timeout,
+                ));
+            }
+        }
+    }
+    match &s.recorder.document {
+        Some((status, _)) if *status >= 400 => {
+            return Err(format!("the page answered HTTP {status}"));
+        }
+        Some((_, mime)) if !matches!(mime.as_str(), "text/html" | "application/xhtml+xml") => {
+            return Err(format!("not an HTML page (the answer is {mime})"));
+        }
+        None => return Err("the page sent no document".to_string()),
+        _ => {}
+    }
+    s.recorder.mark("phase", "loaded".to_string(), false);
+    s.settle()?;
+
+    let found = s.evaluate(FIND_ASSENT)?;
+    let consent_manager = found["found"].as_bool().unwrap_or(false);
+    let page_config = found["config"]
+        .as_str()
+        .and_then(|text| Config::from_json(text).ok());
+    let config_note = match (found["config"].as_str(), &page_config) {
+        (Some(_), None) => Some("the page's inline assent-config is not accepted by the config reader"),
+        _ => None,
+    };
+    let classifier = Classifier::new(options.config.clone().or_else(|| page_config.clone()));
+    let mut phases = Vec::new();
+    let before = snapshot(&mut s, &classifier)?;
+    let links = before.1;
+    let title = before.2.clone();
+    let final_url = before.3.clone();
+    let unmarked = before.4;
+    phases.push(before.0);
+
+    let mut note = config_note.map(str::to_string);
+    if consent_manager {
+        for (phase, call) in [
+            (PhaseName::AfterReject, "window.assent.rejectAll(); true"),
+            (PhaseName::AfterAccept, "window.assent.acceptAll(); true"),
+        ] {
+            s.drain()?;
+            s.recorder.phase = phase;
+            s.recorder.mark("phase", phase.label().to_string(), false);
+            s.evaluate(call)?;
+            s.settle()?;
+            phases.push(snapshot(&mut s, &classifier)?.0);
+        }
+    } else {
+        note = Some(
+            "no consent manager found (no window.assent): only the state before any choice was recorded"
+                .to_string(),
+        );
+    }
+    s.recorder.mark("phase", "done".to_string(), false);
+    let report = judge(
+        url,
+        final_url,
+        title,
+        consent_manager,
+        note,
+        phases,
+        unmarked,
+        s.recorder.timeline,
+        started.elapsed(),
+    );
+    Ok(PageScan {
+        report,
+        links,
+        page_config,
+    })
+}
+
+fn explain_navigation_error(error: &str) -> String {
+    let why = match error {
+        "net::ERR_NAME_NOT_RESOLVED" => "the host name does not resolve",
+        "net::ERR_CONNECTION_REFUSED" => "the connection was refused (nothing listens there)",
+        "net::ERR_CONNECTION_TIMED_OUT" | "net::ERR_TIMED_OUT" => "the connection timed out",
+        "net::ERR_TOO_MANY_REDIRECTS" => "the page redirects in a loop",
+        "net::ERR_ADDRESS_UNREACHABLE" | "net::ERR_INTERNET_DISCONNECTED" => {
+            "the host is unreachable"
+        }
+        e if e.starts_with("net::ERR_CERT_") || e.starts_with("net::ERR_SSL_") => {
+            "the TLS connection failed (certificate or handshake)"
+        }
+        _ => "the page could not be loaded",
+    };
+    format!("{why} ({error})")
+}
+
+type Snapshot = (Phase, Vec<String>, String, String, Vec<UnmarkedScript>);
+
+fn snapshot(s: &mut Session<'_>, classifier: &Classifier) -> Result<Snapshot, String> {
+    let page = s.evaluate(SNAPSHOT)?;
+    let cookies = s.call("Network.getAllCookies", json!({}))?;
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    };
+    let log = page["log"].as_array().cloned().unwrap_or_default();
+    let set_by_script = |kind: &str, name: &str| -> Option<String> {
+        log.iter()
+            .find(|e| e["kind"] == kind && e["name"] == name)
+            .and_then(|e| e["by"].as_str().map(str::to_string))
+    };
+    let mut phase = Phase {
+        name: s.recorder.phase,
+        cookies: Vec::new(),
+        local_storage: Vec::new(),
+        session_storage: Vec::new(),
+        third_party_requests: s
+            .recorder
+            .requests
+            .get(&s.recorder.phase)
+            .cloned()
+            .unwrap_or_default(),
+    };
+    for c in cookies["cookies"].as_array().into_iter().flatten() {
+        let name = c["name"].as_str().unwrap_or_default().to_string();
+        let domain = c["domain"].as_str().unwrap_or_default().to_string();
+        let set_by = set_by_script("cookie", &name)
+            .or_else(|| s.recorder.set_cookie_by.get(&name).cloned());
+        let class = classifier.cookie(&name);
+        phase.cookies.push(Cookie {
+            third_party: site_of(domain.trim_start_matches('.')) != s.recorder.site,
+            expires: c["expires"].as_f64().filter(|e| *e > 0.0 && c["session"] != true),
+            path: c["path"].as_str().unwrap_or("/").to_string(),
+            name,
+            domain,
+            set_by,
+            class,
+        });
+    }
+    for (key, list, kind) in [
+        ("local", &mut phase.local_storage, "local_storage"),
+        ("session", &mut phase.session_storage, "session_storage"),
+    ] {
+        for name in strings(&page[key]) {
+            list.push(StorageKey {
+                set_by: set_by_script(kind, &name),
+                class: classifier.storage_key(&name),
+                name,
+            });
+        }
+    }
+    for c in &phase.cookies {
+        let violation = c.class.needs_consent() && phase.name.forbids_tracking();
+        s.recorder.timeline.push(TimelineEntry {
+            at_ms: s.recorder.at_ms(),
+            phase: phase.name,
+            kind: "cookie".into(),
+            text: format!(
+                "cookie {} ({})",
+                c.name,
+                c.class.category.as_deref().unwrap_or("unknown")
+            ),
+            violation,
+        });
+    }
+    for k in phase.local_storage.iter().chain(&phase.session_storage) {
+        let violation = k.class.needs_consent() && phase.name.forbids_tracking();
+        s.recorder.timeline.push(TimelineEntry {
+            at_ms: s.recorder.at_ms(),
+            phase: phase.name,
+            kind: "storage".into(),
+            text: format!(
+                "storage key {} ({})",
+                k.name,
+                k.class.category.as_deref().unwrap_or("unknown")
+            ),
+            violation,
+        });
+    }
+    let unmarked = page["scripts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|script| {
+            let src = script["src"].as_str().map(str::to_string);
+            // The consent manager's own bootstrap is the one script that must run unmarked.
+            if src.as_deref().is_some_and(is_assent_bootstrap) {
+                return None;
+            }
+            Some(UnmarkedScript {
+                source: src.unwrap_or_else(|| {
+                    format!("inline script on {}", page["url"].as_str().unwrap_or_default())
+                }),
+                excerpt: script["excerpt"].as_str().map(str::to_string),
+                categories: Vec::new(),
+            })
+        })
+        .collect();
+    let links = strings(&page["links"]);
+    let title = page["title"].as_str().unwrap_or_default().to_string();
+    let url = page["url"].as_str().unwrap_or_default().to_string();
+    Ok((phase, links, title, url, unmarked))
+}
+
+fn is_assent_bootstrap(src: &str) -> bool {
+    let path = src.split(['?', '#']).next().unwrap_or(src);
+    path.ends_with("/assent/assent.js") || path.ends_with("/assent.js")
+}
+
+/// Turns what was seen into violations, deletions, per-category arrivals and script attributions.
+#[allow(clippy::too_many_arguments)]
+fn judge(
+    url: &str,
+    final_url: String,
+    title: String,
+    consent_manager: bool,
+    note: Option<String>,
+    phases: Vec<Phase>,
+    mut unmarked: Vec<UnmarkedScript>,
+    timeline: Vec<TimelineEntry>,
+    took: Duration,
+) -> PageReport {
+    let mut violations = Vec::new();
+    let mut unclassified = BTreeSet::new();
+    for phase in &phases {
+        let storage = phase
+            .local_storage
+            .iter()
+            .map(|k| (k, ViolationKind::LocalStorage))
+            .chain(
+                phase
+                    .session_storage
+                    .iter()
+                    .map(|k| (k, ViolationKind::SessionStorage)),
+            );
+        let named = phase
+            .cookies
+            .iter()
+            .map(|c| (&c.name, &c.class, &c.set_by, ViolationKind::Cookie))
+            .chain(storage.map(|(k, kind)| (&k.name, &k.class, &k.set_by, kind)));
+        for (name, class, by, kind) in named {
+            if class.category.is_none() {
+                unclassified.insert(name.clone());
+            }
+            if phase.name.forbids_tracking() && class.needs_consent() {
+                violations.push(Violation {
+                    phase: phase.name,
+                    kind,
+                    name: name.clone(),
+                    category: class.category.clone(),
+                    vendor: class.vendor.clone(),
+                    by: by.clone(),
+                });
+            }
+        }
+        if phase.name.forbids_tracking() {
+            for r in phase.third_party_requests.iter().filter(|r| r.tracking) {
+                violations.push(Violation {
+                    phase: phase.name,
+                    kind: ViolationKind::Request,
+                    name: r.url.clone(),
+                    category: None,
+                    vendor: None,
+                    by: r.initiator.clone(),
+                });
+            }
+        }
+    }
+    // What an unmarked script did before consent tells which category it should be marked with.
+    for v in violations
+        .iter()
+        .filter(|v| v.phase == PhaseName::BeforeChoice)
+    {
+        let Some(by) = v.by.as_deref() else { continue };
+        let by = by.split(['?', '#']).next().unwrap_or(by);
+        for script in &mut unmarked {
+            if script.source.split(['?', '#']).next() == Some(by) {
+                let category = v.category.clone().unwrap_or_else(|| "analytics".to_string());
+                if !script.categories.contains(&category) {
+                    script.categories.push(category);
+                }
+            }
+        }
+    }
+    let names = |p: Option<&Phase>| -> BTreeSet<String> {
+        p.map(|p| {
+            p.cookies
+                .iter()
+                .map(|c| c.name.clone())
+                .chain(p.local_storage.iter().map(|k| k.name.clone()))
+                .chain(p.session_storage.iter().map(|k| k.name.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+    };
+    let find = |n: PhaseName| phases.iter().find(|p| p.name == n);
+    let before = names(find(PhaseName::BeforeChoice));
+    let rejected = find(PhaseName::AfterReject);
+    let deleted_on_reject = if rejected.is_some() {
+        before.difference(&names(rejected)).cloned().collect()
+    } else {
+        Vec::new()
+    };
+    let mut accepted_by_category: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    if let Some(accepted) = find(PhaseName::AfterAccept) {
+        let earlier = names(rejected);
+        let items = accepted
+            .cookies
+            .iter()
+            .map(|c| (&c.name, &c.class))
+            .chain(accepted.local_storage.iter().map(|k| (&k.name, &k.class)))
+            .chain(accepted.session_storage.iter().map(|k| (&k.name, &k.class)));
+        for (name, class) in items {
+            if !earlier.contains(name) {
+                let category = class.category.clone().unwrap_or_else(|| "unknown".into());
+                accepted_by_category
+                    .entry(category)
+                    .or_default()
+                    .push(name.clone());
+            }
+        }
+    }
+    PageReport {
+        url: url.to_string(),
+        final_url,
+        title,
+        consent_manager,
+        note,
+        phases,
+        deleted_on_reject,
+        accepted_by_category,
+        unmarked_scripts: unmarked,
+        violations,
+        unclassified: unclassified.into_iter().collect(),
+        timeline,
+        duration_ms: took.as_millis() as u64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts() {
+        assert_eq!(host_of("https://a.Example.com:8080/x?y").as_deref(), Some("a.example.com"));
+        assert_eq!(host_of("http://user@h/").as_deref(), Some("h"));
+        assert_eq!(host_of("http://[::1]:80/").as_deref(), Some("[::1]"));
+        assert_eq!(host_of("data:text/plain,x"), None);
+    }
+
+    #[test]
+    fn navigation_errors_are_explained() {
+        assert!(explain_navigation_error("net::ERR_TOO_MANY_REDIRECTS").contains("redirects in a loop"));
+        assert!(explain_navigation_error("net::ERR_CERT_AUTHORITY_INVALID").contains("TLS"));
+        assert!(explain_navigation_error("net::ERR_CONNECTION_REFUSED").contains("refused"));
+    }
+}
