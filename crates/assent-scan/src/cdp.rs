@@ -151,7 +151,12 @@ impl Browser {
     }
 
     /// Sends a command to the page and waits for its result (events that arrive meanwhile are queued).
-    pub fn call(&mut self, method: &str, params: Value, deadline: Instant) -> Result<Value, CdpError> {
+    pub fn call(
+        &mut self,
+        method: &str,
+        params: Value,
+        deadline: Instant,
+    ) -> Result<Value, CdpError> {
         let session = self.session.clone();
         self.send(Some(&session), method, params, deadline)
     }
@@ -259,7 +264,11 @@ impl Drop for Browser {
 }
 
 /// Chromium writes the port and path of its browser endpoint to `DevToolsActivePort` in the profile.
-fn wait_for_devtools(child: &mut Child, profile: &Path, timeout: Duration) -> Result<String, CdpError> {
+fn wait_for_devtools(
+    child: &mut Child,
+    profile: &Path,
+    timeout: Duration,
+) -> Result<String, CdpError> {
     let deadline = Instant::now() + timeout;
     let file = profile.join("DevToolsActivePort");
     loop {

@@ -85,7 +85,13 @@ fn parse_database(csv: &str, hosts: &str) -> Database {
     let mut entries = Vec::new();
     let mut tracker_hosts: Vec<String> = hosts
         .lines()
-        .map(|l| l.split('#').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|l| {
+            l.split('#')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .filter(|l| !l.is_empty())
         .collect();
     for row in csv_rows(csv).skip(1) {
@@ -149,12 +155,11 @@ fn csv_rows(text: &str) -> impl Iterator<Item = Vec<String>> + '_ {
                     field.push('"');
                 }
                 (true, '"') => quoted = false,
-                (true, c) => field.push(c),
                 (false, '"') => quoted = true,
                 (false, ',') => row.push(std::mem::take(&mut field)),
                 (false, '\r') => {}
                 (false, '\n') => break,
-                (false, c) => field.push(c),
+                (_, c) => field.push(c),
             }
         }
         row.push(field);
@@ -215,7 +220,9 @@ impl Classifier {
             return Class {
                 category: Some(ESSENTIAL.to_string()),
                 vendor: Some("Assent".to_string()),
-                description: Some("The visitor's consent choice (the consent manager itself)".to_string()),
+                description: Some(
+                    "The visitor's consent choice (the consent manager itself)".to_string(),
+                ),
                 pattern: Some(name.to_string()),
                 source: Source::Assent,
             };
@@ -312,7 +319,10 @@ mod tests {
         let c = Classifier::new(Some(config));
         assert_eq!(c.cookie("_ga").category.as_deref(), Some(ESSENTIAL));
         assert_eq!(c.cookie("_ga").source, Source::SiteConfig);
-        assert_eq!(c.cookie("shop_views").category.as_deref(), Some("analytics"));
+        assert_eq!(
+            c.cookie("shop_views").category.as_deref(),
+            Some("analytics")
+        );
     }
 
     #[test]

@@ -35,7 +35,11 @@ code{font:12.5px ui-monospace,monospace}";
 fn cookie_rows(out: &mut String, cookies: &[Cookie]) {
     for c in cookies {
         let category = c.class.category.as_deref().unwrap_or("unknown");
-        let class = if c.class.needs_consent() { " class=\"bad\"" } else { "" };
+        let class = if c.class.needs_consent() {
+            " class=\"bad\""
+        } else {
+            ""
+        };
         let expires = c.expires.map_or("session".to_string(), |e| {
             let days = (e - now_secs()) / 86_400.0;
             format!("{days:.0} days")
@@ -67,7 +71,10 @@ fn phase_section(out: &mut String, phase: &Phase) {
         && phase.session_storage.is_empty()
         && phase.third_party_requests.is_empty()
     {
-        let _ = writeln!(out, "<p class=\"meta\">No cookie, no storage key, no request to another site.</p>");
+        let _ = writeln!(
+            out,
+            "<p class=\"meta\">No cookie, no storage key, no request to another site.</p>"
+        );
         return;
     }
     if !phase.cookies.is_empty() {
@@ -85,7 +92,10 @@ fn phase_section(out: &mut String, phase: &Phase) {
         .chain(phase.session_storage.iter().map(|k| ("sessionStorage", k)))
         .collect();
     if !keys.is_empty() {
-        let _ = writeln!(out, "<table><tr><th>Storage key</th><th>Where</th><th>Category</th><th>Set by</th></tr>");
+        let _ = writeln!(
+            out,
+            "<table><tr><th>Storage key</th><th>Where</th><th>Category</th><th>Set by</th></tr>"
+        );
         for (kind, k) in keys {
             let _ = writeln!(
                 out,
@@ -98,9 +108,16 @@ fn phase_section(out: &mut String, phase: &Phase) {
         let _ = writeln!(out, "</table>");
     }
     if !phase.third_party_requests.is_empty() {
-        let _ = writeln!(out, "<table><tr><th>Request to another site</th><th>Type</th><th>Initiator</th></tr>");
+        let _ = writeln!(
+            out,
+            "<table><tr><th>Request to another site</th><th>Type</th><th>Initiator</th></tr>"
+        );
         for r in &phase.third_party_requests {
-            let mark = if r.tracking { " <span class=\"pill bad\">tracking</span>" } else { "" };
+            let mark = if r.tracking {
+                " <span class=\"pill bad\">tracking</span>"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 out,
                 "<tr><td><code>{}</code>{mark}</td><td>{}</td><td>{}</td></tr>",
@@ -117,14 +134,25 @@ fn page_section(out: &mut String, page: &PageReport) {
     let status = if page.violations.is_empty() {
         "<span class=\"pill ok\">no violation</span>".to_string()
     } else {
-        format!("<span class=\"pill bad\">{} violation(s)</span>", page.violations.len())
+        format!(
+            "<span class=\"pill bad\">{} violation(s)</span>",
+            page.violations.len()
+        )
     };
     let _ = writeln!(out, "<h2>{} {status}</h2>", esc(&page.url));
     let _ = writeln!(
         out,
         "<p class=\"meta\">{} · {} · scanned in {} ms</p>",
-        esc(if page.title.is_empty() { "(no title)" } else { &page.title }),
-        if page.consent_manager { "consent manager: Assent" } else { "no consent manager found" },
+        esc(if page.title.is_empty() {
+            "(no title)"
+        } else {
+            &page.title
+        }),
+        if page.consent_manager {
+            "consent manager: Assent"
+        } else {
+            "no consent manager found"
+        },
         page.duration_ms
     );
     if let Some(note) = &page.note {
@@ -134,10 +162,19 @@ fn page_section(out: &mut String, page: &PageReport) {
         phase_section(out, phase);
     }
     if !page.deleted_on_reject.is_empty() {
-        let _ = writeln!(out, "<p>Deleted on reject: <code>{}</code></p>", esc(&page.deleted_on_reject.join(", ")));
+        let _ = writeln!(
+            out,
+            "<p>Deleted on reject: <code>{}</code></p>",
+            esc(&page.deleted_on_reject.join(", "))
+        );
     }
     for (category, names) in &page.accepted_by_category {
-        let _ = writeln!(out, "<p>After accept, <b>{}</b>: <code>{}</code></p>", esc(category), esc(&names.join(", ")));
+        let _ = writeln!(
+            out,
+            "<p>After accept, <b>{}</b>: <code>{}</code></p>",
+            esc(category),
+            esc(&names.join(", "))
+        );
     }
     if !page.unmarked_scripts.is_empty() {
         let _ = writeln!(out, "<h3>Scripts without <code>data-assent</code></h3><ul>");
@@ -145,7 +182,10 @@ fn page_section(out: &mut String, page: &PageReport) {
             let advice = if s.categories.is_empty() {
                 String::new()
             } else {
-                format!(" — mark with <code>data-assent=\"{}\"</code>", esc(&s.categories.join(" ")))
+                format!(
+                    " — mark with <code>data-assent=\"{}\"</code>",
+                    esc(&s.categories.join(" "))
+                )
             };
             let _ = writeln!(out, "<li><code>{}</code>{advice}</li>", esc(&s.source));
         }
@@ -196,9 +236,15 @@ pub fn html(report: &Report) -> String {
     );
     let _ = writeln!(out, "<h2>Violations</h2>");
     if report.violations == 0 {
-        let _ = writeln!(out, "<p class=\"ok\">Nothing non-essential was set or sent before consent or after a reject.</p>");
+        let _ = writeln!(
+            out,
+            "<p class=\"ok\">Nothing non-essential was set or sent before consent or after a reject.</p>"
+        );
     } else {
-        let _ = writeln!(out, "<table><tr><th>Page</th><th>When</th><th>What</th><th>Name</th><th>Category</th><th>By</th></tr>");
+        let _ = writeln!(
+            out,
+            "<table><tr><th>Page</th><th>When</th><th>What</th><th>Name</th><th>Category</th><th>By</th></tr>"
+        );
         for page in &report.pages {
             for v in &page.violations {
                 let category = match (&v.category, &v.vendor) {
@@ -223,7 +269,12 @@ pub fn html(report: &Report) -> String {
     if !report.errors.is_empty() {
         let _ = writeln!(out, "<h2>Not scanned</h2><ul>");
         for e in &report.errors {
-            let _ = writeln!(out, "<li><code>{}</code>: {}</li>", esc(&e.url), esc(&e.reason));
+            let _ = writeln!(
+                out,
+                "<li><code>{}</code>: {}</li>",
+                esc(&e.url),
+                esc(&e.reason)
+            );
         }
         let _ = writeln!(out, "</ul>");
     }
@@ -238,6 +289,9 @@ pub fn html(report: &Report) -> String {
 mod tests {
     #[test]
     fn escapes_markup() {
-        assert_eq!(super::esc("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            super::esc("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
     }
 }

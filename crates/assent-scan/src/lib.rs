@@ -59,7 +59,11 @@ pub struct Outcome {
 }
 
 /// Scans the pages, calling `progress(done, planned, url)` before each one.
-pub fn run(crawl: &Crawl, options: &Options, mut progress: impl FnMut(usize, usize, &str)) -> Outcome {
+pub fn run(
+    crawl: &Crawl,
+    options: &Options,
+    mut progress: impl FnMut(usize, usize, &str),
+) -> Outcome {
     let started = Instant::now();
     let deadline = started + crawl.total_timeout;
     let mut queue: VecDeque<String> = crawl.urls.iter().cloned().collect();
@@ -104,7 +108,7 @@ pub fn run(crawl: &Crawl, options: &Options, mut progress: impl FnMut(usize, usi
                         let link = normalise(&link);
                         let same_site =
                             host_of(&link).is_some_and(|h| sites.contains(&site_of(&h)));
-                        if same_site && seen.insert(link.clone()) {
+                        if same_site && looks_like_a_page(&link) && seen.insert(link.clone()) {
                             queue.push_back(link);
                         }
                     }
@@ -128,7 +132,38 @@ pub fn run(crawl: &Crawl, options: &Options, mut progress: impl FnMut(usize, usi
     }
 }
 
+/// Whether a link is worth following: http(s), and not a file such as a PDF, image or script.
+fn looks_like_a_page(url: &str) -> bool {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return false;
+    }
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    let last = path.rsplit('/').next().unwrap_or("");
+    match last.rsplit_once('.') {
+        None => true,
+        Some((_, ext)) => matches!(
+            ext.to_ascii_lowercase().as_str(),
+            "html" | "htm" | "xhtml" | "php" | "asp" | "aspx" | "jsp"
+        ),
+    }
+}
+
 /// A URL without its fragment (the same page).
 fn normalise(url: &str) -> String {
     url.split('#').next().unwrap_or(url).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_a_page;
+
+    #[test]
+    fn follows_pages_not_files() {
+        assert!(looks_like_a_page("https://example.com/"));
+        assert!(looks_like_a_page("https://example.com/shop/item?id=1"));
+        assert!(looks_like_a_page("http://example.com/privacy.html#top"));
+        assert!(!looks_like_a_page("https://example.com/terms.pdf"));
+        assert!(!looks_like_a_page("mailto:a@example.com"));
+        assert!(!looks_like_a_page("https://example.com/demo/prefs.mjs"));
+    }
 }

@@ -73,14 +73,20 @@ fn main() -> ExitCode {
             };
             match Config::from_json(&text) {
                 Ok(c) => Some(c),
-                Err(e) => return could_not(&format!("{} is not a valid config: {e}", path.display())),
+                Err(e) => {
+                    return could_not(&format!("{} is not a valid config: {e}", path.display()));
+                }
             }
         }
     };
     let crawl = Crawl {
         urls: cli.urls.clone(),
         follow_same_site: cli.follow_same_site,
-        max_pages: cli.pages.unwrap_or(if cli.follow_same_site { 10 } else { cli.urls.len() }),
+        max_pages: cli.pages.unwrap_or(if cli.follow_same_site {
+            10
+        } else {
+            cli.urls.len()
+        }),
         total_timeout: Duration::from_secs(cli.timeout),
     };
     let options = Options {

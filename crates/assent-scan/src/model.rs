@@ -183,12 +183,13 @@ pub struct Report {
 impl Report {
     /// The exit code: 2 when a page could not be scanned, 1 for violations when asked to fail on them, else 0.
     pub fn exit_code(&self, fail_on_violation: bool) -> i32 {
-        if !self.errors.is_empty() {
-            2
-        } else if fail_on_violation && self.violations > 0 {
-            1
-        } else {
-            0
+        match (
+            self.errors.is_empty(),
+            fail_on_violation && self.violations > 0,
+        ) {
+            (false, _) => 2,
+            (true, true) => 1,
+            (true, false) => 0,
         }
     }
 }

@@ -54,7 +54,11 @@ fn page_table(out: &mut String, page: &PageReport, style: Style) {
         "phase", "cookies", "storage", "3rd-party", "violations"
     );
     for phase in &page.phases {
-        let violations = page.violations.iter().filter(|v| v.phase == phase.name).count();
+        let violations = page
+            .violations
+            .iter()
+            .filter(|v| v.phase == phase.name)
+            .count();
         let v = format!("{violations:>12}");
         let _ = writeln!(
             out,
@@ -72,7 +76,10 @@ fn page_table(out: &mut String, page: &PageReport, style: Style) {
             (Some(c), None) => format!(" [{c}]"),
             _ => " [tracking]".to_string(),
         };
-        let by = v.by.as_deref().map(|b| format!(" by {b}")).unwrap_or_default();
+        let by =
+            v.by.as_deref()
+                .map(|b| format!(" by {b}"))
+                .unwrap_or_default();
         let _ = writeln!(
             out,
             "  {} {} {} {}{what}{by}",
@@ -83,17 +90,33 @@ fn page_table(out: &mut String, page: &PageReport, style: Style) {
         );
     }
     if !page.deleted_on_reject.is_empty() {
-        let _ = writeln!(out, "  deleted on reject: {}", page.deleted_on_reject.join(", "));
+        let _ = writeln!(
+            out,
+            "  deleted on reject: {}",
+            page.deleted_on_reject.join(", ")
+        );
     }
     for (category, names) in &page.accepted_by_category {
         let _ = writeln!(out, "  after accept, {category}: {}", names.join(", "));
     }
-    let unmarked: Vec<&str> = page.unmarked_scripts.iter().map(|s| s.source.as_str()).collect();
+    let unmarked: Vec<&str> = page
+        .unmarked_scripts
+        .iter()
+        .map(|s| s.source.as_str())
+        .collect();
     if !unmarked.is_empty() {
-        let _ = writeln!(out, "  scripts without data-assent: {}", unmarked.join(", "));
+        let _ = writeln!(
+            out,
+            "  scripts without data-assent: {}",
+            unmarked.join(", ")
+        );
     }
     if !page.unclassified.is_empty() {
-        let _ = writeln!(out, "  unknown names (review): {}", page.unclassified.join(", "));
+        let _ = writeln!(
+            out,
+            "  unknown names (review): {}",
+            page.unclassified.join(", ")
+        );
     }
 }
 
@@ -104,7 +127,13 @@ pub fn terminal(report: &Report, style: Style) -> String {
         page_table(&mut out, page, style);
     }
     for e in &report.errors {
-        let _ = writeln!(out, "\n{} {}: {}", style.red("COULD NOT SCAN"), e.url, e.reason);
+        let _ = writeln!(
+            out,
+            "\n{} {}: {}",
+            style.red("COULD NOT SCAN"),
+            e.url,
+            e.reason
+        );
     }
     let pages = report.pages.len();
     let before = report

@@ -149,7 +149,10 @@ impl Recorder {
                 let resource_type = p["type"].as_str().unwrap_or("Other").to_string();
                 let initiator = p["initiator"]["stack"]["callFrames"]
                     .as_array()
-                    .and_then(|f| f.iter().find_map(|f| f["url"].as_str().filter(|u| !u.is_empty())))
+                    .and_then(|f| {
+                        f.iter()
+                            .find_map(|f| f["url"].as_str().filter(|u| !u.is_empty()))
+                    })
                     .or_else(|| p["initiator"]["url"].as_str())
                     .or_else(|| p["documentURL"].as_str())
                     .map(str::to_string);
@@ -158,7 +161,10 @@ impl Recorder {
                 let violation = tracking && self.phase.forbids_tracking();
                 self.mark(
                     "request",
-                    format!("{resource_type} {url}{}", if tracking { " (tracking)" } else { "" }),
+                    format!(
+                        "{resource_type} {url}{}",
+                        if tracking { " (tracking)" } else { "" }
+                    ),
                     violation,
                 );
                 let request = Request {
@@ -173,14 +179,17 @@ impl Recorder {
             }
             "Network.responseReceived" => {
                 self.last_activity = Instant::now();
-                if p["type"] == "Document" && p["frameId"].as_str() == Some(self.frame_id.as_str()) {
+                if p["type"] == "Document" && p["frameId"].as_str() == Some(self.frame_id.as_str())
+                {
                     let status = p["response"]["status"].as_u64().unwrap_or(0);
                     let mime = p["response"]["mimeType"].as_str().unwrap_or_default();
                     self.document = Some((status, mime.to_string()));
                 }
             }
             "Network.responseReceivedExtraInfo" => {
-                let Some(headers) = p["headers"].as_object() else { return };
+                let Some(headers) = p["headers"].as_object() else {
+                    return;
+                };
                 let url = p["requestId"]
                     .as_str()
                     .and_then(|id| self.request_urls.get(id))
@@ -313,8 +322,12 @@ pub fn scan_page(url: &str, options: &Options) -> Result<PageScan, String> {
     s.call("Network.enable", json!({}))?;
     s.call("Network.setCacheDisabled", json!({"cacheDisabled": true}))?;
     s.call("Page.enable", json!({}))?;
-    s.call("Page.addScriptToEvaluateOnNewDocument", json!({"source": HOOK}))?;
-    s.recorder.mark("phase", format!("navigate to {url}"), false);
+    s.call(
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({"source": HOOK}),
+    )?;
+    s.recorder
+        .mark("phase", format!("navigate to {url}"), false);
     let nav = s.call("Page.navigate", json!({"url": url}))?;
     if let Some(error) = nav["errorText"].as_str().filter(|e| !e.is_empty()) {
         return Err(explain_navigation_error(error));
@@ -350,7 +363,9 @@ pub fn scan_page(url: &str, options: &Options) -> Result<PageScan, String> {
         .as_str()
         .and_then(|text| Config::from_json(text).ok());
     let config_note = match (found["config"].as_str(), &page_config) {
-        (Some(_), None) => Some("the page's inline assent-config is not accepted by the config reader"),
+        (Some(_), None) => {
+            Some("the page's inline assent-config is not accepted by the config reader")
+        }
         _ => None,
     };
     let classifier = Classifier::new(options.config.clone().or_else(|| page_config.clone()));
@@ -424,7 +439,11 @@ fn snapshot(s: &mut Session<'_>, classifier: &Classifier) -> Result<Snapshot, St
     let cookies = s.call("Network.getAllCookies", json!({}))?;
     let strings = |v: &Value| -> Vec<String> {
         v.as_array()
-            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let log = page["log"].as_array().cloned().unwrap_or_default();
@@ -448,12 +467,14 @@ fn snapshot(s: &mut Session<'_>, classifier: &Classifier) -> Result<Snapshot, St
     for c in cookies["cookies"].as_array().into_iter().flatten() {
         let name = c["name"].as_str().unwrap_or_default().to_string();
         let domain = c["domain"].as_str().unwrap_or_default().to_string();
-        let set_by = set_by_script("cookie", &name)
-            .or_else(|| s.recorder.set_cookie_by.get(&name).cloned());
+        let set_by =
+            set_by_script("cookie", &name).or_else(|| s.recorder.set_cookie_by.get(&name).cloned());
         let class = classifier.cookie(&name);
         phase.cookies.push(Cookie {
             third_party: site_of(domain.trim_start_matches('.')) != s.recorder.site,
-            expires: c["expires"].as_f64().filter(|e| *e > 0.0 && c["session"] != true),
+            expires: c["expires"]
+                .as_f64()
+                .filter(|e| *e > 0.0 && c["session"] != true),
             path: c["path"].as_str().unwrap_or("/").to_string(),
             name,
             domain,
@@ -513,7 +534,10 @@ fn snapshot(s: &mut Session<'_>, classifier: &Classifier) -> Result<Snapshot, St
             }
             Some(UnmarkedScript {
                 source: src.unwrap_or_else(|| {
-                    format!("inline script on {}", page["url"].as_str().unwrap_or_default())
+                    format!(
+                        "inline script on {}",
+                        page["url"].as_str().unwrap_or_default()
+                    )
                 }),
                 excerpt: script["excerpt"].as_str().map(str::to_string),
                 categories: Vec::new(),
@@ -599,7 +623,10 @@ fn judge(
         let by = by.split(['?', '#']).next().unwrap_or(by);
         for script in &mut unmarked {
             if script.source.split(['?', '#']).next() == Some(by) {
-                let category = v.category.clone().unwrap_or_else(|| "analytics".to_string());
+                let category = v
+                    .category
+                    .clone()
+                    .unwrap_or_else(|| "analytics".to_string());
                 if !script.categories.contains(&category) {
                     script.categories.push(category);
                 }
@@ -667,7 +694,10 @@ mod tests {
 
     #[test]
     fn hosts() {
-        assert_eq!(host_of("https://a.Example.com:8080/x?y").as_deref(), Some("a.example.com"));
+        assert_eq!(
+            host_of("https://a.Example.com:8080/x?y").as_deref(),
+            Some("a.example.com")
+        );
         assert_eq!(host_of("http://user@h/").as_deref(), Some("h"));
         assert_eq!(host_of("http://[::1]:80/").as_deref(), Some("[::1]"));
         assert_eq!(host_of("data:text/plain,x"), None);
@@ -675,7 +705,9 @@ mod tests {
 
     #[test]
     fn navigation_errors_are_explained() {
-        assert!(explain_navigation_error("net::ERR_TOO_MANY_REDIRECTS").contains("redirects in a loop"));
+        assert!(
+            explain_navigation_error("net::ERR_TOO_MANY_REDIRECTS").contains("redirects in a loop")
+        );
         assert!(explain_navigation_error("net::ERR_CERT_AUTHORITY_INVALID").contains("TLS"));
         assert!(explain_navigation_error("net::ERR_CONNECTION_REFUSED").contains("refused"));
     }

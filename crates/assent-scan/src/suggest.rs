@@ -3,6 +3,7 @@
 //! `data-assent`. The draft is checked with the config reader before it is printed.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use assent_core::Category;
 use assent_core::config::{CategoryConfig, Config, Texts};
@@ -80,7 +81,12 @@ pub fn suggest(report: &Report, base: Option<&Config>) -> Result<Suggestion, Str
     let mut observe = |name: &str, class: &Class, kind: &'static str| match &class.category {
         Some(category) if class.needs_consent() || class.source == Source::SiteConfig => {
             let vendor = class.vendor.as_deref().unwrap_or(own);
-            draft.add(category, kind, vendor, class.pattern.as_deref().unwrap_or(name));
+            draft.add(
+                category,
+                kind,
+                vendor,
+                class.pattern.as_deref().unwrap_or(name),
+            );
         }
         Some(_) => {}
         None => {
@@ -194,22 +200,21 @@ impl Suggestion {
         let mut out = String::new();
         for (category, vendors) in &self.vendors {
             for (vendor, patterns) in vendors {
-                out.push_str(&format!(
-                    "# {category}: {vendor}: {}\n",
-                    patterns.join(", ")
-                ));
+                let _ = writeln!(out, "# {category}: {vendor}: {}", patterns.join(", "));
             }
         }
         for (script, category) in &self.scripts_to_mark {
-            out.push_str(&format!(
-                "# mark this script: <script type=\"text/plain\" data-assent=\"{category}\" src=\"{script}\"> (was {script})\n"
-            ));
+            let _ = writeln!(
+                out,
+                "# mark this script: <script type=\"text/plain\" data-assent=\"{category}\" src=\"{script}\">"
+            );
         }
         if !self.unclassified.is_empty() {
-            out.push_str(&format!(
-                "# unknown, decide their category: {}\n",
+            let _ = writeln!(
+                out,
+                "# unknown, decide their category: {}",
                 self.unclassified.join(", ")
-            ));
+            );
         }
         out
     }

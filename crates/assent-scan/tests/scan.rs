@@ -96,7 +96,10 @@ fn a_tracker_before_consent_is_a_violation_and_exits_1() {
     let (code, report, output) = scan_json(&[&url, &rule, "--fail-on-violation"]);
     assert_eq!(code, 1);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("VIOLATION before any choice cookie _ga"), "{stdout}");
+    assert!(
+        stdout.contains("VIOLATION before any choice cookie _ga"),
+        "{stdout}"
+    );
 
     let found = violations(&report);
     let cookie = found
@@ -105,13 +108,26 @@ fn a_tracker_before_consent_is_a_violation_and_exits_1() {
         .expect("_ga before consent is reported");
     assert_eq!(cookie["phase"], "before_choice");
     assert_eq!(cookie["category"], "analytics");
-    assert!(cookie["by"].as_str().unwrap().ends_with("/scan/tracker.js"), "{cookie}");
-    assert!(found.iter().any(|v| v["kind"] == "local_storage" && v["name"] == "_hjid"));
+    assert!(
+        cookie["by"].as_str().unwrap().ends_with("/scan/tracker.js"),
+        "{cookie}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|v| v["kind"] == "local_storage" && v["name"] == "_hjid")
+    );
     let request = found
         .iter()
         .find(|v| v["kind"] == "request")
         .expect("the call to the third-party host is reported");
-    assert!(request["name"].as_str().unwrap().starts_with("http://tracker.test:"), "{request}");
+    assert!(
+        request["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://tracker.test:"),
+        "{request}"
+    );
     assert_eq!(request["phase"], "before_choice");
     // The request really left the browser, to the second loopback server under the other name.
     assert!(
@@ -132,7 +148,10 @@ fn a_tracker_before_consent_is_a_violation_and_exits_1() {
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
-    assert!(deleted.contains(&"_ga") && deleted.contains(&"_hjid"), "{deleted:?}");
+    assert!(
+        deleted.contains(&"_ga") && deleted.contains(&"_hjid"),
+        "{deleted:?}"
+    );
     let unmarked = page["unmarked_scripts"].as_array().unwrap();
     let tracker = unmarked
         .iter()
@@ -158,11 +177,22 @@ fn suggest_drafts_a_config_the_reader_accepts() {
     let draft = String::from_utf8(output.stdout).unwrap();
     let config = Config::from_json(&draft)
         .unwrap_or_else(|e| panic!("the draft is not accepted: {e}\n{draft}"));
-    let analytics = config.category_by_name("analytics").expect("an analytics category");
-    assert!(analytics.cookies.iter().any(|p| p.matches("_ga")), "{draft}");
-    assert!(analytics.local_storage.iter().any(|p| p.matches("_hjid")), "{draft}");
+    let analytics = config
+        .category_by_name("analytics")
+        .expect("an analytics category");
+    assert!(
+        analytics.cookies.iter().any(|p| p.matches("_ga")),
+        "{draft}"
+    );
+    assert!(
+        analytics.local_storage.iter().any(|p| p.matches("_hjid")),
+        "{draft}"
+    );
     let advice = String::from_utf8_lossy(&output.stderr);
-    assert!(advice.contains("analytics: Google Analytics: _ga"), "{advice}");
+    assert!(
+        advice.contains("analytics: Google Analytics: _ga"),
+        "{advice}"
+    );
     assert!(
         advice.contains("data-assent=\"analytics\"") && advice.contains("/scan/tracker.js"),
         "{advice}"
@@ -190,10 +220,18 @@ fn a_page_without_assent_is_still_reported() {
     let url = server.url("/scan/plain.html");
     let rule = resolver_rule();
     let (code, report, output) = scan_json(&[&url, &rule]);
-    assert_eq!(code, 0, "without --fail-on-violation a violation does not fail the scan");
+    assert_eq!(
+        code, 0,
+        "without --fail-on-violation a violation does not fail the scan"
+    );
     let page = &report["pages"][0];
     assert_eq!(page["consent_manager"], false);
-    assert!(page["note"].as_str().unwrap().contains("no consent manager found"));
+    assert!(
+        page["note"]
+            .as_str()
+            .unwrap()
+            .contains("no consent manager found")
+    );
     assert_eq!(page["phases"].as_array().unwrap().len(), 1);
     assert!(
         violations(&report)
@@ -212,12 +250,18 @@ fn what_cannot_be_scanned_exits_2_with_the_reason() {
     drop(closed);
     let base = format!("http://127.0.0.1:{}", third_party.port);
     let cases = [
-        (format!("http://127.0.0.1:{closed_port}/"), "connection was refused"),
+        (
+            format!("http://127.0.0.1:{closed_port}/"),
+            "connection was refused",
+        ),
         (format!("https://127.0.0.1:{}/", third_party.port), "TLS"),
         (format!("{base}/data.json"), "not an HTML page"),
         (format!("{base}/loop"), "redirects in a loop"),
         (format!("{base}/hang"), "did not finish loading"),
-        ("http://no-such-host.invalid/".to_string(), "does not resolve"),
+        (
+            "http://no-such-host.invalid/".to_string(),
+            "does not resolve",
+        ),
     ];
     // The unknown host fails in the resolver at once (no DNS lookup leaves the machine).
     let rule = "--browser-arg=--host-resolver-rules=MAP no-such-host.invalid ~NOTFOUND";
@@ -232,11 +276,19 @@ fn what_cannot_be_scanned_exits_2_with_the_reason() {
             .iter()
             .find(|e| e["url"] == url.as_str())
             .unwrap_or_else(|| panic!("{url} is reported as not scanned"));
-        assert!(error["reason"].as_str().unwrap().contains(reason), "{url}: {error}");
-        assert!(stderr.contains(&format!("could not scan {url}")), "{stderr}");
+        assert!(
+            error["reason"].as_str().unwrap().contains(reason),
+            "{url}: {error}"
+        );
+        assert!(
+            stderr.contains(&format!("could not scan {url}")),
+            "{stderr}"
+        );
     }
 
     let missing = scan(&["--chromium", "/nonexistent/chromium", "http://127.0.0.1:1/"]);
     assert_eq!(missing.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("no Chromium at /nonexistent/chromium"));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("no Chromium at /nonexistent/chromium")
+    );
 }

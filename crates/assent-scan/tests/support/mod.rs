@@ -103,7 +103,10 @@ impl AssentServer {
             if http_status(port, "/.well-known/assent-keys.json") == Some(200) {
                 break;
             }
-            assert!(Instant::now() < deadline, "assent serve did not answer within 30 s");
+            assert!(
+                Instant::now() < deadline,
+                "assent serve did not answer within 30 s"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         server
@@ -124,7 +127,11 @@ impl Drop for AssentServer {
 fn http_status(port: u16, path: &str) -> Option<u16> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut line = String::new();
     BufReader::new(s).read_line(&mut line).ok()?;
     line.split_whitespace().nth(1)?.parse().ok()
@@ -171,7 +178,10 @@ fn answer(stream: TcpStream, log: &Mutex<Vec<String>>) {
         if reader.read_line(&mut header).is_err() || header.trim().is_empty() {
             break;
         }
-        if let Some(h) = header.strip_prefix("Host:").or_else(|| header.strip_prefix("host:")) {
+        if let Some(h) = header
+            .strip_prefix("Host:")
+            .or_else(|| header.strip_prefix("host:"))
+        {
             host = h.trim().to_string();
         }
     }
@@ -215,9 +225,8 @@ pub fn scan_json(args: &[&str]) -> (i32, serde_json::Value, Output) {
     let json_arg = json.to_str().unwrap().to_string();
     all.extend(["--json", &json_arg]);
     let output = scan(&all);
-    let text = std::fs::read_to_string(&json).unwrap_or_else(|e| {
-        panic!("no JSON report written ({e})")
-    });
+    let text =
+        std::fs::read_to_string(&json).unwrap_or_else(|e| panic!("no JSON report written ({e})"));
     let report = serde_json::from_str(&text).unwrap();
     (output.status.code().unwrap_or(-1), report, output)
 }
