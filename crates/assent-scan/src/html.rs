@@ -40,14 +40,22 @@ fn cookie_rows(out: &mut String, cookies: &[Cookie]) {
         } else {
             ""
         };
-        let expires = c.expires.map_or("session".to_string(), |e| {
-            let days = (e - now_secs()) / 86_400.0;
-            format!("{days:.0} days")
-        });
+        let expires = c.expires.map_or(
+            if c.present_at_end { "session" } else { "" }.to_string(),
+            |e| {
+                let days = (e - now_secs()) / 86_400.0;
+                format!("{days:.0} days")
+            },
+        );
         let _ = writeln!(
             out,
-            "<tr><td><code>{}</code></td><td{class}>{}</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td><code>{}</code>{}</td><td{class}>{}</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>",
             esc(&c.name),
+            if c.present_at_end {
+                ""
+            } else {
+                " <span class=\"pill\">set, then deleted</span>"
+            },
             esc(category),
             esc(c.class.vendor.as_deref().unwrap_or("")),
             esc(&c.domain),

@@ -44,6 +44,8 @@ pub struct Cookie {
     pub third_party: bool,
     /// The response URL (`Set-Cookie`) or the script URL (`document.cookie`) that set it, when seen.
     pub set_by: Option<String>,
+    /// `false`: written during the phase but deleted again before its end (it was still set).
+    pub present_at_end: bool,
     pub class: Class,
 }
 
@@ -53,6 +55,8 @@ pub struct StorageKey {
     pub name: String,
     /// The script URL that called `setItem`, when seen.
     pub set_by: Option<String>,
+    /// `false`: written during the phase but removed again before its end.
+    pub present_at_end: bool,
     pub class: Class,
 }
 

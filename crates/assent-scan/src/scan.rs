@@ -28,13 +28,26 @@ const HOOK: &str = r"(() => {
   Object.defineProperty(Document.prototype, 'cookie', {
     configurable: true, enumerable: cookie.enumerable,
     get() { return cookie.get.call(this); },
-    set(v) { log.push({ kind: 'cookie', name: String(v).split('=')[0].trim(), by: caller() }); cookie.set.call(this, v); },
+    set(v) {
+      const text = String(v);
+      const expires = /;\s*expires\s*=\s*([^;]+)/i.exec(text);
+      const del = /;\s*max-age\s*=\s*(0|-)/i.test(text) || (!!expires && Date.parse(expires[1]) < Date.now());
+      log.push({ kind: 'cookie', name: text.split('=')[0].trim(), by: caller(), del, t: performance.now() });
+      cookie.set.call(this, v);
+    },
   });
+  const removeItem = Storage.prototype.removeItem;
+  Storage.prototype.removeItem = function (k) {
+    let kind = 'session_storage';
+    try { if (this === window.localStorage) kind = 'local_storage'; } catch (e) {}
+    log.push({ kind, name: String(k), by: caller(), del: true, t: performance.now() });
+    return removeItem.call(this, k);
+  };
   const setItem = Storage.prototype.setItem;
   Storage.prototype.setItem = function (k, v) {
     let kind = 'session_storage';
     try { if (this === window.localStorage) kind = 'local_storage'; } catch (e) {}
-    log.push({ kind, name: String(k), by: caller() });
+    log.push({ kind, name: String(k), by: caller(), del: false, t: performance.now() });
     return setItem.call(this, k, v);
   };
 })();";
@@ -116,6 +129,8 @@ struct Recorder {
     document: Option<(u64, String)>,
     frame_id: String,
     loaded: bool,
+    /// Cookies already put on the timeline as present.
+    reported: BTreeSet<String>,
     last_activity: Instant,
 }
 
@@ -225,6 +240,10 @@ fn timeout_error(what: &str, timeout: Duration) -> String {
 struct Session<'a> {
     browser: Browser,
     recorder: Recorder,
+    /// Entries of the page's write log already assigned to a phase.
+    log_seen: usize,
+    /// When the navigation started, in scan milliseconds (the page's `performance.now()` counts from there).
+    navigated_ms: u64,
     deadline: Instant,
     options: &'a Options,
 }
@@ -294,12 +313,13 @@ impl Session<'_> {
 
 /// Scans one page in a fresh browser.
 pub fn scan_page(url: &str, options: &Options) -> Result<PageScan, String> {
-    let started = Instant::now();
-    let deadline = started + options.page_timeout;
     let site = host_of(url)
         .map(|h| site_of(&h))
         .ok_or_else(|| format!("not an http(s) URL: {url}"))?;
     let browser = Browser::launch(&options.launch).map_err(|e| e.to_string())?;
+    // The page's time starts once the browser is up (its start-up has its own timeout).
+    let started = Instant::now();
+    let deadline = started + options.page_timeout;
     let recorder = Recorder {
         started,
         phase: PhaseName::BeforeChoice,
@@ -311,11 +331,14 @@ pub fn scan_page(url: &str, options: &Options) -> Result<PageScan, String> {
         document: None,
         frame_id: String::new(),
         loaded: false,
+        reported: BTreeSet::new(),
         last_activity: started,
     };
     let mut s = Session {
         browser,
         recorder,
+        log_seen: 0,
+        navigated_ms: 0,
         deadline,
         options,
     };
@@ -326,13 +349,19 @@ pub fn scan_page(url: &str, options: &Options) -> Result<PageScan, String> {
         "Page.addScriptToEvaluateOnNewDocument",
         json!({"source": HOOK}),
     )?;
+    // The main frame's id first: its document's response can arrive before `Page.navigate` answers.
+    let tree = s.call("Page.getFrameTree", json!({}))?;
+    s.recorder.frame_id = tree["frameTree"]["frame"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     s.recorder
         .mark("phase", format!("navigate to {url}"), false);
+    s.navigated_ms = s.recorder.at_ms();
     let nav = s.call("Page.navigate", json!({"url": url}))?;
     if let Some(error) = nav["errorText"].as_str().filter(|e| !e.is_empty()) {
         return Err(explain_navigation_error(error));
     }
-    s.recorder.frame_id = nav["frameId"].as_str().unwrap_or_default().to_string();
     while !s.recorder.loaded {
         match s.browser.next_event(deadline).map_err(|e| e.to_string())? {
             Some(e) => s.recorder.handle(&e),
@@ -447,29 +476,93 @@ fn snapshot(s: &mut Session<'_>, classifier: &Classifier) -> Result<Snapshot, St
             .unwrap_or_default()
     };
     let log = page["log"].as_array().cloned().unwrap_or_default();
+    // The writes made during this phase, in order (the log holds every write since the page loaded).
+    let writes: Vec<Value> = log.iter().skip(s.log_seen).cloned().collect();
+    s.log_seen = log.len();
     let set_by_script = |kind: &str, name: &str| -> Option<String> {
         log.iter()
-            .find(|e| e["kind"] == kind && e["name"] == name)
+            .rev()
+            .find(|e| e["kind"] == kind && e["name"] == name && e["del"] != true)
             .and_then(|e| e["by"].as_str().map(str::to_string))
     };
+    let phase_name = s.recorder.phase;
+    let forbids = phase_name.forbids_tracking();
     let mut phase = Phase {
-        name: s.recorder.phase,
+        name: phase_name,
         cookies: Vec::new(),
         local_storage: Vec::new(),
         session_storage: Vec::new(),
         third_party_requests: s
             .recorder
             .requests
-            .get(&s.recorder.phase)
+            .get(&phase_name)
             .cloned()
             .unwrap_or_default(),
     };
+    for w in &writes {
+        let (kind, name) = (
+            w["kind"].as_str().unwrap_or(""),
+            w["name"].as_str().unwrap_or(""),
+        );
+        let class = if kind == "cookie" {
+            classifier.cookie(name)
+        } else {
+            classifier.storage_key(name)
+        };
+        let deleting = w["del"] == true;
+        let by = w["by"].as_str().unwrap_or("an inline script");
+        s.recorder.timeline.push(TimelineEntry {
+            at_ms: s.navigated_ms + w["t"].as_f64().unwrap_or(0.0) as u64,
+            phase: phase_name,
+            kind: if kind == "cookie" {
+                "cookie"
+            } else {
+                "storage"
+            }
+            .into(),
+            text: format!(
+                "{} {} {name} ({}) by {by}",
+                if deleting { "deleted" } else { "set" },
+                kind.replace('_', " "),
+                class.category.as_deref().unwrap_or("unknown")
+            ),
+            violation: !deleting && forbids && class.needs_consent(),
+        });
+    }
+    let written: BTreeSet<(&str, &str)> = writes
+        .iter()
+        .filter(|w| w["del"] != true)
+        .map(|w| {
+            (
+                w["kind"].as_str().unwrap_or(""),
+                w["name"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
     for c in cookies["cookies"].as_array().into_iter().flatten() {
         let name = c["name"].as_str().unwrap_or_default().to_string();
         let domain = c["domain"].as_str().unwrap_or_default().to_string();
         let set_by =
             set_by_script("cookie", &name).or_else(|| s.recorder.set_cookie_by.get(&name).cloned());
         let class = classifier.cookie(&name);
+        if !written.contains(&("cookie", name.as_str())) && !s.recorder.reported.contains(&name) {
+            // Not written from a script in this phase: set by a response (or earlier), shown once.
+            s.recorder.reported.insert(name.clone());
+            s.recorder.timeline.push(TimelineEntry {
+                at_ms: s.recorder.at_ms(),
+                phase: phase_name,
+                kind: "cookie".into(),
+                text: format!(
+                    "cookie {name} ({}) present{}",
+                    class.category.as_deref().unwrap_or("unknown"),
+                    set_by
+                        .as_deref()
+                        .map(|b| format!(", set by {b}"))
+                        .unwrap_or_default()
+                ),
+                violation: forbids && class.needs_consent(),
+            });
+        }
         phase.cookies.push(Cookie {
             third_party: site_of(domain.trim_start_matches('.')) != s.recorder.site,
             expires: c["expires"]
@@ -479,6 +572,7 @@ fn snapshot(s: &mut Session<'_>, classifier: &Classifier) -> Result<Snapshot, St
             name,
             domain,
             set_by,
+            present_at_end: true,
             class,
         });
     }
@@ -490,37 +584,45 @@ fn snapshot(s: &mut Session<'_>, classifier: &Classifier) -> Result<Snapshot, St
             list.push(StorageKey {
                 set_by: set_by_script(kind, &name),
                 class: classifier.storage_key(&name),
+                present_at_end: true,
                 name,
             });
         }
     }
-    for c in &phase.cookies {
-        let violation = c.class.needs_consent() && phase.name.forbids_tracking();
-        s.recorder.timeline.push(TimelineEntry {
-            at_ms: s.recorder.at_ms(),
-            phase: phase.name,
-            kind: "cookie".into(),
-            text: format!(
-                "cookie {} ({})",
-                c.name,
-                c.class.category.as_deref().unwrap_or("unknown")
-            ),
-            violation,
-        });
-    }
-    for k in phase.local_storage.iter().chain(&phase.session_storage) {
-        let violation = k.class.needs_consent() && phase.name.forbids_tracking();
-        s.recorder.timeline.push(TimelineEntry {
-            at_ms: s.recorder.at_ms(),
-            phase: phase.name,
-            kind: "storage".into(),
-            text: format!(
-                "storage key {} ({})",
-                k.name,
-                k.class.category.as_deref().unwrap_or("unknown")
-            ),
-            violation,
-        });
+    // Written during this phase but gone by its end (e.g. set by a tracker, then deleted by the consent
+    // manager): it was still set, so it still counts.
+    for (kind, name) in &written {
+        let by = set_by_script(kind, name);
+        match *kind {
+            "cookie" if !phase.cookies.iter().any(|c| c.name == *name) => {
+                phase.cookies.push(Cookie {
+                    name: (*name).to_string(),
+                    domain: String::new(),
+                    path: String::new(),
+                    expires: None,
+                    third_party: false,
+                    set_by: by,
+                    present_at_end: false,
+                    class: classifier.cookie(name),
+                });
+            }
+            "local_storage" | "session_storage" => {
+                let list = if *kind == "local_storage" {
+                    &mut phase.local_storage
+                } else {
+                    &mut phase.session_storage
+                };
+                if !list.iter().any(|k| k.name == *name) {
+                    list.push(StorageKey {
+                        name: (*name).to_string(),
+                        set_by: by,
+                        present_at_end: false,
+                        class: classifier.storage_key(name),
+                    });
+                }
+            }
+            _ => {}
+        }
     }
     let unmarked = page["scripts"]
         .as_array()
@@ -637,9 +739,15 @@ fn judge(
         p.map(|p| {
             p.cookies
                 .iter()
+                .filter(|c| c.present_at_end)
                 .map(|c| c.name.clone())
-                .chain(p.local_storage.iter().map(|k| k.name.clone()))
-                .chain(p.session_storage.iter().map(|k| k.name.clone()))
+                .chain(
+                    p.local_storage
+                        .iter()
+                        .chain(&p.session_storage)
+                        .filter(|k| k.present_at_end)
+                        .map(|k| k.name.clone()),
+                )
                 .collect()
         })
         .unwrap_or_default()

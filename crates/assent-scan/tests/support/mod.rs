@@ -167,6 +167,20 @@ impl ThirdParty {
 
 fn answer(stream: TcpStream, log: &Mutex<Vec<String>>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    // A TLS ClientHello (first byte 0x16) gets a plain-HTTP error, as any HTTP-only server answers it.
+    let mut first = [0u8; 1];
+    if stream.peek(&mut first).is_err() {
+        return;
+    }
+    if first[0] == 0x16 {
+        let mut out = stream;
+        let mut hello = [0u8; 4096];
+        let _ = std::io::Read::read(&mut out, &mut hello);
+        let _ = out.write_all(
+            b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        );
+        return;
+    }
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut line = String::new();
     if reader.read_line(&mut line).is_err() {
