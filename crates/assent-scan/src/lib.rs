@@ -24,6 +24,7 @@
 pub mod cdp;
 pub mod classify;
 pub mod html;
+mod judge;
 pub mod model;
 pub mod report;
 pub mod scan;
