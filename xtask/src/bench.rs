@@ -8,7 +8,7 @@
 //! | server | `cargo run --release -p assent-server --bin assent -- bench ARGS` (the server's own load benchmark), then the same with `--db postgres` (a private PostgreSQL) |
 //! | web | `cargo xtask dist`, then `npm run bench -- ARGS` in `tests/e2e` with `ASSENT_BIN`, `ASSENT_WWW`, `CHROMIUM_PATH` |
 //! | size | `cargo xtask dist`: the size report (`www/dist/size.json`) against the budget |
-//! | scan | `cargo xtask dist`, then a release `assent-scan --follow-same-site --pages 10` of the demo served by `assent serve`, three runs, wall time each (ARGS are added to the scan) |
+//! | scan | `cargo xtask dist`, then a release `assent-scan / /demo/video.html /examples/ --follow-same-site --pages 10` of the demo served by `assent serve`, three runs, wall time each (ARGS are added to the scan) |
 
 use crate::test::{Ctx, browser_env, build_server, has_subcommand};
 use crate::util::{self, Args, Result, bail, cmd, header, note, run};
@@ -209,7 +209,9 @@ fn scan(args: &[String]) -> Result {
     let scanner = util::target_dir().join("release/assent-scan");
     let state = std::env::temp_dir().join(format!("assent-bench-scan-{}", std::process::id()));
     std::fs::create_dir_all(state.join("keys"))?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let mut server = cmd(&bin)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .arg("--db")
@@ -229,13 +231,19 @@ fn scan(args: &[String]) -> Result {
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let url = format!("http://127.0.0.1:{port}/");
+    // The demo, its embedded video page and the example sites: ten pages, nine of them found by following links.
+    let urls = [
+        format!("http://127.0.0.1:{port}/"),
+        format!("http://127.0.0.1:{port}/demo/video.html"),
+        format!("http://127.0.0.1:{port}/examples/"),
+    ];
     let mut result = Ok(());
     let mut times = Vec::new();
     for i in 1..=3 {
         let t = std::time::Instant::now();
         let status = cmd(&scanner)
-            .args([url.as_str(), "--follow-same-site", "--pages", "10"])
+            .args(&urls)
+            .args(["--follow-same-site", "--pages", "10"])
             .args(args)
             .env("CHROMIUM_PATH", &chromium)
             .status();

@@ -205,10 +205,12 @@ impl Classifier {
                     &category.cookies
                 };
                 if let Some(p) = patterns.iter().find(|p| p.matches(name)) {
+                    // The site decides the category; the database still says whose it is.
+                    let known = lookup(name);
                     return Class {
                         category: Some(category.category.name().to_string()),
-                        vendor: None,
-                        description: None,
+                        vendor: known.map(|e| e.vendor.clone()),
+                        description: known.map(|e| e.description.clone()),
                         pattern: Some(p.text.clone()),
                         source: Source::SiteConfig,
                     };
@@ -227,14 +229,7 @@ impl Classifier {
                 source: Source::Assent,
             };
         }
-        let entry = database().entries.iter().find(|e| {
-            if e.prefix {
-                name.starts_with(&e.name)
-            } else {
-                name == e.name
-            }
-        });
-        match entry {
+        match lookup(name) {
             Some(e) => Class {
                 category: Some(e.category.to_string()),
                 vendor: Some(e.vendor.clone()),
@@ -255,6 +250,17 @@ impl Classifier {
             },
         }
     }
+}
+
+/// The database entry for a name: an exact name first, then the longest matching prefix.
+fn lookup(name: &str) -> Option<&'static Entry> {
+    database().entries.iter().find(|e| {
+        if e.prefix {
+            name.starts_with(&e.name)
+        } else {
+            name == e.name
+        }
+    })
 }
 
 /// Whether a host is a known tracker (equal to or under a listed host).
@@ -319,6 +325,7 @@ mod tests {
         let c = Classifier::new(Some(config));
         assert_eq!(c.cookie("_ga").category.as_deref(), Some(ESSENTIAL));
         assert_eq!(c.cookie("_ga").source, Source::SiteConfig);
+        assert_eq!(c.cookie("_ga").vendor.as_deref(), Some("Google Analytics"));
         assert_eq!(
             c.cookie("shop_views").category.as_deref(),
             Some("analytics")

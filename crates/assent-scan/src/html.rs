@@ -23,7 +23,8 @@ fn esc(text: &str) -> String {
 const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1d2330}
 h1{font-size:1.5rem;margin:0 0 .25rem}h2{font-size:1.15rem;margin:2rem 0 .5rem;border-bottom:1px solid #d6dae3;padding-bottom:.25rem}
 h3{font-size:1rem;margin:1.25rem 0 .4rem}.meta{color:#5a6272}table{border-collapse:collapse;width:100%;margin:.25rem 0 1rem}
-th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e6e9ef;vertical-align:top;word-break:break-all}
+th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e6e9ef;vertical-align:top}
+td code,li code{word-break:break-all}
 th{background:#f3f5f9;font-weight:600}.bad{color:#b3141d;font-weight:600}.ok{color:#17753a;font-weight:600}
 .pill{display:inline-block;border-radius:1rem;padding:0 .55rem;font-size:12px;background:#eef1f6}
 .pill.bad{background:#fde8e8}.pill.ok{background:#e5f5ea}.note{background:#fff7e0;padding:.4rem .6rem;border-radius:.3rem}
@@ -49,7 +50,7 @@ fn cookie_rows(out: &mut String, cookies: &[Cookie]) {
         );
         let _ = writeln!(
             out,
-            "<tr><td><code>{}</code>{}</td><td{class}>{}</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td><code>{}</code>{}</td><td{class}>{}</td><td>{}</td><td>{}{}</td><td>{}</td><td><code>{}</code></td></tr>",
             esc(&c.name),
             if c.present_at_end {
                 ""
@@ -107,7 +108,7 @@ fn phase_section(out: &mut String, phase: &Phase) {
         for (kind, k) in keys {
             let _ = writeln!(
                 out,
-                "<tr><td><code>{}</code></td><td>{kind}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td><code>{}</code></td><td>{kind}</td><td>{}</td><td><code>{}</code></td></tr>",
                 esc(&k.name),
                 esc(k.class.category.as_deref().unwrap_or("unknown")),
                 esc(k.set_by.as_deref().unwrap_or(""))
@@ -128,7 +129,7 @@ fn phase_section(out: &mut String, phase: &Phase) {
             };
             let _ = writeln!(
                 out,
-                "<tr><td><code>{}</code>{mark}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td><code>{}</code>{mark}</td><td>{}</td><td><code>{}</code></td></tr>",
                 esc(&r.url),
                 esc(&r.resource_type),
                 esc(r.initiator.as_deref().unwrap_or(""))
@@ -262,7 +263,7 @@ pub fn html(report: &Report) -> String {
                 };
                 let _ = writeln!(
                     out,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"bad\"><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                    "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"bad\"><code>{}</code></td><td>{}</td><td><code>{}</code></td></tr>",
                     esc(&page.url),
                     esc(v.phase.label()),
                     esc(v.kind.label()),

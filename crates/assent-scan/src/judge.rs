@@ -130,6 +130,9 @@ pub(crate) fn judge(
             }
         }
     }
+    // Writes are logged with the page's own clock; events as they arrived: show them in time order.
+    let mut timeline = timeline;
+    timeline.sort_by_key(|e| e.at_ms);
     PageReport {
         url: url.to_string(),
         final_url,
