@@ -651,9 +651,13 @@ fn snapshot(s: &mut Session<'_>, classifier: &Classifier) -> Result<Snapshot, St
     Ok((phase, links, title, url, unmarked))
 }
 
+/// The consent manager's own scripts: `/assent/assent.js` and the modules it loads from the same directory
+/// (`assent_web.js`, `assent_full.js`, `assent_ui.js`), or a self-hosted `…/assent.js`.
 fn is_assent_bootstrap(src: &str) -> bool {
     let path = src.split(['?', '#']).next().unwrap_or(src);
-    path.ends_with("/assent/assent.js") || path.ends_with("/assent.js")
+    let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
+    let ours = file == "assent.js" || (file.starts_with("assent_") && file.ends_with(".js"));
+    ours && (file == "assent.js" || dir.ends_with("/assent"))
 }
 
 #[cfg(test)]
@@ -669,6 +673,15 @@ mod tests {
         assert_eq!(host_of("http://user@h/").as_deref(), Some("h"));
         assert_eq!(host_of("http://[::1]:80/").as_deref(), Some("[::1]"));
         assert_eq!(host_of("data:text/plain,x"), None);
+    }
+
+    #[test]
+    fn the_consent_manager_scripts_are_not_unmarked_scripts() {
+        assert!(is_assent_bootstrap("https://a.example/assent/assent.js?v=3"));
+        assert!(is_assent_bootstrap("https://a.example/assent/assent_full.js"));
+        assert!(is_assent_bootstrap("https://a.example/static/assent.js"));
+        assert!(!is_assent_bootstrap("https://a.example/js/assent_tracker.js"));
+        assert!(!is_assent_bootstrap("https://a.example/assent/analytics.js"));
     }
 
     #[test]
