@@ -656,7 +656,12 @@ fn snapshot(s: &mut Session<'_>, classifier: &Classifier) -> Result<Snapshot, St
 fn is_assent_bootstrap(src: &str) -> bool {
     let path = src.split(['?', '#']).next().unwrap_or(src);
     let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
-    let ours = file == "assent.js" || (file.starts_with("assent_") && file.ends_with(".js"));
+    let module = file.strip_prefix("assent_").is_some_and(|rest| {
+        std::path::Path::new(rest)
+            .extension()
+            .is_some_and(|e| e == "js")
+    });
+    let ours = file == "assent.js" || module;
     ours && (file == "assent.js" || dir.ends_with("/assent"))
 }
 
@@ -677,11 +682,19 @@ mod tests {
 
     #[test]
     fn the_consent_manager_scripts_are_not_unmarked_scripts() {
-        assert!(is_assent_bootstrap("https://a.example/assent/assent.js?v=3"));
-        assert!(is_assent_bootstrap("https://a.example/assent/assent_full.js"));
+        assert!(is_assent_bootstrap(
+            "https://a.example/assent/assent.js?v=3"
+        ));
+        assert!(is_assent_bootstrap(
+            "https://a.example/assent/assent_full.js"
+        ));
         assert!(is_assent_bootstrap("https://a.example/static/assent.js"));
-        assert!(!is_assent_bootstrap("https://a.example/js/assent_tracker.js"));
-        assert!(!is_assent_bootstrap("https://a.example/assent/analytics.js"));
+        assert!(!is_assent_bootstrap(
+            "https://a.example/js/assent_tracker.js"
+        ));
+        assert!(!is_assent_bootstrap(
+            "https://a.example/assent/analytics.js"
+        ));
     }
 
     #[test]
