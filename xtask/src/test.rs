@@ -92,6 +92,11 @@ pub(crate) fn steps() -> Vec<Step> {
             run: dist_budget,
         },
         Step {
+            name: "scan",
+            title: "assent-scan against our examples and fixtures (real Chromium)",
+            run: scan_tests,
+        },
+        Step {
             name: "e2e",
             title: "End-to-end browser tests (Playwright, tests/e2e)",
             run: browser_e2e,
@@ -229,7 +234,9 @@ fn native_tests(ctx: &mut Ctx) -> Result<Outcome> {
     }
     run(ctx
         .cargo()
-        .args(["test", "--workspace", "--exclude", "assent-web"]))?;
+        .args(["test", "--workspace", "--exclude", "assent-web"])
+        // assent-scan scans the built examples: its tests run in the `scan` step, after `dist`.
+        .args(["--exclude", "assent-scan"]))?;
     // assent-web natively: its unit tests only (the browser tests in tests/ run in `wasm-test`).
     run(ctx.cargo().args(["test", "-p", "assent-web", "--lib"]))?;
     Ok(Outcome::Done)
@@ -298,6 +305,29 @@ pub(crate) fn browser_env(bin: PathBuf, chromium: PathBuf) -> Vec<(&'static str,
         ("CHROMIUM_PATH", chromium.into()),
         ("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1".into()),
     ]
+}
+
+/// assent-scan's tests drive the real Chromium against `assent serve` and the built SDK (`www/dist`), so they
+/// run after `dist`, with the environment the tests require (they fail, never skip, without it).
+fn scan_tests(ctx: &mut Ctx) -> Result<Outcome> {
+    if let Some(why) = dist::web_sdk_not_ready() {
+        return Ok(Outcome::Skipped(format!("{why} (the scan tests scan it)")));
+    }
+    let bin = build_server(ctx, false)?;
+    let (chromium, _) = install::browser()?;
+    if !ctx.dist_built {
+        // Run alone (`--only scan`): build the current SDK; the budget is the `dist` step's business.
+        dist::build(&dist::Options {
+            enforce_budget: false,
+            ..dist::Options::default()
+        })?;
+        ctx.dist_built = true;
+    }
+    run(ctx
+        .cargo()
+        .args(["test", "-p", "assent-scan"])
+        .envs(browser_env(bin, chromium)))?;
+    Ok(Outcome::Done)
 }
 
 fn browser_e2e(ctx: &mut Ctx) -> Result<Outcome> {
