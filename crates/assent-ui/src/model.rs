@@ -180,22 +180,21 @@ pub(crate) fn read(v: &wasm_bindgen::JsValue) -> Model {
 /// description}}}`, parsed by `JSON.parse`) into the model.
 pub(crate) fn apply_language(m: &mut Model, file: &wasm_bindgen::JsValue) {
     use assent_dom::{get, get_str};
+    // Plain loops, not iterator chains: each chain is its own generic code in the wasm.
     let ui = get(file, "ui");
-    m.builtin = UI_KEY_NAMES
-        .iter()
-        .map(|k| get_str(&ui, k).unwrap_or_default())
-        .collect();
+    m.builtin.clear();
+    for k in UI_KEY_NAMES {
+        m.builtin.push(get_str(&ui, k).unwrap_or_default());
+    }
     let cats = get(file, "categories");
-    m.builtin_categories = Category::BUILT_IN
-        .iter()
-        .map(|c| {
-            let v = get(&cats, c.name());
-            (
-                get_str(&v, "title").unwrap_or_default(),
-                get_str(&v, "description").unwrap_or_default(),
-            )
-        })
-        .collect();
+    m.builtin_categories.clear();
+    for c in &Category::BUILT_IN {
+        let v = get(&cats, c.name());
+        m.builtin_categories.push((
+            get_str(&v, "title").unwrap_or_default(),
+            get_str(&v, "description").unwrap_or_default(),
+        ));
+    }
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
