@@ -1346,6 +1346,34 @@ impl LocalPostgres {
         })
     }
 
+    /// For tests: a private server, or `None` when the run turned the PostgreSQL tests off with
+    /// `ASSENT_SKIP_POSTGRES=1`. A test that returns early counts as passed, so CI must never take that exit.
+    ///
+    /// # Panics
+    /// When no server can start (saying why), and when `ASSENT_SKIP_POSTGRES` is set under `CI`.
+    pub fn for_test() -> Option<LocalPostgres> {
+        if let Some(skip) = std::env::var_os("ASSENT_SKIP_POSTGRES") {
+            let ci = std::env::var("CI")
+                .is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"));
+            assert!(
+                !ci,
+                "ASSENT_SKIP_POSTGRES={} is refused under CI: the PostgreSQL tests must run",
+                skip.to_string_lossy()
+            );
+            if skip == "1" {
+                eprintln!("ASSENT_SKIP_POSTGRES=1: PostgreSQL test SKIPPED (it counts as passed)");
+                return None;
+            }
+        }
+        Some(LocalPostgres::start().unwrap_or_else(|e| {
+            panic!(
+                "the PostgreSQL tests need PostgreSQL server binaries and could not start one: {e}\n\
+                 Install them (`cargo xtask test` does) or point ASSENT_TEST_POSTGRES_BIN at their directory; \
+                 outside CI, ASSENT_SKIP_POSTGRES=1 skips these tests explicitly."
+            )
+        }))
+    }
+
     /// Creates a cluster (`initdb`) and starts it.
     pub fn start() -> Result<LocalPostgres, String> {
         let bin = LocalPostgres::bin_dir()?;
@@ -1611,19 +1639,8 @@ mod tests {
     use crate::email::confirm::ConfirmToken;
     use crate::email::secret::EmailKeys;
 
-    /// A private server, or `None` when the run explicitly opted out with `ASSENT_SKIP_POSTGRES=1`. Missing
-    /// binaries fail the test: a PostgreSQL test that silently passes would prove nothing.
     fn cluster() -> Option<LocalPostgres> {
-        if std::env::var("ASSENT_SKIP_POSTGRES").is_ok_and(|v| v == "1") {
-            eprintln!("ASSENT_SKIP_POSTGRES=1: PostgreSQL test skipped");
-            return None;
-        }
-        Some(LocalPostgres::start().unwrap_or_else(|e| {
-            panic!(
-                "the PostgreSQL tests need a local PostgreSQL: {e}\n(set ASSENT_SKIP_POSTGRES=1 to skip them \
-                 explicitly)"
-            )
-        }))
+        LocalPostgres::for_test()
     }
 
     use super::super::test_record as record;
