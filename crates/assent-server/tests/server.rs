@@ -9,6 +9,8 @@ mod api;
 mod bad_input;
 #[path = "server/durability.rs"]
 mod durability;
+#[path = "server/flushes.rs"]
+mod flushes;
 #[path = "server/postgres.rs"]
 mod postgres;
 #[path = "server/region.rs"]

@@ -4,9 +4,10 @@
 //! - **Pool**: a deadpool of tokio-postgres connections (no TLS: run it on a private network or a local socket).
 //! - **Migrations**: versioned, applied at start in one transaction holding an advisory lock, so instances
 //!   starting together apply each migration exactly once and none runs on a half-migrated schema.
-//! - **Durability**: a record is acknowledged only after the `COMMIT` that contains it returned. With
-//!   PostgreSQL's defaults (`fsync = on`, `synchronous_commit = on`) that commit is flushed to the WAL on stable
-//!   storage (and on synchronous standbys if configured).
+//! - **Durability**: a record is acknowledged only after the `COMMIT` that contains it returned. Every session
+//!   starts with `synchronous_commit = on` (whatever the database or role default), so with `fsync = on` that
+//!   commit is flushed to the WAL on stable storage (and on synchronous standbys if configured) before the
+//!   answer; `tests/server/flushes.rs` counts the flushes in `pg_stat_wal`.
 //! - **Group commit**: inserts are queued and a writer task (`assent_writers`, default 1) takes everything queued
 //!   and inserts it with one multi-row statement, which is one transaction (one round trip); transactions of several instances also share WAL flushes inside
 //!   PostgreSQL.
@@ -313,6 +314,9 @@ async fn migrate(client: &mut deadpool_postgres::Client) -> Result<i32, StoreErr
     Ok(latest)
 }
 
+/// The session option every connection of the store starts with (see [`PostgresStore::open`]).
+const SYNCHRONOUS_COMMIT: &str = "-c synchronous_commit=on";
+
 impl PostgresStore {
     /// Connects to `url` (`postgres://…` or `postgresql://…`, or a key=value connection string), runs pending
     /// migrations and starts the writer tasks.
@@ -325,6 +329,15 @@ impl PostgresStore {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(TIMEOUT);
         }
+        // Durability must not depend on the database's defaults: a `synchronous_commit = off` set for the
+        // database or the role would acknowledge records before their WAL is flushed. Every session of ours
+        // starts with `synchronous_commit = on`; an `options=-c synchronous_commit=…` in the URL comes later and
+        // wins (e.g. `remote_apply` for synchronous standbys).
+        let session = match config.get_options() {
+            Some(theirs) if !theirs.trim().is_empty() => format!("{SYNCHRONOUS_COMMIT} {theirs}"),
+            _ => SYNCHRONOUS_COMMIT.to_owned(),
+        };
+        config.options(&session);
         let manager = Manager::from_config(
             config,
             NoTls,
