@@ -13,6 +13,8 @@ mod durability;
 mod flushes;
 #[path = "server/postgres.rs"]
 mod postgres;
+#[path = "server/promises.rs"]
+mod promises;
 #[path = "server/region.rs"]
 mod region;
 #[path = "server/support.rs"]

@@ -153,16 +153,6 @@ impl Server {
         self.child.wait().unwrap();
     }
 
-    /// SIGTERM, then waits for the exit; returns whether it exited with success.
-    pub(crate) fn terminate(&mut self) -> bool {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        self.wait_exit()
-    }
-
     /// Waits (up to 60 s) for the process to exit; returns whether it exited with success.
     pub(crate) fn wait_exit(&mut self) -> bool {
         let deadline = Instant::now() + Duration::from_secs(60);
