@@ -10,7 +10,9 @@ use crate::{dist, install};
 pub(crate) fn run_cli(args: &[String]) -> Result {
     Args::new(args).finish()?;
     if util::under_ci() {
-        bail!("`cargo xtask docs` rewrites docs/img and is refused under CI (the `e2e` step compares them)");
+        bail!(
+            "`cargo xtask docs` rewrites docs/img and is refused under CI (the `e2e` step compares them)"
+        );
     }
     header("docs: browser SDK and server");
     dist::build(&dist::Options {

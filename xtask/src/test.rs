@@ -160,7 +160,10 @@ pub(crate) fn run_cli(args: &[String]) -> Result {
                 );
             }
             Ok(Outcome::Skipped(why)) => {
-                warn_loudly(&format!("step `{}` did NOT run everything: skipped {why}", step.name));
+                warn_loudly(&format!(
+                    "step `{}` did NOT run everything: skipped {why}",
+                    step.name
+                ));
                 summary.push((step.name, format!("ok, but SKIPPED {why}"), t.elapsed()));
                 not_run.push(format!("{}: {why}", step.name));
             }
@@ -285,16 +288,19 @@ fn web_browser_tests_dir() -> PathBuf {
 fn native_tests(ctx: &mut Ctx) -> Result<Outcome> {
     let mut skipped = Vec::new();
     if postgres_skipped()? {
-        warn_loudly("ASSENT_SKIP_POSTGRES=1: every PostgreSQL test returns early and counts as passed");
+        warn_loudly(
+            "ASSENT_SKIP_POSTGRES=1: every PostgreSQL test returns early and counts as passed",
+        );
         skipped.push("the PostgreSQL tests (ASSENT_SKIP_POSTGRES=1)".to_string());
     } else if !ctx.env.iter().any(|(k, _)| k == "ASSENT_TEST_POSTGRES_BIN") {
         let pg = install::postgres()?;
         ctx.set_env("ASSENT_TEST_POSTGRES_BIN", pg);
     }
-    let mut tally = run_tests(
-        ctx.cargo()
-            .args(["test", "--workspace", "--exclude", "assent-web"]),
-    )?;
+    let mut tally =
+        run_tests(
+            ctx.cargo()
+                .args(["test", "--workspace", "--exclude", "assent-web"]),
+        )?;
     // assent-web natively: its unit tests only (the browser tests in tests/ run in `wasm-test`).
     let web = run_tests(ctx.cargo().args(["test", "-p", "assent-web", "--lib"]))?;
     tally.ignored += web.ignored;
@@ -310,22 +316,25 @@ fn wasm_tests(ctx: &mut Ctx) -> Result<Outcome> {
     install::wasm_bindgen_cli()?;
     let (_, chromedriver) = install::browser()?;
     // `--test '*'`: every file in tests/, under wasm-bindgen-test-runner (the `.cargo/config.toml` runner).
-    let tally = run_tests(ctx
-        .cargo()
-        .args([
-            "test",
-            "-p",
-            "assent-web",
-            "--target",
-            install::WASM_TARGET,
-            "--test",
-            "*",
-        ])
-        .env("CHROMEDRIVER", chromedriver))?;
+    let tally = run_tests(
+        ctx.cargo()
+            .args([
+                "test",
+                "-p",
+                "assent-web",
+                "--target",
+                install::WASM_TARGET,
+                "--test",
+                "*",
+            ])
+            .env("CHROMEDRIVER", chromedriver),
+    )?;
     if tally.passed == 0 {
         bail!("no browser test ran (wasm-bindgen-test reported 0 passed)");
     }
-    Ok(outcome(ignored_tests(tally, "browser").into_iter().collect()))
+    Ok(outcome(
+        ignored_tests(tally, "browser").into_iter().collect(),
+    ))
 }
 
 fn dist_budget(ctx: &mut Ctx) -> Result<Outcome> {

@@ -448,7 +448,8 @@ mod tests {
 
     #[test]
     fn run_tests_counts_ignored_tests_and_fails_like_run() {
-        let t = run_tests(cmd("echo").arg("test result: ok. 1 passed; 0 failed; 4 ignored;")).unwrap();
+        let t =
+            run_tests(cmd("echo").arg("test result: ok. 1 passed; 0 failed; 4 ignored;")).unwrap();
         assert_eq!((t.passed, t.ignored), (1, 4));
         assert!(run_tests(&mut cmd("false")).is_err());
     }

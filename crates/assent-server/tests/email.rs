@@ -900,7 +900,10 @@ fn tracking_only_with_consent_and_no_open_redirect() {
             (200, Some("image/gif")),
             "{what}"
         );
-        assert_eq!(p.body, pixels[0], "{what}: the same pixel as for a valid token");
+        assert_eq!(
+            p.body, pixels[0],
+            "{what}: the same pixel as for a valid token"
+        );
         let c = server.get(&format!(
             "{base}/e/c/{bad}?u={}",
             l.click_url(target).rsplit_once("?u=").unwrap().1

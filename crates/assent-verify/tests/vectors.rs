@@ -1152,7 +1152,11 @@ mod generator {
                 panic!(
                     "ASSENT_REGENERATE_VECTORS=1: rewrote tests/vectors/tokens.json ({}); nothing was compared, so \
                      this run fails on purpose. Review `git diff tests/vectors` and rerun without the variable.",
-                    if before == text { "unchanged" } else { "changed" }
+                    if before == text {
+                        "unchanged"
+                    } else {
+                        "changed"
+                    }
                 );
             }
         }

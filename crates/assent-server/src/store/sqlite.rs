@@ -993,7 +993,10 @@ mod tests {
             .exec(false, move |c| Ok(pragma(c, "synchronous")))
             .await
             .unwrap();
-        assert_eq!(writer, 2, "the writer's connection is not synchronous = FULL");
+        assert_eq!(
+            writer, 2,
+            "the writer's connection is not synchronous = FULL"
+        );
         let checkpointer = open_connection(&path).unwrap();
         assert_eq!(pragma(&checkpointer, "synchronous"), 2);
         assert_eq!(pragma(&checkpointer, "secure_delete"), 1);

@@ -206,7 +206,11 @@ fn erasure_removes_the_subjects_records_everywhere_including_the_file() {
     // after the erasure answered: a shutdown's final checkpoint would scrub the WAL anyway and hide a
     // lingering copy. Every file of the database counts (main file, `-wal`, `-shm`).
     let files = database_files(server.dir.path());
-    assert!(files.iter().any(|(name, _)| name == "assent.db-wal"), "{:?}", names(&files));
+    assert!(
+        files.iter().any(|(name, _)| name == "assent.db-wal"),
+        "{:?}",
+        names(&files)
+    );
     let contains = |needle: &str| {
         files
             .iter()
@@ -220,7 +224,10 @@ fn erasure_removes_the_subjects_records_everywhere_including_the_file() {
         "erased subject id still in these database files"
     );
     assert_eq!(contains(a["id"].as_str().unwrap()), Vec::<String>::new());
-    assert_eq!(contains(a2["token"].as_str().unwrap()), Vec::<String>::new());
+    assert_eq!(
+        contains(a2["token"].as_str().unwrap()),
+        Vec::<String>::new()
+    );
     assert!(
         !contains(&other).is_empty(),
         "the scan finds the other subject's record, which is still there"

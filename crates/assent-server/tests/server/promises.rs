@@ -55,7 +55,11 @@ fn refused_start(args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
 #[test]
 fn an_invalid_inline_site_config_under_www_stops_start_up() {
     for (name, config, says) in [
-        ("broken JSON", r#"{ "site": "bad.example", "revision": 1, "#, "bad.html"),
+        (
+            "broken JSON",
+            r#"{ "site": "bad.example", "revision": 1, "#,
+            "bad.html",
+        ),
         (
             "a rule broken (reconsent_days over 13 months)",
             r#"{ "site": "bad.example", "revision": 1, "reconsent_days": 9999, "categories": { "analytics": {} } }"#,
@@ -75,7 +79,10 @@ fn an_invalid_inline_site_config_under_www_stops_start_up() {
         .unwrap();
         let (code, stderr) = refused_start(&["--www".as_ref(), www.path().as_os_str()]);
         assert_eq!(code, Some(2), "{name}: {stderr}");
-        assert!(stderr.contains("bad.html"), "{name}: names the file: {stderr}");
+        assert!(
+            stderr.contains("bad.html"),
+            "{name}: names the file: {stderr}"
+        );
         assert!(stderr.contains(says), "{name}: says why: {stderr}");
     }
     // The control: the same directory without the broken page starts.
@@ -176,7 +183,11 @@ fn real_requests_from_unlisted_origins_get_no_cors_headers_and_the_key_set_is_op
             b"",
         );
         assert_eq!(r.status, 200);
-        assert_eq!(r.header("access-control-allow-origin"), Some("*"), "{origin}");
+        assert_eq!(
+            r.header("access-control-allow-origin"),
+            Some("*"),
+            "{origin}"
+        );
         assert!(r.header("access-control-allow-credentials").is_none());
     }
 }
@@ -222,7 +233,11 @@ fn a_server_at_capacity_answers_503_overloaded_and_stores_nothing() {
     );
     assert_eq!(refused.header("cache-control"), Some("no-store"));
     assert_eq!(stored.status, 201, "{}", stored.text());
-    assert_eq!(stored_count(&server), 2, "the refused request stored nothing");
+    assert_eq!(
+        stored_count(&server),
+        2,
+        "the refused request stored nothing"
+    );
 }
 
 #[test]
@@ -327,7 +342,9 @@ fn an_expired_token_still_opens_its_receipt() {
     let keys = assent_server::keys::KeyDir::load(&server.dir.path().join("keys")).unwrap();
     let expired = keys.signing_key().sign(&claims).unwrap();
 
-    let v = server.post_json("/v1/verify", &json!({ "token": expired })).json();
+    let v = server
+        .post_json("/v1/verify", &json!({ "token": expired }))
+        .json();
     assert_eq!(
         (v["valid"].clone(), v["error"]["code"].clone()),
         (json!(false), json!("expired")),
@@ -391,7 +408,13 @@ fn neither_the_ip_address_nor_the_user_agent_is_stored() {
     }
     // The control: the same scan finds what is stored.
     let (in_export, in_files) = found(&subject);
-    assert!(in_export && !in_files.is_empty(), "the scan finds the record's subject");
+    assert!(
+        in_export && !in_files.is_empty(),
+        "the scan finds the record's subject"
+    );
     let record: Value = serde_json::from_str(export.lines().next().unwrap()).unwrap();
-    assert!(record.get("ip").is_none() && record.get("user_agent").is_none(), "{record}");
+    assert!(
+        record.get("ip").is_none() && record.get("user_agent").is_none(),
+        "{record}"
+    );
 }

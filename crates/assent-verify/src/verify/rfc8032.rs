@@ -107,14 +107,22 @@ fn rfc8032_vectors_fail_with_any_changed_message_or_signature_bit() {
         for bit in 0..message.len() * 8 {
             let mut bad = message.clone();
             bad[bit / 8] ^= 1 << (bit % 8);
-            assert!(check(v, &bad, &signature).is_err(), "{}: message bit {bit}", v.name);
+            assert!(
+                check(v, &bad, &signature).is_err(),
+                "{}: message bit {bit}",
+                v.name
+            );
         }
         let mut longer = message.clone();
         longer.push(0);
         assert!(check(v, &longer, &signature).is_err(), "{}: longer", v.name);
         if !message.is_empty() {
             let shorter = &message[..message.len() - 1];
-            assert!(check(v, shorter, &signature).is_err(), "{}: shorter", v.name);
+            assert!(
+                check(v, shorter, &signature).is_err(),
+                "{}: shorter",
+                v.name
+            );
         }
         // The wrong length of signature.
         assert!(check(v, &message, &signature[..63]).is_err(), "{}", v.name);
