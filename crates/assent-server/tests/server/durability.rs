@@ -58,17 +58,17 @@ fn load(addr: SocketAddr) -> Load {
                             .and_then(|v| v["id"].as_str().map(str::to_owned));
                         (r.status, id, r.text())
                     });
+                    let killed = killing.load(Ordering::Relaxed);
                     match r {
                         Ok((201, Some(id), _)) => {
                             acked.lock().unwrap().push(id);
                             count.fetch_add(1, Ordering::Relaxed);
                         }
-                        // A 201 cut off by the kill: not acknowledged.
-                        Ok((201, None, _)) if killing.load(Ordering::Relaxed) => {}
+                        // No answer, or a 201 cut off, because the server was killed: not acknowledged.
+                        Ok((201, None, _)) | Err(_) if killed => {}
                         Ok((status, _, text)) => {
                             errors.lock().unwrap().push(format!("{status} {text}"));
                         }
-                        Err(_) if killing.load(Ordering::Relaxed) => {}
                         Err(_) => errors
                             .lock()
                             .unwrap()
