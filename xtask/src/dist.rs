@@ -114,8 +114,6 @@ fn absolute(p: String) -> PathBuf {
     }
 }
 
-}
-
 /// Run the whole pipeline; returns the size report (an over-budget report is an error, after it is written).
 pub(crate) fn build(opts: &Options) -> Result<SizeReport> {
     install::wasm_nightly()?;
