@@ -331,7 +331,9 @@ fn wasm_tests(ctx: &mut Ctx) -> Result<Outcome> {
     )?;
     if tally.passed == 0 {
         // The runner's summary normally comes on stdout; without it the ignored count below is unknown.
-        note("no `test result:` line read from wasm-bindgen-test-runner: ignored browser tests not counted");
+        note(
+            "no `test result:` line read from wasm-bindgen-test-runner: ignored browser tests not counted",
+        );
     }
     Ok(outcome(
         ignored_tests(tally, "browser").into_iter().collect(),
