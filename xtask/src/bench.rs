@@ -1,6 +1,6 @@
 //! `cargo xtask bench [verify|server|web|size|all] [-- ARGS]`: run benchmarks. Each suite is a command owned by the
-//! crate it measures (see [`suites`]); ARGS after `--` are passed to it. `all` (the default) runs every suite whose
-//! inputs exist and says which it skipped.
+//! crate it measures (see [`suites`]); ARGS after `--` are passed to it. `all` (the default) runs every suite; a
+//! suite that cannot run fails the command.
 //!
 //! | suite | runs |
 //! |---|---|
@@ -10,7 +10,7 @@
 //! | size | `cargo xtask dist`: the size report (`www/dist/size.json`) against the budget |
 //! | scan | `cargo xtask dist`, then a release `assent-scan / /demo/video.html /examples/ --follow-same-site --pages 10` of the demo served by `assent serve`, three runs, wall time each (ARGS are added to the scan) |
 
-use crate::test::{Ctx, browser_env, build_server, has_subcommand};
+use crate::test::{Ctx, browser_env, build_server};
 use crate::util::{self, Args, Result, bail, cmd, header, note, run};
 use crate::{dist, install};
 
@@ -19,8 +19,6 @@ use crate::{dist, install};
 pub(crate) struct Suite {
     pub(crate) name: &'static str,
     pub(crate) title: &'static str,
-    /// Why the suite cannot run yet (`None` when it can). Only consulted by `all`.
-    pub(crate) not_ready: fn() -> Option<String>,
     pub(crate) run: fn(&[String]) -> Result,
 }
 
@@ -30,31 +28,26 @@ pub(crate) fn suites() -> Vec<Suite> {
         Suite {
             name: "verify",
             title: "token verification (criterion)",
-            not_ready: verify_not_ready,
             run: verify,
         },
         Suite {
             name: "server",
             title: "consent server load (assent bench)",
-            not_ready: server_not_ready,
             run: server,
         },
         Suite {
             name: "web",
             title: "browser SDK in headless Chromium vs peers",
-            not_ready: web_not_ready,
             run: web,
         },
         Suite {
             name: "scan",
             title: "assent-scan: a 10-page same-site scan of the demo",
-            not_ready: dist::web_sdk_not_ready,
             run: scan,
         },
         Suite {
             name: "size",
             title: "browser SDK size report",
-            not_ready: dist::web_sdk_not_ready,
             run: size,
         },
     ]
@@ -71,21 +64,9 @@ pub(crate) fn run_cli(args: &[String]) -> Result {
     };
     let all = suites();
     if which == "all" {
-        let mut skipped = Vec::new();
         for s in &all {
-            if let Some(why) = (s.not_ready)() {
-                note(&format!("skipping bench `{}`: {why}", s.name));
-                skipped.push(s.name);
-                continue;
-            }
             header(&format!("bench `{}`: {}", s.name, s.title));
             (s.run)(&passthrough).map_err(|e| util::err!("bench `{}` failed: {e}", s.name))?;
-        }
-        if !skipped.is_empty() {
-            note(&format!(
-                "skipped (not available yet): {}",
-                skipped.join(", ")
-            ));
         }
         return Ok(());
     }
@@ -100,11 +81,6 @@ pub(crate) fn run_cli(args: &[String]) -> Result {
     (s.run)(&passthrough)
 }
 
-fn verify_not_ready() -> Option<String> {
-    let dir = util::repo_root().join("crates/assent-verify/benches");
-    (!dir.is_dir()).then(|| format!("no {}", dir.display()))
-}
-
 fn verify(args: &[String]) -> Result {
     let mut c = Ctx::default().cargo();
     c.args(["bench", "-p", "assent-verify"]);
@@ -112,15 +88,6 @@ fn verify(args: &[String]) -> Result {
         c.arg("--").args(args);
     }
     run(&mut c)
-}
-
-fn server_not_ready() -> Option<String> {
-    let bin = match build_server(&Ctx::default(), true) {
-        Ok(bin) => bin,
-        Err(e) => return Some(format!("the server does not build: {e}")),
-    };
-    (!has_subcommand(&bin, "bench"))
-        .then(|| "`assent --help` lists no `bench` command yet".to_string())
 }
 
 /// SQLite (the default store), then PostgreSQL on a private server (`--db postgres`), unless ARGS name a
@@ -155,15 +122,6 @@ fn server(args: &[String]) -> Result {
         bench(&ctx, &["--db", "postgres"])?;
     }
     Ok(())
-}
-
-fn web_not_ready() -> Option<String> {
-    let pkg = util::repo_root().join("tests/e2e/package.json");
-    let has_script = std::fs::read_to_string(&pkg).is_ok_and(|p| p.contains("\"bench\""));
-    if !has_script {
-        return Some("tests/e2e/package.json has no `bench` script yet".into());
-    }
-    dist::web_sdk_not_ready()
 }
 
 fn web(args: &[String]) -> Result {

@@ -114,46 +114,8 @@ fn absolute(p: String) -> PathBuf {
     }
 }
 
-/// Why the browser SDK cannot be built yet (`None` when it can): `crates/assent-web` must depend on wasm-bindgen.
-pub(crate) fn web_sdk_not_ready() -> Option<String> {
-    let manifest = util::repo_root().join("crates/assent-web/Cargo.toml");
-    let Ok(text) = std::fs::read_to_string(&manifest) else {
-        return Some(format!("{} does not exist", manifest.display()));
-    };
-    if depends_on(&text, "wasm-bindgen") {
-        None
-    } else {
-        Some("crates/assent-web does not depend on wasm-bindgen yet, so there is no browser SDK to ship".into())
-    }
-}
-
-/// Whether a Cargo.toml lists `dep` among its (non-dev) dependencies.
-fn depends_on(manifest: &str, dep: &str) -> bool {
-    let mut in_deps = false;
-    for line in manifest.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_deps = line.ends_with("dependencies]") && !line.contains("dev-dependencies");
-            continue;
-        }
-        if in_deps {
-            let key = line
-                .split(['=', '.', ' '])
-                .next()
-                .unwrap_or_default()
-                .trim_matches('"');
-            if key == dep {
-                return true;
-            }
-        }
-    }
-    false
-}
-
 /// Run the whole pipeline; returns the size report (an over-budget report is an error, after it is written).
 pub(crate) fn build(opts: &Options) -> Result<SizeReport> {
-    if let Some(why) = web_sdk_not_ready() {
-        bail!("cannot build the browser SDK: {why}");
-    }
     install::wasm_nightly()?;
     install::wasm_bindgen_cli()?;
     let wasm_opt = install::wasm_opt()?;
@@ -427,20 +389,6 @@ fn copy_sources(src: &Path, out: &Path) -> Result {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn finds_wasm_dependency_only_in_normal_dependency_tables() {
-        let m = "[package]\nname = \"x\"\n[dependencies]\nassent-core.workspace = true\nwasm-bindgen.workspace = true\n";
-        assert!(depends_on(m, "wasm-bindgen"));
-        let m = "[dependencies]\nwasm-bindgen = { workspace = true }\n";
-        assert!(depends_on(m, "wasm-bindgen"));
-        let m = "[target.'cfg(target_arch = \"wasm32\")'.dependencies]\nwasm-bindgen = \"0.2\"\n";
-        assert!(depends_on(m, "wasm-bindgen"));
-        let m = "[dependencies]\nwasm-bindgen-futures = \"0.4\"\n[dev-dependencies]\nwasm-bindgen = \"0.2\"\n";
-        assert!(!depends_on(m, "wasm-bindgen"));
-        let m = "[package]\nwasm-bindgen = 1\n[dependencies]\nassent-core.workspace = true\n";
-        assert!(!depends_on(m, "wasm-bindgen"));
-    }
 
     #[test]
     fn extracts_wasm_path_from_cargo_json() {

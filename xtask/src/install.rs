@@ -9,6 +9,7 @@
 //! | wasm-opt | on `PATH` | apt `binaryen` (root only) |
 //! | Chromium, chromedriver | `/usr/bin/chromium`, `chromedriver` on `PATH` | apt `chromium chromium-driver` (root only) |
 //! | PostgreSQL server binaries | `/usr/lib/postgresql/*/bin/postgres` | apt `postgresql` (root only) |
+//! | strace (fsync counting in the server's durability tests) | `strace` on `PATH` | apt `strace` (root only) |
 //! | pinned nightly + rust-src (browser SDK build) | `rustup run NIGHTLY rustc --print sysroot` has `lib/rustlib/src/rust/library` | `rustup toolchain install NIGHTLY --profile minimal --component rust-src` |
 //! | nightly + cargo-fuzz (fuzzing only) | `rustup toolchain list`, `cargo-fuzz` on `PATH` | `rustup toolchain install nightly --profile minimal`, `cargo install cargo-fuzz` |
 
@@ -30,7 +31,7 @@ pub(crate) fn run_cli(args: &[String]) -> Result {
 pub(crate) fn for_test() -> Result {
     rust_components()?;
     wasm_target()?;
-    apt(&[&BINARYEN, &CHROMIUM, &CHROMEDRIVER, &POSTGRES])?;
+    apt(&[&BINARYEN, &CHROMIUM, &CHROMEDRIVER, &POSTGRES, &STRACE])?;
     let bindgen = if let Some(version) = lock_version("wasm-bindgen")? {
         wasm_bindgen_cli()?;
         format!("wasm-bindgen-cli {version}")
@@ -39,7 +40,7 @@ pub(crate) fn for_test() -> Result {
         "no wasm-bindgen-cli (not needed yet)".to_string()
     };
     note(&format!(
-        "present: rustfmt, clippy, {WASM_TARGET} target, {bindgen}, wasm-opt, chromium, chromedriver, PostgreSQL ({})",
+        "present: rustfmt, clippy, {WASM_TARGET} target, {bindgen}, wasm-opt, chromium, chromedriver, strace, PostgreSQL ({})",
         postgres_bin_dir().map_or_else(|| "?".into(), |p| p.display().to_string())
     ));
     Ok(())
@@ -202,6 +203,11 @@ pub(crate) const CHROMEDRIVER: AptNeed = AptNeed {
     what: "chromedriver (wasm-bindgen-test in a real browser)",
     package: "chromium-driver",
     present: || chromedriver_path().is_some(),
+};
+pub(crate) const STRACE: AptNeed = AptNeed {
+    what: "strace (counts the SQLite store's fsyncs in the durability tests)",
+    package: "strace",
+    present: || which("strace").is_some(),
 };
 pub(crate) const POSTGRES: AptNeed = AptNeed {
     what: "PostgreSQL server binaries (server storage tests)",

@@ -5,6 +5,7 @@
 mod bench;
 mod demo;
 mod dist;
+mod docs;
 mod fuzz;
 mod install;
 mod lang;
@@ -32,6 +33,9 @@ Commands:
   fuzz [--seconds N] [--target NAME] [--proptest]
         Fuzz the token parser with cargo-fuzz (nightly), or run the proptest harness when that is unavailable
         (or with --proptest).
+  docs
+        Regenerate the documentation screenshots (docs/img/*.png and screenshots.json) in headless Chromium; the
+        e2e suite compares against them. Refused under CI.
   install
         Install the prerequisites of `test` (wasm32 target, wasm-bindgen-cli, Chromium, chromedriver, binaryen,
         PostgreSQL) when missing.
@@ -48,6 +52,7 @@ fn main() -> ExitCode {
         Some("dist") => dist::run_cli(rest),
         Some("bench") => bench::run_cli(rest),
         Some("fuzz") => fuzz::run_cli(rest),
+        Some("docs") => docs::run_cli(rest),
         Some("install") => install::run_cli(rest),
         Some("help" | "-h" | "--help") | None => {
             print!("{USAGE}");

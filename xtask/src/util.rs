@@ -179,6 +179,67 @@ pub(crate) fn run(c: &mut Command) -> Result {
     }
 }
 
+/// Whether we run under CI (`CI` set to anything but empty, `0` or `false`, as CI services do). Under CI a check
+/// that did not run is a failure, never a pass: see `cargo xtask test`.
+pub(crate) fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
+}
+
+/// What the test harnesses of one command reported, summed over its `test result:` lines (libtest and
+/// wasm-bindgen-test print the same line).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TestTally {
+    pub(crate) passed: u64,
+    pub(crate) ignored: u64,
+}
+
+impl TestTally {
+    /// Adds one harness summary line (`test result: ok. 3 passed; 0 failed; 1 ignored; …`); other lines are
+    /// not counted.
+    pub(crate) fn add_line(&mut self, line: &str) {
+        let Some(rest) = line.trim().strip_prefix("test result:") else {
+            return;
+        };
+        for part in rest.split([';', '.']) {
+            let mut words = part.split_whitespace();
+            if let (Some(n), Some(what)) = (words.next(), words.next()) {
+                if let Ok(n) = n.parse::<u64>() {
+                    match what {
+                        "passed" => self.passed += n,
+                        "ignored" => self.ignored += n,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Like [`run`], but also reads the command's stdout (echoed as it comes) and sums its test harness summaries.
+pub(crate) fn run_tests(c: &mut Command) -> Result<TestTally> {
+    use std::io::BufRead as _;
+    let shown = show(c);
+    println!("$ {shown}");
+    let mut child = c
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| err!("could not start `{shown}`: {e}"))?;
+    let mut tally = TestTally::default();
+    if let Some(out) = child.stdout.take() {
+        for line in std::io::BufReader::new(out).lines() {
+            let line = line?;
+            println!("{line}");
+            tally.add_line(&line);
+        }
+    }
+    let status = child.wait()?;
+    if status.success() {
+        Ok(tally)
+    } else {
+        bail!("`{shown}` failed ({status})")
+    }
+}
+
 /// Run a command quietly and return its stdout when it exits successfully (`None` if it cannot start or fails).
 pub(crate) fn output(c: &mut Command) -> Option<String> {
     let out = c.stdin(Stdio::null()).stderr(Stdio::null()).output().ok()?;
@@ -362,5 +423,34 @@ mod tests {
     fn which_finds_sh_and_not_nonsense() {
         assert!(which("sh").is_some());
         assert!(which("no-such-binary-assent-xtask").is_none());
+    }
+
+    #[test]
+    fn test_tally_sums_harness_summaries_and_ignores_other_lines() {
+        let mut t = TestTally::default();
+        for line in [
+            "running 3 tests",
+            "test a ... ignored",
+            "test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s",
+            "test result: ok. 3 passed; 0 failed; 2 ignored; 0 measured; 0 filtered out; finished in 1.5s",
+            "test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s",
+        ] {
+            t.add_line(line);
+        }
+        assert_eq!(
+            t,
+            TestTally {
+                passed: 15,
+                ignored: 3
+            }
+        );
+    }
+
+    #[test]
+    fn run_tests_counts_ignored_tests_and_fails_like_run() {
+        let t =
+            run_tests(cmd("echo").arg("test result: ok. 1 passed; 0 failed; 4 ignored;")).unwrap();
+        assert_eq!((t.passed, t.ignored), (1, 4));
+        assert!(run_tests(&mut cmd("false")).is_err());
     }
 }

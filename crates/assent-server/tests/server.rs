@@ -9,8 +9,12 @@ mod api;
 mod bad_input;
 #[path = "server/durability.rs"]
 mod durability;
+#[path = "server/flushes.rs"]
+mod flushes;
 #[path = "server/postgres.rs"]
 mod postgres;
+#[path = "server/promises.rs"]
+mod promises;
 #[path = "server/region.rs"]
 mod region;
 #[path = "server/support.rs"]

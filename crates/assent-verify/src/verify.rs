@@ -8,7 +8,7 @@ use ed25519_dalek::Signature;
 
 use crate::claims::ConsentClaims;
 use crate::format::{self, DecodeError, MESSAGE_BUF_LEN, Malformed};
-use crate::keys::{KeySet, Kid};
+use crate::keys::{KeySet, Kid, PublicKey};
 
 /// Clock leeway applied by [`Verifier::new`]: 60 seconds.
 pub const DEFAULT_LEEWAY_SECS: u64 = 60;
@@ -246,12 +246,9 @@ impl Verifier {
         let d = token.decoded;
         let key = self.keys.get(d.kid).ok_or(VerifyError::UnknownKid(d.kid))?;
         let (payload, signature) = d.bytes.split_at(d.payload_len);
-        let signature = Signature::from_slice(signature).map_err(|_| VerifyError::BadSignature)?;
         let mut buf = [0u8; MESSAGE_BUF_LEN];
         let n = format::signed_message(payload, &mut buf);
-        key.verifying_key()
-            .verify_strict(&buf[..n], &signature)
-            .map_err(|_| VerifyError::BadSignature)?;
+        check_signature(key, &buf[..n], signature)?;
         check_times(&d.claims, now, self.leeway)?;
         Ok(Verified {
             kid: d.kid,
@@ -273,6 +270,20 @@ pub(crate) fn check_site(
             found: verified.value.site_id,
         })
     }
+}
+
+/// The signature check of every verification: a strict Ed25519 verification (RFC 8032 §5.1.7, plus refusing
+/// small-order keys and non-canonical `R`) of `signature` over `message` with `key`. The RFC 8032 test vectors
+/// run through this function (`rfc8032` tests), so the token path is checked against an independent source.
+pub(crate) fn check_signature(
+    key: &PublicKey,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), VerifyError> {
+    let signature = Signature::from_slice(signature).map_err(|_| VerifyError::BadSignature)?;
+    key.verifying_key()
+        .verify_strict(message, &signature)
+        .map_err(|_| VerifyError::BadSignature)
 }
 
 /// The validity window check shared by the verifier and the cache.
@@ -302,3 +313,6 @@ pub fn unix_now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
 }
+
+#[cfg(test)]
+mod rfc8032;

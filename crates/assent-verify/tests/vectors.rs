@@ -2,7 +2,9 @@
 //!
 //! `check_all_vectors` and friends only read the file. With feature `sign` the generator below rebuilds the
 //! file in memory and checks it equals the committed one; `ASSENT_REGENERATE_VECTORS=1 cargo test -p
-//! assent-verify --features sign --test vectors` rewrites it instead.
+//! assent-verify --features sign --test vectors` rewrites it instead and then fails on purpose (refused under
+//! `CI`). The vectors are made by this crate's own signer; the independent check is RFC 8032's vectors
+//! (`src/verify/rfc8032.rs`).
 
 use std::path::PathBuf;
 
@@ -1130,18 +1132,38 @@ mod generator {
         })
     }
 
+    /// Under `CI` regeneration is refused; elsewhere it rewrites the file and then fails on purpose: a run that
+    /// regenerated compared nothing, so it must never count as a pass. Review the diff and rerun without it.
     #[test]
     fn committed_vectors_match_the_generator() {
         let generated = generate();
         let text = serde_json::to_string_pretty(&generated).unwrap() + "\n";
-        if std::env::var_os("ASSENT_REGENERATE_VECTORS").is_some_and(|v| v == "1") {
-            std::fs::create_dir_all(vectors_path().parent().unwrap()).unwrap();
-            std::fs::write(vectors_path(), &text).unwrap();
+        if let Some(regenerate) = std::env::var_os("ASSENT_REGENERATE_VECTORS") {
+            let ci = std::env::var("CI")
+                .is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"));
+            assert!(
+                !ci,
+                "ASSENT_REGENERATE_VECTORS is refused under CI: CI checks the committed vectors, it never writes them"
+            );
+            if regenerate == "1" {
+                let before = std::fs::read_to_string(vectors_path()).unwrap_or_default();
+                std::fs::create_dir_all(vectors_path().parent().unwrap()).unwrap();
+                std::fs::write(vectors_path(), &text).unwrap();
+                panic!(
+                    "ASSENT_REGENERATE_VECTORS=1: rewrote tests/vectors/tokens.json ({}); nothing was compared, so \
+                     this run fails on purpose. Review `git diff tests/vectors` and rerun without the variable.",
+                    if before == text {
+                        "unchanged"
+                    } else {
+                        "changed"
+                    }
+                );
+            }
         }
         assert_eq!(
             load(),
             generated,
-            "tests/vectors/tokens.json is stale: rerun with ASSENT_REGENERATE_VECTORS=1"
+            "tests/vectors/tokens.json is stale: rerun with ASSENT_REGENERATE_VECTORS=1 (outside CI) and review the diff"
         );
     }
 

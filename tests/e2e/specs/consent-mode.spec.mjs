@@ -67,7 +67,8 @@ test('analytics only: analytics_storage granted, every ad_* denied, security_sto
   expect(u.ad_storage).toBe('denied');
   expect(u.ad_user_data).toBe('denied');
   expect(u.ad_personalization).toBe('denied');
-  expect(u.security_storage ?? 'granted').toBe('granted');
+  // Present in the update itself, not merely defaulted: a missing field must not pass.
+  expect(u.security_storage).toBe('granted');
   // ga-init.js (after gtag.js) sends `config`: wait for its cookies, then check no ads cookie came with them.
   await expect.poll(() => cookieNames(context)).toEqual(expect.arrayContaining(['_ga', '_gid']));
   await page.waitForLoadState('networkidle');

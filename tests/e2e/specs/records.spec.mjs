@@ -66,5 +66,7 @@ test('a choice is stored with the record fields, the SHA-256 of the notice shown
   expect(JSON.parse(ok.stdout).record_id).toBe(rec.record_id);
   const t = rec.signature.token;
   const bad = await verifyToken(t.slice(0, -3) + (t.at(-3) === 'x' ? 'y' : 'x') + t.slice(-2));
-  expect(bad.code).not.toBe(0);
+  // Exit 1 is "invalid token"; 2 would be "could not check", which proves nothing about the signature.
+  expect(bad.code, bad.stderr).toBe(1);
+  expect(bad.stderr).toContain('invalid token');
 });

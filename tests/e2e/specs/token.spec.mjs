@@ -29,5 +29,7 @@ test('token cookie verifies with `assent token verify` and its categories match 
   const i = Math.floor(token.length / 2);
   const tampered = token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1);
   const bad = await verifyToken(tampered);
-  expect(bad.code).not.toBe(0);
+  // Exit 1 is "invalid token"; 2 would be "could not check" (e.g. the keys URL failed), which proves nothing.
+  expect(bad.code, `stdout: ${bad.stdout}\nstderr: ${bad.stderr}`).toBe(1);
+  expect(bad.stderr).toContain('invalid token');
 });

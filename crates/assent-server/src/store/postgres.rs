@@ -4,9 +4,10 @@
 //! - **Pool**: a deadpool of tokio-postgres connections (no TLS: run it on a private network or a local socket).
 //! - **Migrations**: versioned, applied at start in one transaction holding an advisory lock, so instances
 //!   starting together apply each migration exactly once and none runs on a half-migrated schema.
-//! - **Durability**: a record is acknowledged only after the `COMMIT` that contains it returned. With
-//!   PostgreSQL's defaults (`fsync = on`, `synchronous_commit = on`) that commit is flushed to the WAL on stable
-//!   storage (and on synchronous standbys if configured).
+//! - **Durability**: a record is acknowledged only after the `COMMIT` that contains it returned. Every session
+//!   starts with `synchronous_commit = on` (whatever the database or role default), so with `fsync = on` that
+//!   commit is flushed to the WAL on stable storage (and on synchronous standbys if configured) before the
+//!   answer; `tests/server/flushes.rs` counts the flushes in `pg_stat_wal`.
 //! - **Group commit**: inserts are queued and a writer task (`assent_writers`, default 1) takes everything queued
 //!   and inserts it with one multi-row statement, which is one transaction (one round trip); transactions of several instances also share WAL flushes inside
 //!   PostgreSQL.
@@ -313,6 +314,9 @@ async fn migrate(client: &mut deadpool_postgres::Client) -> Result<i32, StoreErr
     Ok(latest)
 }
 
+/// The session option every connection of the store starts with (see [`PostgresStore::open`]).
+const SYNCHRONOUS_COMMIT: &str = "-c synchronous_commit=on";
+
 impl PostgresStore {
     /// Connects to `url` (`postgres://…` or `postgresql://…`, or a key=value connection string), runs pending
     /// migrations and starts the writer tasks.
@@ -325,6 +329,15 @@ impl PostgresStore {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(TIMEOUT);
         }
+        // Durability must not depend on the database's defaults: a `synchronous_commit = off` set for the
+        // database or the role would acknowledge records before their WAL is flushed. Every session of ours
+        // starts with `synchronous_commit = on`; an `options=-c synchronous_commit=…` in the URL comes later and
+        // wins (e.g. `remote_apply` for synchronous standbys).
+        let session = match config.get_options() {
+            Some(theirs) if !theirs.trim().is_empty() => format!("{SYNCHRONOUS_COMMIT} {theirs}"),
+            _ => SYNCHRONOUS_COMMIT.to_owned(),
+        };
+        config.options(&session);
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -1346,6 +1359,34 @@ impl LocalPostgres {
         })
     }
 
+    /// For tests: a private server, or `None` when the run turned the PostgreSQL tests off with
+    /// `ASSENT_SKIP_POSTGRES=1`. A test that returns early counts as passed, so CI must never take that exit.
+    ///
+    /// # Panics
+    /// When no server can start (saying why), and when `ASSENT_SKIP_POSTGRES` is set under `CI`.
+    pub fn for_test() -> Option<LocalPostgres> {
+        if let Some(skip) = std::env::var_os("ASSENT_SKIP_POSTGRES") {
+            let ci = std::env::var("CI")
+                .is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"));
+            assert!(
+                !ci,
+                "ASSENT_SKIP_POSTGRES={} is refused under CI: the PostgreSQL tests must run",
+                skip.to_string_lossy()
+            );
+            if skip == "1" {
+                eprintln!("ASSENT_SKIP_POSTGRES=1: PostgreSQL test SKIPPED (it counts as passed)");
+                return None;
+            }
+        }
+        Some(LocalPostgres::start().unwrap_or_else(|e| {
+            panic!(
+                "the PostgreSQL tests need PostgreSQL server binaries and could not start one: {e}\n\
+                 Install them (`cargo xtask test` does) or point ASSENT_TEST_POSTGRES_BIN at their directory; \
+                 outside CI, ASSENT_SKIP_POSTGRES=1 skips these tests explicitly."
+            )
+        }))
+    }
+
     /// Creates a cluster (`initdb`) and starts it.
     pub fn start() -> Result<LocalPostgres, String> {
         let bin = LocalPostgres::bin_dir()?;
@@ -1611,19 +1652,8 @@ mod tests {
     use crate::email::confirm::ConfirmToken;
     use crate::email::secret::EmailKeys;
 
-    /// A private server, or `None` when the run explicitly opted out with `ASSENT_SKIP_POSTGRES=1`. Missing
-    /// binaries fail the test: a PostgreSQL test that silently passes would prove nothing.
     fn cluster() -> Option<LocalPostgres> {
-        if std::env::var("ASSENT_SKIP_POSTGRES").is_ok_and(|v| v == "1") {
-            eprintln!("ASSENT_SKIP_POSTGRES=1: PostgreSQL test skipped");
-            return None;
-        }
-        Some(LocalPostgres::start().unwrap_or_else(|e| {
-            panic!(
-                "the PostgreSQL tests need a local PostgreSQL: {e}\n(set ASSENT_SKIP_POSTGRES=1 to skip them \
-                 explicitly)"
-            )
-        }))
+        LocalPostgres::for_test()
     }
 
     use super::super::test_record as record;

@@ -975,4 +975,40 @@ mod tests {
             "{err:?}"
         );
     }
+
+    /// Durability is decided by `PRAGMA synchronous`: with WAL, FULL (2) fsyncs the WAL on every commit,
+    /// NORMAL (1) only at checkpoints, so a record acknowledged under NORMAL can vanish on power loss although
+    /// it survives `kill -9`. Checked on the writer thread's own connection (records, erasures, e-mail writes,
+    /// migrations) and on a connection made like the checkpointer's; readers are read-only.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_connection_that_writes_runs_with_synchronous_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("assent.db");
+        let store = SqliteStore::open(&path, Options::default()).await.unwrap();
+        let pragma = |c: &Connection, name: &str| -> i64 {
+            c.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+                .unwrap()
+        };
+        let writer = store
+            .exec(false, move |c| Ok(pragma(c, "synchronous")))
+            .await
+            .unwrap();
+        assert_eq!(
+            writer, 2,
+            "the writer's connection is not synchronous = FULL"
+        );
+        let checkpointer = open_connection(&path).unwrap();
+        assert_eq!(pragma(&checkpointer, "synchronous"), 2);
+        assert_eq!(pragma(&checkpointer, "secure_delete"), 1);
+        // A reader cannot write, so its setting does not matter.
+        let err = store
+            .read(|c| {
+                c.execute("DELETE FROM consent_records", [])
+                    .map_err(|e| backend(&e))
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Backend(_)), "{err:?}");
+        store.close().await.unwrap();
+    }
 }

@@ -29,6 +29,8 @@ pub(crate) struct Setup {
     pub(crate) admin: bool,
     pub(crate) args: Vec<String>,
     pub(crate) env: Vec<(String, String)>,
+    /// Appended to the SQLite URL (`?checkpoint_ms=…`).
+    pub(crate) db_options: String,
 }
 
 impl Default for Setup {
@@ -37,6 +39,7 @@ impl Default for Setup {
             admin: true,
             args: vec!["--rate-limit".into(), "0".into()],
             env: Vec::new(),
+            db_options: String::new(),
         }
     }
 }
@@ -69,7 +72,11 @@ fn spawn(dir: &Path, setup: &Setup, generation: u32) -> (Child, SocketAddr) {
     cmd.arg("serve")
         .args(["--listen", "127.0.0.1:0"])
         .arg("--db")
-        .arg(format!("sqlite:{}", dir.join("assent.db").display()))
+        .arg(format!(
+            "sqlite:{}{}",
+            dir.join("assent.db").display(),
+            setup.db_options
+        ))
         .arg("--keys")
         .arg(dir.join("keys"))
         .arg("--site-config")
@@ -125,6 +132,11 @@ impl Server {
         }
     }
 
+    /// The server's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Everything the server has logged so far (all runs).
     pub(crate) fn logs(&self) -> String {
         (0..=self.generation)
@@ -141,23 +153,28 @@ impl Server {
         self.child.wait().unwrap();
     }
 
-    /// SIGTERM, then waits for the exit; returns whether it exited with success.
-    pub(crate) fn terminate(&mut self) -> bool {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
+    /// Waits (up to 60 s) for the process to exit; returns whether it exited with success.
+    pub(crate) fn wait_exit(&mut self) -> bool {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status.success();
             }
+            assert!(Instant::now() < deadline, "server did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits (up to 30 s) until the log contains `needle`.
+    pub(crate) fn wait_for_log(&self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !self.logs().contains(needle) {
             assert!(
                 Instant::now() < deadline,
-                "server did not exit after SIGTERM"
+                "the server never logged {needle:?}:\n{}",
+                self.logs()
             );
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
 
