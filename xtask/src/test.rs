@@ -269,17 +269,22 @@ fn clippy(_ctx: &mut Ctx) -> Result<Outcome> {
 fn clippy_wasm(_ctx: &mut Ctx) -> Result<Outcome> {
     install::rust_components()?;
     install::wasm_target()?;
-    run(cargo().args([
-        "clippy",
-        "-p",
-        "assent-web",
-        "--target",
-        install::WASM_TARGET,
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
+    // The engine (with its tests), the interface part, and the full build (`--features ui`: the linked backend).
+    for (package, features) in [("assent-web", ""), ("assent-ui", ""), ("assent-web", "ui")] {
+        let mut c = cargo();
+        c.args([
+            "clippy",
+            "-p",
+            package,
+            "--target",
+            install::WASM_TARGET,
+            "--all-targets",
+        ]);
+        if !features.is_empty() {
+            c.args(["--features", features]);
+        }
+        run(c.args(["--", "-D", "warnings"]))?;
+    }
     Ok(Outcome::Done)
 }
 
