@@ -30,8 +30,8 @@ Commands:
   bench [verify|server|web|size|all] [-- ARGS]
         Run benchmarks (default: all that exist).
   fuzz [--seconds N] [--target NAME] [--proptest]
-        Fuzz the token parser with cargo-fuzz (nightly), or run the proptest harness when that is unavailable
-        (or with --proptest).
+        Fuzz a target (token_parser, the default, or html_config_scanner) with cargo-fuzz (nightly), or run its
+        proptest harness when that is unavailable (or with --proptest).
   install
         Install the prerequisites of `test` (wasm32 target, wasm-bindgen-cli, Chromium, chromedriver, binaryen,
         PostgreSQL) when missing.

@@ -9,9 +9,15 @@ mod api;
 mod bad_input;
 #[path = "server/durability.rs"]
 mod durability;
+#[path = "server/hardening.rs"]
+mod hardening;
+#[path = "server/hardening_pg.rs"]
+mod hardening_pg;
 #[path = "server/postgres.rs"]
 mod postgres;
 #[path = "server/region.rs"]
 mod region;
+#[path = "server/scenarios.rs"]
+mod scenarios;
 #[path = "server/support.rs"]
 mod support;

@@ -3,7 +3,8 @@
 //! | Route | |
 //! |---|---|
 //! | `POST /v1/subscriptions` | `{email, list, site, notice_hash, language, tracking?}` → 202, always the same body |
-//! | `GET /v1/subscriptions/confirm?t=TOKEN` | confirms (200 page); used or expired 410, unknown 404 |
+//! | `GET /v1/subscriptions/confirm?t=TOKEN` | a page with a Confirm button; changes nothing |
+//! | `POST /v1/subscriptions/confirm` | form `t=TOKEN`: confirms (200 page); used or expired 410, unknown 404 |
 //! | `GET /u/{token}` | a page with a confirm button; changes nothing |
 //! | `POST /u/{token}` | one-click unsubscribe (RFC 8058): 200, no redirect, idempotent; bad token 404 |
 //! | `GET /e/o/{token}` | open pixel: always the same 1×1 GIF |
@@ -13,13 +14,13 @@
 //! | `DELETE /v1/admin/subscribers?email=` | erase every e-mail record of an address — admin |
 //! | `POST /v1/admin/unsubscribe` | `{token}` from a `mailto:` unsubscribe e-mail → unsubscribes — admin |
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -33,6 +34,7 @@ use super::store::{ConfirmResult, SubscribeOutcome, SubscribeRequest, Suppressio
 use super::texts::{self, EmailTexts};
 use super::token::{self, LinkKind};
 use crate::http::admin::authorize;
+use crate::http::client::ClientIp;
 use crate::http::error::ApiError;
 use crate::http::{App, AppState, body, json};
 
@@ -40,7 +42,10 @@ use crate::http::{App, AppState, body, json};
 pub fn public_routes() -> Router<App> {
     Router::new()
         .route("/subscriptions", axum::routing::post(subscribe))
-        .route("/subscriptions/confirm", get(confirm_link))
+        .route(
+            "/subscriptions/confirm",
+            get(confirm_page).post(confirm_post),
+        )
 }
 
 /// Admin routes under `/v1`.
@@ -70,10 +75,13 @@ fn now_ms() -> i64 {
     crate::time::now_ms()
 }
 
-fn client_ip(req_ext: &axum::http::Extensions) -> IpAddr {
-    req_ext
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
+/// The client the guard resolved (the peer, or behind a trusted proxy its `X-Forwarded-For`), keyed as the
+/// limiters count it (an IPv6 client's /64).
+fn client_key(req_ext: &axum::http::Extensions) -> IpAddr {
+    let ip = req_ext
+        .get::<ClientIp>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0);
+    crate::http::client::rate_key(ip)
 }
 
 /// The body of `POST /v1/subscriptions`.
@@ -106,10 +114,12 @@ const ACCEPTED: &str = "if this address can receive mail, a confirmation message
                         starts when the link in it is opened";
 
 /// `POST /v1/subscriptions`: stores a pending subscription and sends the confirmation message. The answer is the
-/// same whether the address is new, pending, confirmed or unsubscribed.
+/// same whether the address is new, pending, confirmed, unsubscribed or over its limit, and so is the work done
+/// before it (one store write and durable commit, see [`super::store::unchanged_request`]); the message is built
+/// and sent in the background.
 async fn subscribe(State(app): State<App>, req: Request) -> Result<Response, ApiError> {
     let email = service(&app)?.clone();
-    let ip = client_ip(req.extensions());
+    let ip = client_key(req.extensions());
     let (parts, body_) = req.into_parts();
     body::require_json(&parts.headers)?;
     let bytes = body::read(
@@ -159,11 +169,9 @@ async fn subscribe(State(app): State<App>, req: Request) -> Result<Response, Api
             &serde_json::json!({ "status": "accepted", "message": ACCEPTED }),
         )
     };
-    if email.per_address.check(&subject, now_s).is_err() {
-        // Answered like any other request: a different answer would say someone asked for this address.
-        tracing::info!(%subject, list = %list.id, "subscribe request over the per-address limit: nothing sent");
-        return Ok(accepted());
-    }
+    // Over the per-address limit the request still goes through the store (an event, a commit) and is answered
+    // alike: a different answer, or a faster one, would say someone asked for this address recently.
+    let over_limit = email.per_address.check(&subject, now_s).is_err();
     let token = ConfirmToken::generate().map_err(|e| {
         tracing::error!(error = %e, "no randomness");
         ApiError::new(
@@ -183,6 +191,7 @@ async fn subscribe(State(app): State<App>, req: Request) -> Result<Response, Api
         confirm_hash: token.hash,
         confirm_expires_ms: now + (email.confirm_validity_secs as i64) * 1000,
         now_ms: now,
+        over_limit,
     };
     let outcome = app
         .store
@@ -191,35 +200,35 @@ async fn subscribe(State(app): State<App>, req: Request) -> Result<Response, Api
         .map_err(|e| ApiError::store(&e))?;
     tracing::info!(%subject, list = %list.id, ?outcome, "subscribe request");
     if outcome == SubscribeOutcome::Pending {
-        let url = format!(
-            "{}/v1/subscriptions/confirm?t={}",
-            email.public_url(),
-            token.token
-        );
-        let hours = email.confirm_validity_secs.div_ceil(3600);
-        let language = Some(input.language.as_str());
-        match confirmation_message(
-            &email.sender(),
-            &list,
-            &input.site,
-            &address,
-            &url,
-            hours,
-            language,
-        ) {
-            Ok(message) => {
-                // Sent in the background: the answer must not depend on the mail system (or on the address).
-                tokio::spawn(async move {
-                    match email.mailer.send(message).await {
-                        Ok(()) => tracing::info!(%subject, "confirmation message sent"),
-                        Err(e) => {
-                            tracing::error!(%subject, error = %e, "confirmation message not sent");
-                        }
+        // Built and sent in the background: the answer must not depend on the mail system (or on the address),
+        // and building the message costs time only a new or pending address would otherwise spend.
+        let (site, language) = (input.site.clone(), input.language.clone());
+        tokio::spawn(async move {
+            let url = format!(
+                "{}/v1/subscriptions/confirm?t={}",
+                email.public_url(),
+                token.token
+            );
+            let hours = email.confirm_validity_secs.div_ceil(3600);
+            let built = confirmation_message(
+                &email.sender(),
+                &list,
+                &site,
+                &address,
+                &url,
+                hours,
+                Some(language.as_str()),
+            );
+            match built {
+                Ok(message) => match email.mailer.send(message, &subject.to_string()).await {
+                    Ok(()) => tracing::info!(%subject, "confirmation message sent"),
+                    Err(e) => {
+                        tracing::error!(%subject, error = %e, "confirmation message not sent");
                     }
-                });
+                },
+                Err(e) => tracing::error!(%subject, error = %e, "confirmation message not built"),
             }
-            Err(e) => tracing::error!(%subject, error = %e, "confirmation message not built"),
-        }
+        });
     }
     Ok(accepted())
 }
@@ -230,18 +239,62 @@ struct ConfirmQuery {
     t: String,
 }
 
-/// `GET /v1/subscriptions/confirm?t=TOKEN`.
-/// A `HEAD` (link checkers use it) changes nothing.
-async fn confirm_link(
+/// `GET /v1/subscriptions/confirm?t=TOKEN` (and `HEAD`): never confirms. Mail scanners and link checkers open
+/// every link in a message; if opening the link confirmed, they would confirm subscriptions nobody asked for
+/// (and re-subscribe people who had unsubscribed). The page shows a button that POSTs the token to the public
+/// URL (`--public-url`, path prefix kept).
+async fn confirm_page(
     State(app): State<App>,
-    method: axum::http::Method,
     headers: HeaderMap,
     q: Result<Query<ConfirmQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let email = service(&app)?;
+    let asked = browser_language(&headers);
+    let token = q.map(|Query(q)| q.t).unwrap_or_default();
+    if confirm::hash_token(&token).is_none() {
+        return Ok(text_page(
+            asked,
+            StatusCode::NOT_FOUND,
+            "invalid_title",
+            "confirm_invalid_text",
+        ));
+    }
+    let body = format!(
+        "<p>{text}</p><form method=\"post\" action=\"{action}\">\
+         <input type=\"hidden\" name=\"t\" value=\"{token}\">\
+         <button type=\"submit\">{button}</button></form>",
+        text = escape(asked.get("confirm_text")),
+        action = escape(&format!("{}/v1/subscriptions/confirm", email.public_url())),
+        token = escape(&token),
+        button = escape(asked.get("confirm_button")),
+    );
+    Ok(form_target(
+        email,
+        page(asked, StatusCode::OK, asked.get("confirm_title"), &body),
+    ))
+}
+
+/// `POST /v1/subscriptions/confirm` with the token as form field `t` (the confirmation page's button) or as
+/// query parameter `?t=`: confirms, once, before the link expires.
+async fn confirm_post(
+    State(app): State<App>,
+    headers: HeaderMap,
+    q: Result<Query<ConfirmQuery>, QueryRejection>,
+    body_: axum::body::Body,
 ) -> Result<Response, ApiError> {
     let email = service(&app)?.clone();
     // Until the token finds a subscription, the page speaks the browser's language.
     let asked = browser_language(&headers);
-    let token = q.map(|Query(q)| q.t).unwrap_or_default();
+    let bytes = body::read(
+        body_,
+        &headers,
+        app.limits.small_body,
+        app.limits.body_timeout,
+    )
+    .await?;
+    let token = form_value(&bytes, "t")
+        .or_else(|| q.ok().map(|Query(q)| q.t))
+        .unwrap_or_default();
     let Some(hash) = confirm::hash_token(&token) else {
         return Ok(text_page(
             asked,
@@ -250,9 +303,6 @@ async fn confirm_link(
             "confirm_invalid_text",
         ));
     };
-    if method == axum::http::Method::HEAD {
-        return Ok(page(asked, StatusCode::OK, asked.get("confirm_title"), ""));
-    }
     let now = now_ms();
     let result = app
         .store
@@ -279,7 +329,7 @@ async fn confirm_link(
                     Ok(message) => {
                         let subject = sub.subject.clone();
                         tokio::spawn(async move {
-                            if let Err(e) = email.mailer.send(message).await {
+                            if let Err(e) = email.mailer.send(message, &subject).await {
                                 tracing::error!(%subject, error = %e, "welcome message not sent");
                             }
                         });
@@ -362,19 +412,17 @@ async fn unsubscribe_page(
         .map_or_else(|| t.list().to_string(), |l| l.name.clone());
     let body = format!(
         "<p>{question}</p>\
-         <form method=\"post\" action=\"/u/{token}\">\
+         <form method=\"post\" action=\"{action}\">\
          <input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">\
          <input type=\"hidden\" name=\"source\" value=\"page\">\
          <button type=\"submit\">{button}</button></form>",
         question = html_fill(words, "unsubscribe_text", &name),
         button = escape(words.get("unsubscribe_button")),
-        token = escape(&token_text),
+        action = escape(&format!("{}/u/{token_text}", email.public_url())),
     );
-    Ok(page(
-        words,
-        StatusCode::OK,
-        words.get("unsubscribe_title"),
-        &body,
+    Ok(form_target(
+        email,
+        page(words, StatusCode::OK, words.get("unsubscribe_title"), &body),
     ))
 }
 
@@ -442,6 +490,15 @@ fn form_has(body: &[u8], key: &str, value: &str) -> bool {
     text.trim().split('&').any(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         url_decode(k) == key && url_decode(v) == value
+    })
+}
+
+/// The value of `key` in an `application/x-www-form-urlencoded` body, if present.
+fn form_value(body: &[u8], key: &str) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    text.trim().split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (url_decode(k) == key).then(|| url_decode(v))
     })
 }
 
@@ -699,10 +756,23 @@ async fn erase(
         .email_erase(subject)
         .await
         .map_err(|e| ApiError::store(&e))?;
-    tracing::info!(%subject, erased, "admin erasure of an e-mail address");
+    // The outbox keeps copies of the messages (the address, a working confirmation link): they go too.
+    let outbox_messages = email
+        .mailer
+        .erase(&subject.to_string())
+        .await
+        .map_err(|e| {
+            tracing::error!(%subject, error = %e, "outbox messages of an erased address not deleted");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "outbox_erase_failed",
+                "the records were erased but the outbox messages to the address could not be deleted; retry",
+            )
+        })?;
+    tracing::info!(%subject, erased, outbox_messages, "admin erasure of an e-mail address");
     Ok(json(
         StatusCode::OK,
-        &serde_json::json!({ "subject": subject.to_string(), "erased": erased }),
+        &serde_json::json!({ "subject": subject.to_string(), "erased": erased, "outbox_messages": outbox_messages }),
     ))
 }
 
@@ -775,57 +845,94 @@ async fn suppressions_jsonl(
     Ok(download("application/x-ndjson", out))
 }
 
+/// Subscriptions or events fetched per store round trip while exporting.
+const EXPORT_PAGE: usize = 500;
+
+/// Where the e-mail part of an export is.
+enum ExportCursor {
+    Subscriptions(Option<(String, String)>),
+    Events(Option<String>),
+    Done,
+}
+
 /// The e-mail records for the admin export (`GET /v1/admin/records`), as JSON lines that follow the consent
 /// records: every subscription (`"record_type": "email_subscription"`) and every event
-/// (`"record_type": "email_event"`) matching the filter (`site` compares the subscription's site; `since`/`until`
-/// the last change of a subscription and the time of an event). A backend without e-mail support contributes
-/// nothing.
-pub async fn export_lines(
-    app: &AppState,
-    filter: &crate::store::RecordFilter,
-) -> Result<Vec<u8>, ApiError> {
-    let subs = match app.store.email_subscriptions(None).await {
-        Ok(s) => s,
-        Err(crate::store::StoreError::Config(why)) => {
-            tracing::warn!(%why, "export without e-mail records");
-            return Ok(Vec::new());
+/// (`"record_type": "email_event"`) matching the filter (`site` compares the subscription's site, for events
+/// that of their subscription; `since`/`until` the last change of a subscription and the time of an event).
+/// Streamed in pages of [`EXPORT_PAGE`], like the consent records, so memory does not grow with the number of
+/// records. A backend without e-mail support contributes nothing.
+pub fn export_stream(
+    app: App,
+    filter: crate::store::RecordFilter,
+) -> impl futures_util::Stream<Item = Result<axum::body::Bytes, std::io::Error>> + Send {
+    futures_util::stream::unfold(ExportCursor::Subscriptions(None), move |cursor| {
+        let app = app.clone();
+        let filter = filter.clone();
+        async move {
+            let mut out = Vec::new();
+            let next = match cursor {
+                ExportCursor::Done => return None,
+                ExportCursor::Subscriptions(after) => {
+                    match app
+                        .store
+                        .email_subscriptions_page(filter, after, EXPORT_PAGE)
+                        .await
+                    {
+                        Ok(page) => {
+                            for s in &page {
+                                let mut v = serde_json::to_value(s).expect("serializable");
+                                v["record_type"] = "email_subscription".into();
+                                v["updated_at"] = crate::time::rfc3339_millis(s.updated_ms).into();
+                                serde_json::to_writer(&mut out, &v).expect("JSON to memory");
+                                out.push(b'\n');
+                            }
+                            if page.len() < EXPORT_PAGE {
+                                ExportCursor::Events(None)
+                            } else {
+                                ExportCursor::Subscriptions(
+                                    page.last().map(|s| (s.subject.clone(), s.list.clone())),
+                                )
+                            }
+                        }
+                        Err(crate::store::StoreError::Config(why)) => {
+                            tracing::warn!(%why, "export without e-mail records");
+                            return None;
+                        }
+                        Err(e) => return Some((Err(export_failed(&e)), ExportCursor::Done)),
+                    }
+                }
+                ExportCursor::Events(after) => {
+                    match app
+                        .store
+                        .email_events_page(filter, after, EXPORT_PAGE)
+                        .await
+                    {
+                        Ok(page) => {
+                            for e in &page {
+                                let mut v = serde_json::to_value(e).expect("serializable");
+                                v["record_type"] = "email_event".into();
+                                v["ts"] = crate::time::rfc3339_millis(e.ts_ms).into();
+                                serde_json::to_writer(&mut out, &v).expect("JSON to memory");
+                                out.push(b'\n');
+                            }
+                            if page.len() < EXPORT_PAGE {
+                                ExportCursor::Done
+                            } else {
+                                ExportCursor::Events(page.last().map(|e| e.id.clone()))
+                            }
+                        }
+                        Err(e) => return Some((Err(export_failed(&e)), ExportCursor::Done)),
+                    }
+                }
+            };
+            Some((Ok(axum::body::Bytes::from(out)), next))
         }
-        Err(e) => return Err(ApiError::store(&e)),
-    };
-    let events = app
-        .store
-        .email_events(None)
-        .await
-        .map_err(|e| ApiError::store(&e))?;
-    let in_time =
-        |ms: i64| filter.since_ms.is_none_or(|s| ms >= s) && filter.until_ms.is_none_or(|u| ms < u);
-    let mut out = Vec::new();
-    let mut subjects = std::collections::HashSet::new();
-    for s in subs.iter().filter(|s| {
-        filter
-            .site
-            .as_ref()
-            .is_none_or(|site| s.site.as_deref() == Some(site.as_str()))
-            && in_time(s.updated_ms)
-    }) {
-        subjects.insert((s.subject.clone(), s.list.clone()));
-        let mut v = serde_json::to_value(s).expect("serializable");
-        v["record_type"] = "email_subscription".into();
-        v["updated_at"] = crate::time::rfc3339_millis(s.updated_ms).into();
-        serde_json::to_writer(&mut out, &v).expect("JSON to memory");
-        out.push(b'\n');
-    }
-    for e in events.iter().filter(|e| {
-        (filter.site.is_none() || subjects.contains(&(e.subject.clone(), e.list.clone())))
-            && in_time(e.ts_ms)
-    }) {
-        let mut v = serde_json::to_value(e).expect("serializable");
-        v["record_type"] = "email_event".into();
-        v["ts"] = crate::time::rfc3339_millis(e.ts_ms).into();
-        serde_json::to_writer(&mut out, &v).expect("JSON to memory");
-        out.push(b'\n');
-    }
-    Ok(out)
+    })
+}
+
+fn export_failed(e: &crate::store::StoreError) -> std::io::Error {
+    tracing::error!(error = %e, "e-mail export failed part-way; the response is cut short");
+    std::io::Error::other(e.to_string())
 }
 
 fn csv_field(s: &str) -> String {
@@ -867,6 +974,28 @@ fn html_fill(t: &EmailTexts, key: &str, list_name: &str) -> String {
     let name = format!("<strong>{}</strong>", escape(list_name));
     // Escaping leaves the braces, so the placeholder survives it; the value is already HTML.
     texts::fill(&escape(t.get(key)), &[("list", &name)])
+}
+
+/// A page with a form that posts to this server's public URL (`--public-url`, which may be another origin and
+/// carry a path prefix when a proxy sits in front): its CSP allows exactly that form target.
+fn form_target(email: &EmailService, mut r: Response) -> Response {
+    let csp = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' {}; frame-ancestors 'none'",
+        public_origin(email.public_url())
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    r
+}
+
+/// `scheme://host[:port]` of a URL.
+fn public_origin(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let end = url[after_scheme..]
+        .find('/')
+        .map_or(url.len(), |i| after_scheme + i);
+    &url[..end]
 }
 
 /// A small self-contained page in the language of `t` (`lang`, `dir`): no script, no external resource, readable
@@ -932,6 +1061,20 @@ mod tests {
         assert!(!form_has(b"%", "List-Unsubscribe", "One-Click"));
         assert_eq!(url_decode("a%2"), "a%2");
         assert_eq!(url_decode("a+b%41"), "a bA");
+    }
+
+    #[test]
+    fn form_values_and_origins() {
+        assert_eq!(
+            public_origin("https://mail.example/news"),
+            "https://mail.example"
+        );
+        assert_eq!(
+            public_origin("http://127.0.0.1:8080"),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(form_value(b"a=1&t=abc%2Dd", "t").as_deref(), Some("abc-d"));
+        assert_eq!(form_value(b"a=1", "t"), None);
     }
 
     #[test]
