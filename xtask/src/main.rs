@@ -25,14 +25,15 @@ Commands:
         included), browser tests (wasm-bindgen-test in headless Chromium), dist size budget, Playwright e2e.
   demo [--listen ADDR]
         Build the browser SDK and the server, then serve the demo site (default 127.0.0.1:8080).
-  dist [--manifest-path PATH] [--out-dir DIR] [--src-dir DIR] [--no-minify]
-        Build the drop-in script into www/dist (wasm-bindgen, wasm-opt, esbuild), print the size report, write
-        www/dist/size.json, and fail when the total gzip size is over 40 KiB.
+  dist [--out-dir DIR] [--src-dir DIR] [--no-minify]
+        Build the browser SDK into www/dist (three wasm modules: engine, interface part, full build; wasm-bindgen,
+        wasm-opt, esbuild), print the size report per download set, write www/dist/size.json, and fail when a set
+        is over its budget (xtask/src/size.rs).
   bench [verify|server|web|size|all] [-- ARGS]
         Run benchmarks (default: all that exist).
   fuzz [--seconds N] [--target NAME] [--proptest]
-        Fuzz the token parser with cargo-fuzz (nightly), or run the proptest harness when that is unavailable
-        (or with --proptest).
+        Fuzz a target (token_parser, the default, or html_config_scanner) with cargo-fuzz (nightly), or run its
+        proptest harness when that is unavailable (or with --proptest).
   docs
         Regenerate the documentation screenshots (docs/img/*.png and screenshots.json) in headless Chromium; the
         e2e suite compares against them. Refused under CI.

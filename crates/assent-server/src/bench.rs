@@ -362,6 +362,12 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, String> {
     .iter()
     .map(ToString::to_string)
     .collect();
+    let mut args = args;
+    if opts.clients > crate::server::DEFAULT_MAX_CONNECTIONS_PER_IP {
+        // Every client connects from 127.0.0.1: lift the per-client connection cap (only then, so that
+        // `--server-bin` can still run a server that predates the option).
+        args.extend(["--max-connections-per-ip".to_owned(), "0".to_owned()]);
+    }
     let server = ServerProcess::start(&opts.server_bin, &args, &tmp.join("server.log"))?;
     let addr = server.addr;
 

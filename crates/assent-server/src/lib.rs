@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod email;
+pub mod html_scan;
 pub mod http;
 pub mod keys;
 pub mod metrics;

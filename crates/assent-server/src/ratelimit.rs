@@ -1,4 +1,8 @@
-//! Per-client rate limiting: a token bucket per client IP address.
+//! Per-client rate limiting: a token bucket per client (an IPv4 address, an IPv6 /64; see `http::client`).
+//!
+//! Memory is bounded ([`MAX_TRACKED`] buckets). When the map is full, buckets that have refilled are swept, at
+//! most once a second (a sweep walks the whole map under the lock, so it must not run on every call); a new
+//! client that still finds no room is allowed without a bucket of its own until the next sweep.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -12,7 +16,13 @@ const MAX_TRACKED: usize = 65_536;
 #[derive(Debug)]
 pub struct RateLimiter {
     per_minute: u32,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    buckets: Mutex<Buckets>,
+}
+
+#[derive(Debug, Default)]
+struct Buckets {
+    map: HashMap<IpAddr, Bucket>,
+    last_sweep: Option<Instant>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -26,7 +36,7 @@ impl RateLimiter {
     pub fn new(per_minute: u32) -> RateLimiter {
         RateLimiter {
             per_minute,
-            buckets: Mutex::new(HashMap::new()),
+            buckets: Mutex::new(Buckets::default()),
         }
     }
 
@@ -41,14 +51,24 @@ impl RateLimiter {
         }
         let capacity = f64::from(self.per_minute);
         let per_sec = capacity / 60.0;
-        let mut buckets = self.buckets.lock().expect("rate limiter lock");
-        if buckets.len() >= MAX_TRACKED && !buckets.contains_key(&client) {
-            // Forget clients whose bucket has refilled: they are indistinguishable from new ones.
-            buckets.retain(|_, b| {
-                b.tokens + now.duration_since(b.at).as_secs_f64() * per_sec < capacity
-            });
+        let mut guard = self.buckets.lock().expect("rate limiter lock");
+        let buckets = &mut *guard;
+        if buckets.map.len() >= MAX_TRACKED && !buckets.map.contains_key(&client) {
+            let due = buckets
+                .last_sweep
+                .is_none_or(|at| now.duration_since(at) >= Duration::from_secs(1));
+            if due {
+                // Forget clients whose bucket has refilled: they are indistinguishable from new ones.
+                buckets.map.retain(|_, b| {
+                    b.tokens + now.duration_since(b.at).as_secs_f64() * per_sec < capacity
+                });
+                buckets.last_sweep = Some(now);
+            }
+            if buckets.map.len() >= MAX_TRACKED {
+                return Ok(());
+            }
         }
-        let bucket = buckets.entry(client).or_insert(Bucket {
+        let bucket = buckets.map.entry(client).or_insert(Bucket {
             tokens: capacity,
             at: now,
         });

@@ -29,6 +29,10 @@ use crate::tokens::Keys;
 /// Largest request head (request line and headers); larger gets 431.
 const MAX_HEADER_BYTES: usize = 16 * 1024;
 
+/// Default of `--max-connections-per-ip`: far above what a browser opens (about 6 per origin), low enough that
+/// one client cannot hold a large share of `--max-connections`.
+pub const DEFAULT_MAX_CONNECTIONS_PER_IP: usize = 256;
+
 /// Everything `assent serve` can be told.
 #[derive(Clone, Debug)]
 pub struct ServeOptions {
@@ -52,6 +56,11 @@ pub struct ServeOptions {
     pub header_timeout: Duration,
     /// Open connections at most; more wait in the listen backlog.
     pub max_connections: usize,
+    /// Open connections per client (IPv4 address, IPv6 /64) at most; more are closed at once (0 = no cap).
+    /// Trusted proxies are exempt.
+    pub max_connections_per_ip: usize,
+    /// Reverse proxies (`ADDR/PREFIX`) whose `X-Forwarded-For` names the client for rate limits.
+    pub trusted_proxies: Vec<String>,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_grace: Duration,
     /// E-mail consent: SMTP or outbox, lists, sender (`src/email/`, `docs/email.md`).
@@ -74,6 +83,8 @@ impl ServeOptions {
             limits: Limits::default(),
             header_timeout: Duration::from_secs(10),
             max_connections: 4096,
+            max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
+            trusted_proxies: Vec::new(),
             shutdown_grace: Duration::from_secs(10),
             email: crate::email::EmailOptions::default(),
             region_headers: http::region::RegionHeaders::default(),
@@ -173,6 +184,11 @@ pub async fn run(
         .iter()
         .map(|o| origin(o))
         .collect::<Result<Vec<_>, _>>()?;
+    let trusted_proxies = opts
+        .trusted_proxies
+        .iter()
+        .map(|c| http::client::Cidr::parse(c).map_err(ServeError))
+        .collect::<Result<Vec<_>, _>>()?;
     let sites = load_sites(&opts)?;
     let keys = load_keys(&opts.keys_dir)?;
     let store = store::open(&opts.db)
@@ -194,7 +210,8 @@ pub async fn run(
             opts.limits.clone(),
         )
         .with_email(email)
-        .with_region_headers(opts.region_headers.clone()),
+        .with_region_headers(opts.region_headers.clone())
+        .with_trusted_proxies(trusted_proxies.clone()),
     );
     let router = http::router(Arc::clone(&app), opts.www.as_deref(), &origins);
 
@@ -213,6 +230,10 @@ pub async fn run(
     ready(addr);
 
     let connections = Arc::new(Semaphore::new(opts.max_connections.max(1)));
+    let per_client = Arc::new(ConnectionCounts::new(
+        opts.max_connections_per_ip,
+        trusted_proxies,
+    ));
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
     builder
@@ -238,6 +259,11 @@ pub async fn run(
                 }
             },
         };
+        let Some(slot) = per_client.open(peer.ip()) else {
+            // Dropping the stream closes it: this client already holds its share of the connections.
+            tracing::debug!("connection refused: client over --max-connections-per-ip");
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let service = router
             .clone()
@@ -252,6 +278,7 @@ pub async fn run(
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
+            drop(slot);
             drop(permit);
         });
     }
@@ -275,6 +302,65 @@ pub async fn run(
         "stopped"
     );
     Ok(())
+}
+
+/// Open connections per client, for `--max-connections-per-ip`.
+#[derive(Debug)]
+struct ConnectionCounts {
+    max: usize,
+    exempt: Vec<http::client::Cidr>,
+    open: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
+}
+
+/// One open connection of a client; closing it (dropping this) frees the slot.
+struct ConnectionSlot {
+    counts: Arc<ConnectionCounts>,
+    key: Option<std::net::IpAddr>,
+}
+
+impl ConnectionCounts {
+    fn new(max: usize, exempt: Vec<http::client::Cidr>) -> ConnectionCounts {
+        ConnectionCounts {
+            max,
+            exempt,
+            open: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// A slot for a new connection from `peer`, or `None` when the client is at its cap.
+    fn open(self: &Arc<Self>, peer: std::net::IpAddr) -> Option<ConnectionSlot> {
+        if self.max == 0 || self.exempt.iter().any(|c| c.contains(peer)) {
+            return Some(ConnectionSlot {
+                counts: Arc::clone(self),
+                key: None,
+            });
+        }
+        let key = http::client::rate_key(peer);
+        let mut open = self.open.lock().expect("connection counts lock");
+        let n = open.entry(key).or_insert(0);
+        if *n >= self.max {
+            return None;
+        }
+        *n += 1;
+        Some(ConnectionSlot {
+            counts: Arc::clone(self),
+            key: Some(key),
+        })
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            let mut open = self.counts.open.lock().expect("connection counts lock");
+            if let Some(n) = open.get_mut(&key) {
+                *n -= 1;
+                if *n == 0 {
+                    open.remove(&key);
+                }
+            }
+        }
+    }
 }
 
 /// Reloads the keys on SIGHUP (after `assent keys rotate`).

@@ -11,6 +11,8 @@ use std::sync::Arc;
 
 use assent_core::Config;
 
+pub use crate::html_scan::inline_configs;
+
 /// Longest site id a token can carry.
 const MAX_SITE_LEN: usize = 64;
 
@@ -187,97 +189,4 @@ fn collect_html(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         }
     }
     Ok(())
-}
-
-/// The contents of every `<script … id="assent-config" …>…</script>` element whose type is `application/json`.
-pub fn inline_configs(html: &str) -> Vec<&str> {
-    let lower = html.to_ascii_lowercase();
-    let mut out = Vec::new();
-    let mut at = 0;
-    while let Some(start) = lower[at..].find("<script") {
-        let tag_start = at + start;
-        let Some(tag_len) = lower[tag_start..].find('>') else {
-            break;
-        };
-        let tag_end = tag_start + tag_len;
-        let attrs = &html[tag_start + "<script".len()..tag_end];
-        let Some(close) = lower[tag_end..].find("</script") else {
-            break;
-        };
-        let body_end = tag_end + close;
-        if attr(attrs, "id").as_deref() == Some("assent-config")
-            && attr(attrs, "type").is_some_and(|t| t.eq_ignore_ascii_case("application/json"))
-        {
-            out.push(html[tag_end + 1..body_end].trim());
-        }
-        at = body_end;
-    }
-    out
-}
-
-/// The value of an attribute in a tag's attribute text (quoted with `"` or `'`, or bare).
-fn attr(attrs: &str, name: &str) -> Option<String> {
-    let bytes = attrs.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        while i < bytes.len() && (bytes[i].is_ascii_whitespace() || bytes[i] == b'/') {
-            i += 1;
-        }
-        let name_start = i;
-        while i < bytes.len() && !bytes[i].is_ascii_whitespace() && bytes[i] != b'=' {
-            i += 1;
-        }
-        let this = &attrs[name_start..i];
-        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        let mut value = String::new();
-        if i < bytes.len() && bytes[i] == b'=' {
-            i += 1;
-            while i < bytes.len() && bytes[i].is_ascii_whitespace() {
-                i += 1;
-            }
-            if i < bytes.len() && (bytes[i] == b'"' || bytes[i] == b'\'') {
-                let q = bytes[i];
-                i += 1;
-                let v_start = i;
-                while i < bytes.len() && bytes[i] != q {
-                    i += 1;
-                }
-                value = attrs[v_start..i].to_string();
-                i += 1;
-            } else {
-                let v_start = i;
-                while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
-                    i += 1;
-                }
-                value = attrs[v_start..i].to_string();
-            }
-        }
-        if !this.is_empty() && this.eq_ignore_ascii_case(name) {
-            return Some(value);
-        }
-        if this.is_empty() {
-            i += 1;
-        }
-    }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_inline_configs_in_any_attribute_order() {
-        let html = r#"<html><script src="/assent/assent.js"></script>
-            <SCRIPT id='assent-config' type="application/json">{"a":1}</SCRIPT>
-            <script type=application/json data-x="y" id="assent-config"> {"b":2} </script>
-            <script type="application/json" id="other">{"c":3}</script>
-            <script id="assent-config">{"d":4}</script>"#;
-        assert_eq!(inline_configs(html), vec![r#"{"a":1}"#, r#"{"b":2}"#]);
-        assert!(
-            inline_configs("<script id=\"assent-config\" type=\"application/json\">").is_empty()
-        );
-    }
 }

@@ -11,11 +11,17 @@ mod bad_input;
 mod durability;
 #[path = "server/flushes.rs"]
 mod flushes;
+#[path = "server/hardening.rs"]
+mod hardening;
+#[path = "server/hardening_pg.rs"]
+mod hardening_pg;
 #[path = "server/postgres.rs"]
 mod postgres;
 #[path = "server/promises.rs"]
 mod promises;
 #[path = "server/region.rs"]
 mod region;
+#[path = "server/scenarios.rs"]
+mod scenarios;
 #[path = "server/support.rs"]
 mod support;

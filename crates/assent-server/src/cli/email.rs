@@ -100,14 +100,14 @@ pub(crate) struct EmailServeArgs {
         value_name = "ADDRESS"
     )]
     unsubscribe_mailto: Option<String>,
-    /// Subscribe requests per client IP per hour [default: 10].
+    /// Subscribe requests per client (IPv4 address, IPv6 /64) per hour; 0 = unlimited [default: 10].
     #[arg(
         long = "subscribe-limit",
         env = "ASSENT_SUBSCRIBE_LIMIT",
         value_name = "N"
     )]
     per_client: Option<u32>,
-    /// Confirmation messages per address per day [default: 3].
+    /// Confirmation messages per address per day; 0 = unlimited [default: 3].
     #[arg(
         long = "subscribe-limit-per-address",
         env = "ASSENT_SUBSCRIBE_LIMIT_PER_ADDRESS",

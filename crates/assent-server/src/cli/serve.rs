@@ -23,8 +23,8 @@ pub(crate) const DEFAULT_KEYS: &str = "./data/keys";
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
     /// JSON file with any of these options (keys: listen, db, keys, www, site_configs, allow_origins,
-    /// rate_limit, max_connections, max_in_flight, header_timeout_secs, body_timeout_secs, log, region_header,
-    /// subdivision_header).
+    /// rate_limit, max_connections, max_connections_per_ip, trusted_proxies, max_in_flight, header_timeout_secs,
+    /// body_timeout_secs, log, region_header, subdivision_header).
     #[arg(long, env = "ASSENT_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080]. Port 0 picks a free port; the address is printed.
@@ -55,12 +55,25 @@ pub(crate) struct ServeArgs {
         value_delimiter = ','
     )]
     allow_origin: Vec<String>,
-    /// Requests per minute per client IP on /v1/* (0 = no limit) [default: 1200].
+    /// Requests per minute per client (IPv4 address, IPv6 /64) on every route (0 = no limit) [default: 1200].
     #[arg(long, env = "ASSENT_RATE_LIMIT", value_name = "N")]
     rate_limit: Option<u32>,
     /// Open connections at most [default: 4096].
     #[arg(long, env = "ASSENT_MAX_CONNECTIONS", value_name = "N")]
     max_connections: Option<usize>,
+    /// Open connections per client (IPv4 address, IPv6 /64) at most; more are closed (0 = no cap)
+    /// [default: 256].
+    #[arg(long, env = "ASSENT_MAX_CONNECTIONS_PER_IP", value_name = "N")]
+    max_connections_per_ip: Option<usize>,
+    /// A reverse proxy (ADDR or ADDR/PREFIX) whose X-Forwarded-For names the client for rate limits;
+    /// repeatable. Without one, X-Forwarded-For is ignored.
+    #[arg(
+        long = "trusted-proxy",
+        env = "ASSENT_TRUSTED_PROXY",
+        value_name = "CIDR",
+        value_delimiter = ','
+    )]
+    trusted_proxy: Vec<String>,
     /// API requests handled at once [default: 1024].
     #[arg(long, env = "ASSENT_MAX_IN_FLIGHT", value_name = "N")]
     max_in_flight: Option<usize>,
@@ -103,6 +116,9 @@ struct FileConfig {
     allow_origins: Vec<String>,
     rate_limit: Option<u32>,
     max_connections: Option<usize>,
+    max_connections_per_ip: Option<usize>,
+    #[serde(default)]
+    trusted_proxies: Vec<String>,
     max_in_flight: Option<usize>,
     header_timeout_secs: Option<u64>,
     body_timeout_secs: Option<u64>,
@@ -171,6 +187,14 @@ fn options(args: ServeArgs) -> Result<(ServeOptions, String, bool), Failure> {
     if let Some(n) = args.max_connections.or(file.max_connections) {
         opts.max_connections = n;
     }
+    if let Some(n) = args.max_connections_per_ip.or(file.max_connections_per_ip) {
+        opts.max_connections_per_ip = n;
+    }
+    opts.trusted_proxies = if args.trusted_proxy.is_empty() {
+        file.trusted_proxies
+    } else {
+        args.trusted_proxy
+    };
     if let Some(s) = args.header_timeout.or(file.header_timeout_secs) {
         opts.header_timeout = Duration::from_secs(s.max(1));
     }

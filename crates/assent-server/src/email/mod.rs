@@ -7,6 +7,7 @@
 //! - [`token`]: opaque MAC-protected link tokens for `/u/TOKEN` (unsubscribe) and `/e/…/TOKEN` (tracking).
 //! - [`confirm`]: single-use, expiring double opt-in confirmation tokens (only their SHA-256 is stored).
 //! - [`headers`]: [`unsubscribe_headers`], the `List-Unsubscribe` / `List-Unsubscribe-Post` pair for a message.
+//! - [`links`]: the pages behind the links in messages (confirm, unsubscribe, tracking).
 //! - [`list`]: list ids and the registry of lists (with their registered click targets).
 //! - [`message`]: the confirmation (transactional) and welcome (list) messages.
 //! - [`texts`]: their words and the pages' in every built-in language (the subscription's, else English).
@@ -20,6 +21,7 @@ pub mod address;
 pub mod confirm;
 pub mod headers;
 pub mod http;
+pub mod links;
 pub mod list;
 pub mod message;
 pub mod ratelimit;

@@ -175,6 +175,9 @@ pub struct SubscribeRequest {
     pub confirm_expires_ms: i64,
     /// Now.
     pub now_ms: i64,
+    /// Over the per-address limit: change nothing and send nothing, but do the same store work (one event,
+    /// one durable commit) as any other request, so the answer's timing does not tell.
+    pub over_limit: bool,
 }
 
 /// What a subscribe request did.
@@ -184,6 +187,41 @@ pub enum SubscribeOutcome {
     Pending,
     /// Already confirmed: nothing changed, nothing to send.
     AlreadyConfirmed,
+    /// Over the per-address limit: nothing changed, nothing to send.
+    OverLimit,
+}
+
+/// A subscribe request that changes no subscription (the address is confirmed already, or the request is over
+/// the per-address limit): its outcome and the detail of the `requested` event both backends still write.
+///
+/// Every valid request costs the same store work before it is answered — a read of the subscription, one
+/// event row, one durable commit — whatever the address's state: if a confirmed address cost only a SELECT
+/// while a new one cost an INSERT and a commit, the 202's latency would tell a stranger who is subscribed. The
+/// event is also evidence of the request. `None`: the request makes the subscription pending (the caller
+/// upserts it and writes the `requested` event with `"outcome": "pending"`).
+pub fn unchanged_request(
+    existing: Option<&Subscription>,
+    r: &SubscribeRequest,
+) -> Option<(SubscribeOutcome, serde_json::Value)> {
+    let outcome = if r.over_limit {
+        SubscribeOutcome::OverLimit
+    } else if existing.is_some_and(|s| s.state == SubscriptionState::Confirmed) {
+        SubscribeOutcome::AlreadyConfirmed
+    } else {
+        return None;
+    };
+    let detail = serde_json::json!({
+        "site": r.site,
+        "notice_hash": r.notice_hash,
+        "language": r.language,
+        "tracking": r.tracking,
+        "previous_state": existing.map(|s| s.state.as_str()),
+        "outcome": match outcome {
+            SubscribeOutcome::OverLimit => "over_limit",
+            _ => "already_confirmed",
+        },
+    });
+    Some((outcome, detail))
 }
 
 /// What a confirmation attempt found.
@@ -316,11 +354,9 @@ pub fn subscribe(conn: &Connection, r: &SubscribeRequest) -> Result<SubscribeOut
     let subject = r.subject.to_string();
     let list = r.list.as_str();
     let existing = get(conn, &subject, list)?;
-    if existing
-        .as_ref()
-        .is_some_and(|s| s.state == SubscriptionState::Confirmed)
-    {
-        return Ok(SubscribeOutcome::AlreadyConfirmed);
+    if let Some((outcome, detail)) = unchanged_request(existing.as_ref(), r) {
+        event(conn, &subject, list, "requested", r.now_ms, &detail)?;
+        return Ok(outcome);
     }
     conn.execute(
         "INSERT INTO email_subscriptions (subject, list, address, state, site, notice_hash, language, tracking,
@@ -353,6 +389,7 @@ pub fn subscribe(conn: &Connection, r: &SubscribeRequest) -> Result<SubscribeOut
         "confirm_hash": hex(&r.confirm_hash),
         "confirm_expires_ms": r.confirm_expires_ms,
         "previous_state": existing.map(|s| s.state.as_str()),
+        "outcome": "pending",
     });
     event(conn, &subject, list, "requested", r.now_ms, &detail)?;
     Ok(SubscribeOutcome::Pending)
@@ -451,8 +488,18 @@ pub fn unsubscribe(
     Ok(true)
 }
 
-/// Records an open or click, only for a confirmed subscriber who consented to tracking. Returns whether an
-/// event was recorded.
+/// The hour `now_ms` falls in, `[from, to)` in Unix milliseconds: tracking records at most one open per hour
+/// and one click per URL per hour for an address on a list.
+pub fn tracking_hour(now_ms: i64) -> (i64, i64) {
+    const HOUR_MS: i64 = 3_600_000;
+    let from = now_ms - now_ms.rem_euclid(HOUR_MS);
+    (from, from + HOUR_MS)
+}
+
+/// Records an open or click, only for a confirmed subscriber who consented to tracking, and only the first of
+/// its hour (an open per (address, list), a click per (address, list, URL)): a replayed or prefetched tracking
+/// link adds no row, so it can neither fill the disk nor fake engagement. Every tracking token names one
+/// address and list, so this is also at most one per (token, hour). Returns whether an event was recorded.
 pub fn track(
     conn: &Connection,
     subject: Pseudonym,
@@ -464,14 +511,27 @@ pub fn track(
     let subject = subject.to_string();
     let allowed = get(conn, &subject, list.as_str())?
         .is_some_and(|s| s.state == SubscriptionState::Confirmed && s.tracking);
-    if allowed {
-        let detail = match url {
-            Some(u) => serde_json::json!({ "url": u }),
-            None => serde_json::json!({}),
-        };
-        event(conn, &subject, list.as_str(), kind, now_ms, &detail)?;
+    if !allowed {
+        return Ok(false);
     }
-    Ok(allowed)
+    let detail = match url {
+        Some(u) => serde_json::json!({ "url": u }),
+        None => serde_json::json!({}),
+    };
+    let (from, to) = tracking_hour(now_ms);
+    let seen: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM email_events WHERE subject = ?1 AND list = ?2 AND kind = ?3
+             AND ts_ms >= ?4 AND ts_ms < ?5 AND detail = ?6)",
+            params![subject, list.as_str(), kind, from, to, detail.to_string()],
+            |r| r.get(0),
+        )
+        .map_err(|e| backend(&e))?;
+    if seen {
+        return Ok(false);
+    }
+    event(conn, &subject, list.as_str(), kind, now_ms, &detail)?;
+    Ok(true)
 }
 
 /// Deletes every subscription and event of an address pseudonym; returns how many rows went.
@@ -505,6 +565,93 @@ pub fn subscriptions_of(
     rows.collect::<Result<_, _>>().map_err(|e| backend(&e))
 }
 
+fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<EmailEvent> {
+    let detail: String = row.get(5)?;
+    Ok(EmailEvent {
+        id: row.get(0)?,
+        subject: row.get(1)?,
+        list: row.get(2)?,
+        kind: row.get(3)?,
+        ts_ms: row.get(4)?,
+        detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+    })
+}
+
+/// One page of the subscriptions export (see `Store::email_subscriptions_page`).
+pub fn subscriptions_page(
+    conn: &Connection,
+    filter: &crate::store::RecordFilter,
+    after: Option<&(String, String)>,
+    limit: usize,
+) -> Result<Vec<Subscription>, StoreError> {
+    // The key condition is written only when there is a key: `(?4 IS NULL OR …)` would keep SQLite from
+    // seeking the primary key, and every page would scan the table from the start.
+    let key = if after.is_some() {
+        "(subject, list) > (?4, ?5)"
+    } else {
+        "?4 IS NULL AND ?5 IS NULL"
+    };
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {SUB_COLUMNS} FROM email_subscriptions
+             WHERE {key} AND (?1 IS NULL OR site = ?1) AND (?2 IS NULL OR updated_ms >= ?2)
+               AND (?3 IS NULL OR updated_ms < ?3)
+             ORDER BY subject, list LIMIT ?6"
+        ))
+        .map_err(|e| backend(&e))?;
+    let rows = stmt
+        .query_map(
+            params![
+                filter.site,
+                filter.since_ms,
+                filter.until_ms,
+                after.map(|a| a.0.as_str()),
+                after.map(|a| a.1.as_str()),
+                i64::try_from(limit).unwrap_or(i64::MAX),
+            ],
+            row_to_subscription,
+        )
+        .map_err(|e| backend(&e))?;
+    rows.collect::<Result<_, _>>().map_err(|e| backend(&e))
+}
+
+/// One page of the events export (see `Store::email_events_page`).
+pub fn events_page(
+    conn: &Connection,
+    filter: &crate::store::RecordFilter,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<EmailEvent>, StoreError> {
+    // As above: an index seek from the last id, never a scan from the start.
+    let key = if after.is_some() {
+        "id > ?4"
+    } else {
+        "?4 IS NULL"
+    };
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT id, subject, list, kind, ts_ms, detail FROM email_events e
+             WHERE {key} AND (?1 IS NULL OR EXISTS (SELECT 1 FROM email_subscriptions s
+                                         WHERE s.subject = e.subject AND s.list = e.list AND s.site = ?1))
+               AND (?2 IS NULL OR ts_ms >= ?2) AND (?3 IS NULL OR ts_ms < ?3)
+             ORDER BY id LIMIT ?5"
+        ))
+        .map_err(|e| backend(&e))?;
+    let rows = stmt
+        .query_map(
+            params![
+                filter.site,
+                filter.since_ms,
+                filter.until_ms,
+                after,
+                i64::try_from(limit).unwrap_or(i64::MAX),
+            ],
+            row_to_event,
+        )
+        .map_err(|e| backend(&e))?;
+    rows.collect::<Result<_, _>>().map_err(|e| backend(&e))
+}
+
 /// The history of an address pseudonym (or of everyone when `None`), oldest first.
 pub fn events(
     conn: &Connection,
@@ -514,17 +661,7 @@ pub fn events(
                WHERE ?1 IS NULL OR subject = ?1 ORDER BY id";
     let mut stmt = conn.prepare(sql).map_err(|e| backend(&e))?;
     let rows = stmt
-        .query_map([subject.map(|s| s.to_string())], |row| {
-            let detail: String = row.get(5)?;
-            Ok(EmailEvent {
-                id: row.get(0)?,
-                subject: row.get(1)?,
-                list: row.get(2)?,
-                kind: row.get(3)?,
-                ts_ms: row.get(4)?,
-                detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
-            })
-        })
+        .query_map([subject.map(|s| s.to_string())], row_to_event)
         .map_err(|e| backend(&e))?;
     rows.collect::<Result<_, _>>().map_err(|e| backend(&e))
 }
@@ -598,6 +735,7 @@ mod tests {
             confirm_hash: token.hash,
             confirm_expires_ms: now_ms + TTL_MS,
             now_ms,
+            over_limit: false,
         }
     }
 
@@ -651,12 +789,75 @@ mod tests {
             .unwrap(),
             SubscribeOutcome::AlreadyConfirmed
         );
-        let kinds: Vec<String> = events(&conn, Some(r.subject))
-            .unwrap()
-            .into_iter()
-            .map(|e| e.kind)
-            .collect();
-        assert_eq!(kinds, ["requested", "requested", "confirmed"]);
+        // ... but is recorded like any other request (the same work, so the same latency).
+        let history = events(&conn, Some(r.subject)).unwrap();
+        let kinds: Vec<&str> = history.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["requested", "requested", "confirmed", "requested"]);
+        assert_eq!(history[3].detail["outcome"], "already_confirmed");
+        assert_eq!(history[0].detail["outcome"], "pending");
+    }
+
+    #[test]
+    fn export_pages_cover_everything_once_in_order_and_filter_by_site() {
+        let (_d, conn) = db();
+        let keys = EmailKeys::from_secret(&[3; 32]);
+        let mut subjects = Vec::new();
+        // One transaction: 1,200 autocommits would be 1,200 fsyncs.
+        conn.execute_batch("BEGIN").unwrap();
+        for (i, site) in ["a.example", "b.example", "a.example"].iter().enumerate() {
+            let t = ConfirmToken::generate().unwrap();
+            let mut r = request(&keys, &format!("p{i}@example.com"), &t, T0);
+            r.site = (*site).into();
+            subscribe(&conn, &r).unwrap();
+            subjects.push(r.subject.to_string());
+            for n in 0..400 {
+                event(
+                    &conn,
+                    &r.subject.to_string(),
+                    "newsletter",
+                    "open",
+                    T0 + n,
+                    &serde_json::json!({}),
+                )
+                .unwrap();
+            }
+        }
+        conn.execute_batch("COMMIT").unwrap();
+        let all = crate::store::RecordFilter::default();
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = events_page(&conn, &all, after.as_deref(), 500).unwrap();
+            assert!(page.len() <= 500);
+            seen.extend(page.iter().map(|e| e.id.clone()));
+            if page.len() < 500 {
+                break;
+            }
+            after = page.last().map(|e| e.id.clone());
+        }
+        assert_eq!(
+            seen.len(),
+            3 * 401,
+            "every event once (3 requested + 1200 opens)"
+        );
+        assert!(seen.windows(2).all(|w| w[0] < w[1]), "in id order");
+        let site_a = crate::store::RecordFilter {
+            site: Some("a.example".into()),
+            ..Default::default()
+        };
+        let a_events = events_page(&conn, &site_a, None, 10_000).unwrap();
+        assert_eq!(a_events.len(), 2 * 401);
+        assert!(a_events.iter().all(|e| e.subject != subjects[1]));
+        let first = subscriptions_page(&conn, &all, None, 2).unwrap();
+        assert_eq!(first.len(), 2);
+        let last = first.last().map(|s| (s.subject.clone(), s.list.clone()));
+        let rest = subscriptions_page(&conn, &all, last.as_ref(), 2).unwrap();
+        assert_eq!(rest.len(), 1);
+        assert!(!first.iter().any(|s| s.subject == rest[0].subject));
+        assert_eq!(
+            subscriptions_page(&conn, &site_a, None, 10).unwrap().len(),
+            2
+        );
     }
 
     #[test]
@@ -719,6 +920,20 @@ mod tests {
             )
             .unwrap()
         );
+        // Replays within the same clock hour add nothing; another URL, or the next hour, does.
+        let hour_start = T0 - T0.rem_euclid(3_600_000);
+        let click =
+            |url: &str, at: i64| track(&conn, r.subject, &r.list, "click", Some(url), at).unwrap();
+        assert!(!click("https://example.com/a", T0 + 4));
+        assert!(!click("https://example.com/a", hour_start + 3_599_999));
+        assert!(track(&conn, r.subject, &r.list, "open", None, T0 + 5).unwrap());
+        assert!(!track(&conn, r.subject, &r.list, "open", None, T0 + 6).unwrap());
+        assert!(click("https://example.com/b", T0 + 7));
+        assert!(click("https://example.com/a", hour_start + 3_600_000));
+        assert_eq!(
+            tracking_hour(hour_start + 10),
+            (hour_start, hour_start + 3_600_000)
+        );
         // Confirmed without tracking consent: nothing.
         let t2 = ConfirmToken::generate().unwrap();
         let r2 = request(&keys, "bob@example.com", &t2, T0);
@@ -730,10 +945,11 @@ mod tests {
             .into_iter()
             .filter(|e| e.kind == "click")
             .collect();
-        assert_eq!(clicks.len(), 1);
+        assert_eq!(clicks.len(), 3);
         assert_eq!(clicks[0].detail["url"], "https://example.com/a");
 
-        assert_eq!(erase(&conn, r.subject).unwrap(), 4); // 1 subscription + requested, confirmed, click
+        // 1 subscription + requested, confirmed, 3 clicks, 1 open
+        assert_eq!(erase(&conn, r.subject).unwrap(), 7);
         assert!(subscriptions_of(&conn, r.subject).unwrap().is_empty());
         assert!(events(&conn, Some(r.subject)).unwrap().is_empty());
         assert_eq!(subscriptions_of(&conn, r2.subject).unwrap().len(), 1);

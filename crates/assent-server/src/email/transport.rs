@@ -10,7 +10,10 @@
 //! | `smtps://user:password@host` | with AUTH (percent-encode special characters) |
 //!
 //! Without `--smtp`, messages are written to the outbox directory (default `./data/outbox`), one RFC 5322
-//! `.eml` file per message, named `<unix-ms>-<uuid>.eml` and written atomically.
+//! `.eml` file per message, at `<outbox>/<recipient pseudonym>/<unix-ms>-<uuid>.eml`, written atomically and
+//! readable by the server's user only (directories 0700, files 0600: a message holds the address and, for a
+//! confirmation, a working link). One directory per recipient pseudonym lets erasure of an address delete its
+//! messages ([`Mailer::erase`]) without opening any other file.
 
 use core::fmt;
 use std::path::{Path, PathBuf};
@@ -92,30 +95,101 @@ impl Mailer {
         }
     }
 
-    /// Sends one message.
-    pub async fn send(&self, message: Message) -> Result<(), TransportError> {
+    /// Sends one message to the address whose pseudonym is `recipient` (the outbox files it under it).
+    pub async fn send(&self, message: Message, recipient: &str) -> Result<(), TransportError> {
         match self {
             Mailer::Smtp { transport, .. } => transport
                 .send(message)
                 .await
                 .map(drop)
                 .map_err(|e| TransportError::Smtp(redact_addresses(&e.to_string()))),
-            Mailer::Outbox(dir) => write_eml(dir, &message.formatted())
-                .await
-                .map_err(TransportError::Io),
+            Mailer::Outbox(dir) => {
+                let dir = recipient_dir(dir, recipient).map_err(TransportError::Io)?;
+                write_eml(&dir, &message.formatted())
+                    .await
+                    .map_err(TransportError::Io)
+            }
+        }
+    }
+
+    /// Deletes every outbox message to the address whose pseudonym is `recipient` (erasure); returns how many
+    /// files went. Nothing to do for SMTP: sent mail has left this server.
+    pub async fn erase(&self, recipient: &str) -> Result<u64, TransportError> {
+        let Mailer::Outbox(dir) = self else {
+            return Ok(0);
+        };
+        let dir = recipient_dir(dir, recipient).map_err(TransportError::Io)?;
+        let mut removed = 0;
+        match tokio::fs::read_dir(&dir).await {
+            Ok(mut entries) => {
+                while let Some(entry) = entries.next_entry().await.map_err(TransportError::Io)? {
+                    tokio::fs::remove_file(entry.path())
+                        .await
+                        .map_err(TransportError::Io)?;
+                    removed += 1;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(TransportError::Io(e)),
+        }
+        match tokio::fs::remove_dir(&dir).await {
+            Ok(()) => Ok(removed),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(removed),
+            Err(e) => Err(TransportError::Io(e)),
         }
     }
 }
 
+/// `<outbox>/<recipient>`; the pseudonym must be base64url (never a path).
+fn recipient_dir(outbox: &Path, recipient: &str) -> std::io::Result<PathBuf> {
+    let safe = !recipient.is_empty()
+        && recipient
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if safe {
+        Ok(outbox.join(recipient))
+    } else {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "recipient pseudonym is not base64url",
+        ))
+    }
+}
+
 async fn write_eml(dir: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    tokio::fs::create_dir_all(dir).await?;
+    let dir = dir.to_owned();
+    let bytes = bytes.to_vec();
+    tokio::task::spawn_blocking(move || write_eml_blocking(&dir, &bytes))
+        .await
+        .map_err(std::io::Error::other)?
+}
+
+fn write_eml_blocking(dir: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    private_dir_all(dir)?;
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
     let name = format!("{ms}-{}.eml", uuid::Uuid::now_v7());
     let tmp = dir.join(format!(".{name}.tmp"));
-    tokio::fs::write(&tmp, bytes).await?;
-    tokio::fs::rename(&tmp, dir.join(name)).await
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&tmp, dir.join(name))
+}
+
+/// `create_dir_all` with mode 0700 for every directory it creates (umask only ever removes bits).
+fn private_dir_all(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 /// Replaces every word with an `@` by `<address>`: SMTP replies often quote the recipient, and these errors are
@@ -176,9 +250,9 @@ mod tests {
                 .subject(subject)
                 .body(String::from("hello"))
                 .unwrap();
-            mailer.send(msg).await.unwrap();
+            mailer.send(msg, "cGV1ZG9ueW0").await.unwrap();
         }
-        let mut files: Vec<_> = std::fs::read_dir(&outbox)
+        let mut files: Vec<_> = std::fs::read_dir(outbox.join("cGV1ZG9ueW0"))
             .unwrap()
             .map(|e| e.unwrap().path())
             .collect();
@@ -195,5 +269,15 @@ mod tests {
             .collect();
         assert!(texts.iter().any(|t| t.contains("Subject: one\r\n")));
         assert!(texts.iter().any(|t| t.contains("Subject: two\r\n")));
+        #[cfg(unix)]
+        for f in &files {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(f).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", f.display());
+        }
+        assert_eq!(mailer.erase("cGV1ZG9ueW0").await.unwrap(), 2);
+        assert!(!outbox.join("cGV1ZG9ueW0").exists());
+        assert_eq!(mailer.erase("cGV1ZG9ueW0").await.unwrap(), 0);
+        assert!(mailer.erase("../x").await.is_err());
     }
 }

@@ -111,8 +111,8 @@ pub async fn export(
         .await
         .map_err(|e| ApiError::store(&e))?;
     tracing::info!(site = filter.site.as_deref(), "admin export");
-    // --- e-mail consent: e-mail records follow the consent records (src/email/http.rs) ---
-    let email_lines = crate::email::http::export_lines(&app, &filter).await?;
+    // --- e-mail consent: e-mail records follow the consent records, paged too (src/email/http.rs) ---
+    let email_records = crate::email::http::export_stream(app.clone(), filter.clone());
     // --- end e-mail consent ---
     let start = Cursor {
         page: Some(first),
@@ -150,10 +150,7 @@ pub async fn export(
             Some((Ok(Bytes::from(chunk)), cur))
         }
     });
-    let stream = futures_util::StreamExt::chain(
-        stream,
-        futures_util::stream::iter((!email_lines.is_empty()).then(|| Ok(Bytes::from(email_lines)))),
-    ); // e-mail consent
+    let stream = futures_util::StreamExt::chain(stream, email_records); // e-mail consent
     let mut response = Body::from_stream(stream).into_response();
     let h = response.headers_mut();
     h.insert(

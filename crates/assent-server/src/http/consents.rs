@@ -167,7 +167,35 @@ fn purposes(config: &Config, choices: &Choices) -> Result<Vec<Purpose>, ApiError
         .collect()
 }
 
-/// Validates a choice and turns it into a record stamped at `now_ms` (token not yet minted).
+/// Whether `token` proves that the sender is the visitor `claimed` on `site`: a token this server signed (with
+/// a published key; an expired token still counts, since a visitor keeps their subject after the consent
+/// lapses), for the same site, whose subject id is the claimed subject's prefix. The subject id is readable by
+/// any script on the page, the token's signature is not forgeable, so a record may extend a subject's history
+/// only with its token. `Err` says why not (for the log).
+fn subject_proof(
+    keys: &crate::tokens::Keys,
+    token: Option<&str>,
+    claimed: &Subject,
+    site: &str,
+) -> Result<(), &'static str> {
+    let token = token.ok_or("no Authorization: Bearer token")?;
+    let claims = keys
+        .verify_ignoring_expiry(token)
+        .map_err(|_| "the token is not valid")?
+        .into_inner();
+    if claims.site_id != site {
+        return Err("the token is for another site");
+    }
+    let prefix = &claimed.0[..claims.subject_id.0.len().min(Subject::LEN)];
+    if claims.subject_id.0.as_slice() != prefix {
+        return Err("the token is for another subject");
+    }
+    Ok(())
+}
+
+/// Validates a choice and turns it into a record stamped at `now_ms` (token not yet minted). A `subject` in
+/// the body is kept only with proof (`Authorization: Bearer <that subject's token>`, see [`subject_proof`]);
+/// without it the record gets a fresh subject.
 pub fn validate(
     app: &super::AppState,
     input: ConsentInput,
@@ -232,9 +260,20 @@ pub fn validate(
     }
     let subject = match &input.subject {
         None => Subject::random(),
-        Some(s) => s
-            .parse::<Subject>()
-            .map_err(|e| ApiError::unprocessable("invalid_field", format!("subject: {e}")))?,
+        Some(s) => {
+            let claimed = s
+                .parse::<Subject>()
+                .map_err(|e| ApiError::unprocessable("invalid_field", format!("subject: {e}")))?;
+            match subject_proof(&app.keys(), bearer(headers), &claimed, &config.site) {
+                Ok(()) => claimed,
+                Err(why) => {
+                    // Not an error: the visitor's choice is stored all the same, under a subject of its own, so
+                    // that nobody can write into another visitor's history. The answer names the new subject.
+                    tracing::info!(site = %config.site, why, "subject not proven; assigned a fresh subject");
+                    Subject::random()
+                }
+            }
+        }
     };
     let gpc_header = header_is_one(headers, "sec-gpc");
     let signals = RecordSignals {
@@ -436,6 +475,42 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("given twice"), "{err}");
         assert!(serde_json::from_str::<Choices>(r#"{"analytics": 1}"#).is_err());
+    }
+
+    #[test]
+    fn subject_proof_accepts_expired_tokens_of_the_same_site_and_subject_only() {
+        use assent_verify::{KeyStatus, SigningKey};
+        let signing = SigningKey::from_seed(&[9; 32]);
+        let keys = crate::tokens::Keys::new(signing.clone(), signing.key_set(KeyStatus::Active));
+        let mut record = crate::store::test_record(Subject([5; 16]), "test.example", true);
+        // Issued and expired long ago: still proof of the subject.
+        record.ts_ms = 1_000_000_000_000;
+        record.expires_at = 1_000_086_400;
+        let token = keys.mint(&record).unwrap();
+        let site = record.site.clone();
+        assert_eq!(
+            subject_proof(&keys, Some(&token), &Subject([5; 16]), &site),
+            Ok(())
+        );
+        // The token carries the first 12 bytes: a subject that differs only after them still matches.
+        let mut same_prefix = [5; 16];
+        same_prefix[15] = 6;
+        assert_eq!(
+            subject_proof(&keys, Some(&token), &Subject(same_prefix), &site),
+            Ok(())
+        );
+        let mut other = [5; 16];
+        other[0] = 6;
+        assert!(subject_proof(&keys, Some(&token), &Subject(other), &site).is_err());
+        assert!(subject_proof(&keys, Some(&token), &Subject([5; 16]), "other.example").is_err());
+        assert!(subject_proof(&keys, None, &Subject([5; 16]), &site).is_err());
+        // Signed by a key this server does not publish.
+        let stranger = SigningKey::from_seed(&[8; 32]);
+        let foreign =
+            crate::tokens::Keys::new(stranger.clone(), stranger.key_set(KeyStatus::Active))
+                .mint(&record)
+                .unwrap();
+        assert!(subject_proof(&keys, Some(&foreign), &Subject([5; 16]), &site).is_err());
     }
 
     #[test]

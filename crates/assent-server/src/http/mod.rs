@@ -1,5 +1,6 @@
 //! The HTTP API: routes, shared state, and the middleware that every request passes through (rate limit,
-//! concurrency limit, metrics, logs).
+//! body read, concurrency limit, metrics, logs). Every route is limited, static files and `/metrics` included;
+//! only CORS preflights (`OPTIONS`) are not.
 //!
 //! | Route | |
 //! |---|---|
@@ -12,13 +13,14 @@
 //! | `GET /v1/admin/stats` | aggregate figures — admin |
 //! | `GET /.well-known/assent-keys.json`, `/.well-known/gpc.json`, `/healthz`, `/metrics` | |
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::IpAddr;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::body::Body;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -36,6 +38,7 @@ use crate::tokens::Keys;
 
 pub mod admin;
 pub mod body;
+pub mod client;
 pub mod consents;
 pub mod error;
 pub mod meta;
@@ -56,7 +59,7 @@ pub struct Limits {
     pub max_in_flight: usize,
     /// How long a request waits for a free slot.
     pub queue_timeout: Duration,
-    /// Requests per minute per client IP on `/v1/*` (0 = unlimited).
+    /// Requests per minute per client (an IPv4 address, an IPv6 /64) on every route (0 = unlimited).
     pub rate_per_minute: u32,
 }
 
@@ -90,6 +93,8 @@ pub struct AppState {
     in_flight: Semaphore,
     /// `lastUpdate` of `/.well-known/gpc.json`.
     pub gpc_last_update: String,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`--trusted-proxy`).
+    pub trusted_proxies: Vec<client::Cidr>,
     // --- e-mail consent ---
     email: Option<Arc<crate::email::EmailService>>,
     // --- end e-mail consent ---
@@ -118,6 +123,7 @@ impl AppState {
             in_flight: Semaphore::new(limits.max_in_flight.max(1)),
             limits,
             gpc_last_update: "2026-11-25".into(),
+            trusted_proxies: Vec::new(),
             email: None,
             region_headers: region::RegionHeaders::default(),
         }
@@ -133,6 +139,13 @@ impl AppState {
     /// The configured location headers (none by default).
     pub fn region_headers(&self) -> &region::RegionHeaders {
         &self.region_headers
+    }
+
+    /// Believes `X-Forwarded-For` from these proxies (see [`client`]).
+    #[must_use]
+    pub fn with_trusted_proxies(mut self, proxies: Vec<client::Cidr>) -> AppState {
+        self.trusted_proxies = proxies;
+        self
     }
 
     // --- e-mail consent ---
@@ -214,12 +227,6 @@ pub fn router(app: App, www: Option<&Path>, allow_origins: &[HeaderValue]) -> Ro
         .with_state(app)
 }
 
-fn client_ip(req: &Request) -> IpAddr {
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
-}
-
 /// A path safe to log: subject ids in admin paths are replaced by a placeholder.
 fn loggable_path(path: &str) -> &str {
     if path.starts_with("/v1/admin/subjects/") {
@@ -235,17 +242,18 @@ fn loggable_path(path: &str) -> &str {
     }
 }
 
-/// Rate limit and concurrency limit for `/v1/*`, then metrics and a log line for every request. Never logs
-/// headers or bodies (tokens live there).
-async fn guard(State(app): State<App>, req: Request, next: Next) -> Response {
+/// Rate limit, body read and concurrency limit for every request but CORS preflights, then metrics and a log
+/// line for every request. Never logs headers or bodies (tokens live there).
+async fn guard(State(app): State<App>, mut req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
     let path = loggable_path(req.uri().path()).to_owned();
-    let api = path.starts_with("/v1/");
-    let response = if api && method != Method::OPTIONS {
-        limited(&app, req, next).await
-    } else {
+    let client = client::resolve(client::peer(&req), req.headers(), &app.trusted_proxies);
+    req.extensions_mut().insert(client::ClientIp(client));
+    let response = if method == Method::OPTIONS {
         next.run(req).await
+    } else {
+        limited(&app, client, req, next).await
     };
     let status = response.status();
     let code = response.extensions().get::<ErrorCode>().map(|c| c.0);
@@ -261,10 +269,16 @@ async fn guard(State(app): State<App>, req: Request, next: Next) -> Response {
     response
 }
 
-async fn limited(app: &AppState, req: Request, next: Next) -> Response {
-    if let Err(wait) = app.rate.check(client_ip(&req)) {
+async fn limited(app: &AppState, client: IpAddr, req: Request, next: Next) -> Response {
+    if let Err(wait) = app.rate.check(client::rate_key(client)) {
         return ApiError::too_many_requests(wait.as_secs() + 1).into_response();
     }
+    // The body is read before a slot is taken: a client trickling its body in holds its connection (capped per
+    // client by `--max-connections-per-ip`), never one of the `--max-in-flight` slots everyone shares.
+    let req = match read_body_first(app, req).await {
+        Ok(r) => r,
+        Err(refused) => return refused,
+    };
     let permit = match app.in_flight.try_acquire() {
         Ok(p) => p,
         Err(_) => {
@@ -284,6 +298,26 @@ async fn limited(app: &AppState, req: Request, next: Next) -> Response {
     let response = next.run(req).await;
     drop(permit);
     response
+}
+
+/// Reads the whole body into memory (at most the largest body any route takes, within `--body-timeout`) and
+/// hands the request on with it; each handler still applies its own, smaller, limit. A request that declares
+/// no body is passed on as it is.
+async fn read_body_first(app: &AppState, req: Request) -> Result<Request, Response> {
+    use axum::body::HttpBody as _;
+    if req.body().is_end_stream() {
+        return Ok(req);
+    }
+    let (parts, body_) = req.into_parts();
+    let limit = app.limits.consent_body.max(app.limits.small_body);
+    match body::read(body_, &parts.headers, limit, app.limits.body_timeout).await {
+        Ok(bytes) => Ok(Request::from_parts(parts, Body::from(bytes))),
+        // One-click unsubscribe is never refused on a technicality (RFC 8058): its body only tells how.
+        Err(_) if parts.uri.path().starts_with("/u/") => {
+            Ok(Request::from_parts(parts, Body::empty()))
+        }
+        Err(e) => Err(e.into_response()),
+    }
 }
 
 /// A JSON response with `Cache-Control: no-store`.

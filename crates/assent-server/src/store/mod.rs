@@ -146,6 +146,31 @@ pub trait Store: Send + Sync + fmt::Debug {
         email_unsupported(self.backend())
     }
 
+    /// Up to `limit` subscriptions matching `filter` (`site` is the subscription's site, `since`/`until` its last
+    /// change) whose (pseudonym, list) comes after `after`, in that order: the admin export pages through
+    /// them, so it never holds more than a page in memory.
+    fn email_subscriptions_page(
+        &self,
+        filter: RecordFilter,
+        after: Option<(String, String)>,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<crate::email::store::Subscription>> {
+        let _ = (filter, after, limit);
+        email_unsupported(self.backend())
+    }
+
+    /// Up to `limit` events matching `filter` (`site`: the event's subscription is for that site; `since`/`until`
+    /// the event's time) with an id greater than `after`, in id (time) order.
+    fn email_events_page(
+        &self,
+        filter: RecordFilter,
+        after: Option<String>,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<crate::email::store::EmailEvent>> {
+        let _ = (filter, after, limit);
+        email_unsupported(self.backend())
+    }
+
     /// Every (address, list) that unsubscribed and has not confirmed again.
     fn email_suppressions(&self) -> StoreFuture<'_, Vec<crate::email::store::Suppression>> {
         email_unsupported(self.backend())
@@ -186,17 +211,37 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     )))
 }
 
-/// A database URL with any password replaced by `***`, safe to log.
+/// A database URL with every password replaced by `***`, safe to log: the password of the userinfo (which ends
+/// at the *last* `@` before the host, since a password may itself contain `@`) and the value of every query
+/// parameter whose name contains `password` (libpq's `password=`, `sslpassword=`, …).
 pub fn redact_url(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://") {
-        if let Some((creds, host)) = rest.split_once('@') {
-            let user = creds.split(':').next().unwrap_or("");
-            if creds.contains(':') {
-                return format!("{scheme}://{user}:***@{host}");
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    // Errs on the side of hiding: everything between the first `:` of the userinfo and its last `@` goes.
+    let mut out = match base.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((creds, host)) if creds.contains(':') => {
+                let user = creds.split(':').next().unwrap_or("");
+                format!("{scheme}://{user}:***@{host}")
             }
-        }
+            _ => base.to_owned(),
+        },
+        None => base.to_owned(),
+    };
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) if k.to_ascii_lowercase().contains("password") => format!("{k}=***"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&pairs.join("&"));
     }
-    url.to_string()
+    out
 }
 
 /// Why a store operation failed.
@@ -508,5 +553,21 @@ mod tests {
             "postgres://u:***@h/db"
         );
         assert_eq!(redact_url("sqlite:./x.db"), "sqlite:./x.db");
+        // A password with `@` in it: redact up to the last `@` of the authority, not the first.
+        assert_eq!(
+            redact_url("postgres://u:p@ss@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(
+            redact_url(
+                "postgres://u:p@ss@h:5432/db?sslmode=require&password=hunter2&sslpassword=x"
+            ),
+            "postgres://u:***@h:5432/db?sslmode=require&password=***&sslpassword=***"
+        );
+        assert_eq!(
+            redact_url("postgresql://h/db?user=u&PassWord=x"),
+            "postgresql://h/db?user=u&PassWord=***"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
     }
 }

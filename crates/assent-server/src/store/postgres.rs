@@ -238,7 +238,14 @@ pub struct PostgresStore {
     vacuum_full: bool,
     /// One `VACUUM` after erasures at a time.
     vacuum: tokio::sync::Mutex<()>,
+    /// The last `COUNT(*)` and when it ran (see [`COUNT_FOR`]); cleared by this instance's own writes.
+    counted: Mutex<Option<(u64, std::time::Instant)>>,
 }
+
+/// How long `count()` (for `/metrics`) reuses a `COUNT(*)`: the table is shared with other instances, so it
+/// cannot be kept exactly in memory, and counting it on every scrape would cost a full scan each time. This
+/// instance's own inserts and erasures clear the cached figure at once; other instances' show within this time.
+const COUNT_FOR: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl std::fmt::Debug for InsertJob {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -377,6 +384,7 @@ impl PostgresStore {
             writers: Mutex::new(writers),
             vacuum_full: options.vacuum_full,
             vacuum: tokio::sync::Mutex::new(()),
+            counted: Mutex::new(None),
         })
     }
 
@@ -699,7 +707,9 @@ impl Store for PostgresStore {
             .await
             .map_err(|_| StoreError::Closed)?;
             drop(jobs);
-            answer.await.map_err(|_| StoreError::Closed)?
+            let result = answer.await.map_err(|_| StoreError::Closed)?;
+            self.counted.lock().expect("count lock").take();
+            result
         })
     }
 
@@ -773,6 +783,7 @@ impl Store for PostgresStore {
                     .await
                     .map_err(|e| pg(&e))?
             };
+            self.counted.lock().expect("count lock").take();
             if n > 0 {
                 self.vacuum("consent_records").await;
             }
@@ -862,12 +873,18 @@ impl Store for PostgresStore {
 
     fn count(&self) -> StoreFuture<'_, u64> {
         Box::pin(async move {
+            let cached = *self.counted.lock().expect("count lock");
+            if let Some((n, _)) = cached.filter(|(_, at)| at.elapsed() < COUNT_FOR) {
+                return Ok(n);
+            }
             let client = self.client().await?;
             let row = client
                 .query_one("SELECT COUNT(*) FROM consent_records", &[])
                 .await
                 .map_err(|e| pg(&e))?;
-            Ok(row.get::<_, i64>(0) as u64)
+            let n = row.get::<_, i64>(0) as u64;
+            *self.counted.lock().expect("count lock") = Some((n, std::time::Instant::now()));
+            Ok(n)
         })
     }
 
@@ -906,13 +923,11 @@ impl Store for PostgresStore {
             self.email_tx(&subject.clone(), &list.clone(), move |tx| {
                 Box::pin(async move {
                     let existing = sub_get(tx, &subject, &list).await?;
-                    if existing
-                        .as_ref()
-                        .is_some_and(|s| s.state == email::SubscriptionState::Confirmed)
-                    {
-                        return Ok(email::SubscribeOutcome::AlreadyConfirmed);
-                    }
                     let r = &request;
+                    if let Some((outcome, detail)) = email::unchanged_request(existing.as_ref(), r) {
+                        event(tx, &subject, &list, "requested", r.now_ms, &detail).await?;
+                        return Ok(outcome);
+                    }
                     let hash = hex(&r.confirm_hash);
                     tx.execute(
                         "INSERT INTO email_subscriptions (subject, list, address, state, site, notice_hash, language,
@@ -946,6 +961,7 @@ impl Store for PostgresStore {
                         "confirm_hash": hash,
                         "confirm_expires_ms": r.confirm_expires_ms,
                         "previous_state": existing.map(|s| state_str(s.state)),
+                        "outcome": "pending",
                     });
                     event(tx, &subject, &list, "requested", r.now_ms, &detail).await?;
                     Ok(email::SubscribeOutcome::Pending)
@@ -1095,14 +1111,30 @@ impl Store for PostgresStore {
                     let allowed = sub_get(tx, &subject, &list).await?.is_some_and(|s| {
                         s.state == email::SubscriptionState::Confirmed && s.tracking
                     });
-                    if allowed {
-                        let detail = match url {
-                            Some(u) => serde_json::json!({ "url": u }),
-                            None => serde_json::json!({}),
-                        };
-                        event(tx, &subject, &list, kind, now_ms, &detail).await?;
+                    if !allowed {
+                        return Ok(false);
                     }
-                    Ok(allowed)
+                    let detail = match url {
+                        Some(u) => serde_json::json!({ "url": u }),
+                        None => serde_json::json!({}),
+                    };
+                    // At most one open per hour, one click per URL per hour (see email::store::track); the
+                    // advisory lock of (subject, list) makes check-then-insert safe across instances.
+                    let (from, to) = email::tracking_hour(now_ms);
+                    let seen: bool = tx
+                        .query_one(
+                            "SELECT EXISTS (SELECT 1 FROM email_events WHERE subject = $1 AND list = $2 \
+                             AND kind = $3 AND ts_ms >= $4 AND ts_ms < $5 AND detail = $6)",
+                            &[&subject, &list, &kind, &from, &to, &detail],
+                        )
+                        .await
+                        .map_err(|e| pg(&e))?
+                        .get(0);
+                    if seen {
+                        return Ok(false);
+                    }
+                    event(tx, &subject, &list, kind, now_ms, &detail).await?;
+                    Ok(true)
                 })
             })
             .await
@@ -1176,18 +1208,84 @@ impl Store for PostgresStore {
                 )
                 .await
                 .map_err(|e| pg(&e))?;
-            rows.iter()
-                .map(|row| {
-                    Ok(email::EmailEvent {
-                        id: row.try_get::<_, Uuid>(0).map_err(|e| pg(&e))?.to_string(),
-                        subject: row.try_get(1).map_err(|e| pg(&e))?,
-                        list: row.try_get(2).map_err(|e| pg(&e))?,
-                        kind: row.try_get(3).map_err(|e| pg(&e))?,
-                        ts_ms: row.try_get(4).map_err(|e| pg(&e))?,
-                        detail: row.try_get(5).map_err(|e| pg(&e))?,
-                    })
-                })
-                .collect()
+            rows.iter().map(row_to_event).collect()
+        })
+    }
+
+    fn email_subscriptions_page(
+        &self,
+        filter: RecordFilter,
+        after: Option<(String, String)>,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<email::Subscription>> {
+        Box::pin(async move {
+            let client = self.client().await?;
+            // The key condition only when there is a key, so the primary key is seeked, not scanned.
+            let key = if after.is_some() {
+                "(subject, list) > ($4::text, $5::text)"
+            } else {
+                "$4::text IS NULL AND $5::text IS NULL"
+            };
+            let (after_subject, after_list) = after.unzip();
+            let rows = client
+                .query(
+                    &format!(
+                        "SELECT {SUB_COLUMNS} FROM email_subscriptions
+                         WHERE {key} AND ($1::text IS NULL OR site = $1)
+                           AND ($2::bigint IS NULL OR updated_ms >= $2) AND ($3::bigint IS NULL OR updated_ms < $3)
+                         ORDER BY subject, list LIMIT $6"
+                    ),
+                    &[
+                        &filter.site,
+                        &filter.since_ms,
+                        &filter.until_ms,
+                        &after_subject,
+                        &after_list,
+                        &i64::try_from(limit).unwrap_or(i64::MAX),
+                    ],
+                )
+                .await
+                .map_err(|e| pg(&e))?;
+            rows.iter().map(row_to_subscription).collect()
+        })
+    }
+
+    fn email_events_page(
+        &self,
+        filter: RecordFilter,
+        after: Option<String>,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<email::EmailEvent>> {
+        Box::pin(async move {
+            let after = after
+                .map(|a| Uuid::parse_str(&a).map_err(|e| StoreError::Corrupt(e.to_string())))
+                .transpose()?;
+            let key = if after.is_some() {
+                "id > $4::uuid"
+            } else {
+                "$4::uuid IS NULL"
+            };
+            let client = self.client().await?;
+            let rows = client
+                .query(
+                    &format!(
+                        "SELECT id, subject, list, kind, ts_ms, detail FROM email_events e
+                         WHERE {key} AND ($1::text IS NULL OR EXISTS (SELECT 1 FROM email_subscriptions s
+                                  WHERE s.subject = e.subject AND s.list = e.list AND s.site = $1))
+                           AND ($2::bigint IS NULL OR ts_ms >= $2) AND ($3::bigint IS NULL OR ts_ms < $3)
+                         ORDER BY id LIMIT $5"
+                    ),
+                    &[
+                        &filter.site,
+                        &filter.since_ms,
+                        &filter.until_ms,
+                        &after,
+                        &i64::try_from(limit).unwrap_or(i64::MAX),
+                    ],
+                )
+                .await
+                .map_err(|e| pg(&e))?;
+            rows.iter().map(row_to_event).collect()
         })
     }
 
@@ -1270,6 +1368,17 @@ fn row_to_subscription(row: &tokio_postgres::Row) -> Result<email::Subscription,
         confirm_expires_ms: row.try_get(13).map_err(e)?,
         confirm_used_ms: row.try_get(14).map_err(e)?,
         updated_ms: row.try_get(15).map_err(e)?,
+    })
+}
+
+fn row_to_event(row: &tokio_postgres::Row) -> Result<email::EmailEvent, StoreError> {
+    Ok(email::EmailEvent {
+        id: row.try_get::<_, Uuid>(0).map_err(|e| pg(&e))?.to_string(),
+        subject: row.try_get(1).map_err(|e| pg(&e))?,
+        list: row.try_get(2).map_err(|e| pg(&e))?,
+        kind: row.try_get(3).map_err(|e| pg(&e))?,
+        ts_ms: row.try_get(4).map_err(|e| pg(&e))?,
+        detail: row.try_get(5).map_err(|e| pg(&e))?,
     })
 }
 
@@ -1871,6 +1980,7 @@ mod tests {
             confirm_hash: token.hash,
             confirm_expires_ms: now_ms + 60_000,
             now_ms,
+            over_limit: false,
         }
     }
 
@@ -1939,6 +2049,19 @@ mod tests {
                 .await
                 .unwrap()
         );
+        // The same click again within the hour adds nothing.
+        assert!(
+            !store
+                .email_track(
+                    r.subject,
+                    list.clone(),
+                    "click",
+                    Some("https://example.com/a".into()),
+                    T0 + 5_000
+                )
+                .await
+                .unwrap()
+        );
         // Unsubscribe: idempotent, suppressed; a stranger is suppressed by pseudonym only.
         assert!(
             store
@@ -1973,11 +2096,21 @@ mod tests {
             .into_iter()
             .map(|e| e.kind)
             .collect();
-        assert_eq!(kinds, ["requested", "confirmed", "click", "unsubscribed"]);
+        assert_eq!(
+            kinds,
+            [
+                "requested",
+                "confirmed",
+                "requested",
+                "click",
+                "unsubscribed"
+            ]
+        );
         let all = store.email_events(None).await.unwrap();
-        assert_eq!(all.len(), 5);
-        assert_eq!(all[2].detail["url"], "https://example.com/a");
-        assert_eq!(all[3].detail["previous_state"], "confirmed");
+        assert_eq!(all.len(), 6);
+        assert_eq!(all[2].detail["outcome"], "already_confirmed");
+        assert_eq!(all[3].detail["url"], "https://example.com/a");
+        assert_eq!(all[4].detail["previous_state"], "confirmed");
         assert_eq!(store.email_subscriptions(None).await.unwrap().len(), 2);
 
         // Events are append-only; erasure removes everything of the address and nothing else.
@@ -1985,7 +2118,7 @@ mod tests {
             .psql("postgres", "UPDATE email_events SET kind = 'x'")
             .unwrap_err();
         assert!(err.contains("append-only"), "{err}");
-        assert_eq!(store.email_erase(r.subject).await.unwrap(), 5); // 1 subscription + 4 events
+        assert_eq!(store.email_erase(r.subject).await.unwrap(), 6); // 1 subscription + 5 events
         assert!(
             store
                 .email_subscriptions(Some(r.subject))

@@ -6,6 +6,7 @@
 //! returned. Reads run on a small pool of separate connections, which WAL lets proceed while a write commits.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -141,6 +142,8 @@ pub struct SqliteStore {
     readers: Arc<Mutex<Vec<Connection>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     checkpointer: Mutex<Option<(std::sync::mpsc::Sender<()>, JoinHandle<()>)>>,
+    /// Consent records in the file, kept by the writer as it commits inserts and erasures.
+    records: Arc<AtomicU64>,
 }
 
 fn backend(e: &rusqlite::Error) -> StoreError {
@@ -214,7 +217,7 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file, runs migrations and starts the writer thread.
     pub async fn open(path: impl AsRef<Path>, options: Options) -> Result<SqliteStore, StoreError> {
         let path = path.as_ref().to_path_buf();
-        let (conn, path) = tokio::task::spawn_blocking(move || {
+        let (conn, path, records) = tokio::task::spawn_blocking(move || {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| {
                     StoreError::Config(format!("cannot create {}: {e}", dir.display()))
@@ -226,15 +229,21 @@ impl SqliteStore {
             conn.execute_batch("PRAGMA wal_autocheckpoint = 0")
                 .map_err(|e| backend(&e))?;
             tracing::info!(path = %path.display(), schema = version, "opened SQLite store");
-            Ok::<_, StoreError>((conn, path))
+            // Counted once here; the writer keeps the count from then on (`/metrics` must not scan the table).
+            let records: i64 = conn
+                .query_row("SELECT COUNT(*) FROM consent_records", [], |r| r.get(0))
+                .map_err(|e| backend(&e))?;
+            Ok::<_, StoreError>((conn, path, records))
         })
         .await
         .map_err(|e| StoreError::Backend(e.to_string()))??;
+        let (conn, path, records) = (conn, path, Arc::new(AtomicU64::new(records as u64)));
+        let writer_records = Arc::clone(&records);
         let (jobs, rx) = mpsc::channel(options.queue.max(1));
         let max_batch = options.max_batch.max(1);
         let writer = std::thread::Builder::new()
             .name("assent-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, max_batch))
+            .spawn(move || writer_loop(conn, rx, max_batch, &writer_records))
             .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
         let checkpoint_conn = open_connection(&path)?;
         let (stop, stopped) = std::sync::mpsc::channel();
@@ -249,6 +258,7 @@ impl SqliteStore {
             readers: Arc::new(Mutex::new(Vec::new())),
             writer: Mutex::new(Some(writer)),
             checkpointer: Mutex::new(Some((stop, checkpointer))),
+            records,
         })
     }
 
@@ -328,7 +338,44 @@ fn checkpoint_loop(conn: &Connection, stop: &std::sync::mpsc::Receiver<()>, ever
     }
 }
 
-fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
+/// How long [`checkpoint_truncate`] keeps retrying while readers hold old snapshots.
+const TRUNCATE_RETRY_FOR: Duration = Duration::from_secs(5);
+
+/// Copies every WAL frame into the database file and truncates the WAL to zero bytes, so that no older copy
+/// of a page (an erased row's bytes) is left in it.
+///
+/// `wal_checkpoint(TRUNCATE)` does not fail when it cannot finish: it answers one row `(busy, log,
+/// checkpointed)` with `busy = 1` when a reader still uses part of the WAL. That answer is checked, and the
+/// checkpoint is retried (with a short back-off) until it completes or [`TRUNCATE_RETRY_FOR`] has passed.
+fn checkpoint_truncate(conn: &Connection) -> Result<(), String> {
+    let deadline = std::time::Instant::now() + TRUNCATE_RETRY_FOR;
+    let mut pause = Duration::from_millis(2);
+    loop {
+        let (busy, log, done): (i64, i64, i64) = conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .map_err(|e| e.to_string())?;
+        if busy == 0 && done >= log {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(format!(
+                "the WAL is still in use after {TRUNCATE_RETRY_FOR:?} (busy {busy}, {done} of {log} frames copied)"
+            ));
+        }
+        tracing::debug!(busy, log, done, "WAL checkpoint incomplete; retrying");
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(100));
+    }
+}
+
+fn writer_loop(
+    mut conn: Connection,
+    mut rx: mpsc::Receiver<Job>,
+    max_batch: usize,
+    records: &AtomicU64,
+) {
     let mut batch = Vec::with_capacity(max_batch);
     let mut closers = Vec::new();
     while let Some(first) = rx.blocking_recv() {
@@ -339,13 +386,13 @@ fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<Job>, max_batch: usi
                 Err(_) => break,
             }
         }
-        let closing = run_batch(&mut conn, &mut batch, &mut closers);
+        let closing = run_batch(&mut conn, &mut batch, &mut closers, records);
         if closing {
             // Refuse new work; what is already queued still gets committed by the next iterations.
             rx.close();
         }
     }
-    if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
+    if let Err(e) = checkpoint_truncate(&conn) {
         tracing::warn!(error = %e, "final checkpoint failed");
     }
     let result = conn.close().map_err(|(_, e)| backend(&e));
@@ -359,6 +406,7 @@ fn run_batch(
     conn: &mut Connection,
     batch: &mut Vec<Job>,
     closers: &mut Vec<oneshot::Sender<Result<(), StoreError>>>,
+    records: &AtomicU64,
 ) -> bool {
     enum Reply {
         Insert(
@@ -421,13 +469,28 @@ fn run_batch(
             Job::Exec(_) => {}
         }
     }
+    if outcome.is_ok() {
+        let (mut added, mut removed) = (0u64, 0u64);
+        for reply in &replies {
+            match reply {
+                Reply::Insert(_, Ok(())) => added += 1,
+                Reply::Erase(_, Ok(n)) => removed += n,
+                _ => {}
+            }
+        }
+        records.fetch_add(added, Ordering::Relaxed);
+        records.fetch_sub(
+            removed.min(records.load(Ordering::Relaxed)),
+            Ordering::Relaxed,
+        );
+    }
     if let Err(e) = &outcome {
         tracing::error!(error = %e, "commit failed; the batch was rolled back");
     } else if erased {
         // Erased rows were overwritten (secure_delete) in new page versions; move them into the main file and
         // truncate the WAL so that older copies of the pages do not linger there.
-        if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
-            tracing::warn!(error = %e, "checkpoint after erasure failed");
+        if let Err(e) = checkpoint_truncate(conn) {
+            tracing::error!(error = %e, "checkpoint after erasure failed; erased pages may remain in the WAL until the next one");
         }
     }
     for reply in replies {
@@ -685,13 +748,8 @@ impl Store for SqliteStore {
     }
 
     fn count(&self) -> StoreFuture<'_, u64> {
-        self.read(|conn| {
-            conn.query_row("SELECT COUNT(*) FROM consent_records", [], |r| {
-                r.get::<_, i64>(0)
-            })
-            .map(|n| n as u64)
-            .map_err(|e| backend(&e))
-        })
+        let n = self.records.load(Ordering::Relaxed);
+        Box::pin(async move { Ok(n) })
     }
 
     fn ping(&self) -> StoreFuture<'_, ()> {
@@ -784,6 +842,24 @@ impl Store for SqliteStore {
 
     fn email_events(&self, subject: Option<Pseudonym>) -> StoreFuture<'_, Vec<email::EmailEvent>> {
         self.read(move |conn| email::events(conn, subject))
+    }
+
+    fn email_subscriptions_page(
+        &self,
+        filter: RecordFilter,
+        after: Option<(String, String)>,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<email::Subscription>> {
+        self.read(move |conn| email::subscriptions_page(conn, &filter, after.as_ref(), limit))
+    }
+
+    fn email_events_page(
+        &self,
+        filter: RecordFilter,
+        after: Option<String>,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<email::EmailEvent>> {
+        self.read(move |conn| email::events_page(conn, &filter, after.as_deref(), limit))
     }
 
     fn email_suppressions(&self) -> StoreFuture<'_, Vec<email::Suppression>> {

@@ -164,7 +164,7 @@ fn erasure_removes_the_subjects_records_everywhere_including_the_file() {
     let subject = a["subject"].as_str().unwrap().to_owned();
     let mut again = choice();
     again["subject"] = json!(subject);
-    let a2 = server.record(&again);
+    let a2 = server.record_as(&a, &again);
     let b = server.record(&choice());
     let other = b["subject"].as_str().unwrap().to_owned();
     assert_ne!(subject, other);
@@ -265,7 +265,7 @@ fn stats_count_records_subjects_methods_and_current_grants() {
     later["subject"] = first["subject"].clone();
     later["method"] = json!("preferences");
     later["categories"] = json!({"analytics": false, "remarketing": true, "functional": true});
-    server.record(&later);
+    server.record_as(&first, &later);
     let mut gpc = choice();
     gpc["signals"] = json!({"dnt": false, "gpc": true});
     server.record(&gpc);

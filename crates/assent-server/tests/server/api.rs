@@ -74,8 +74,11 @@ fn records_follow_the_consent_receipt_fields_and_are_append_only() {
     withdraw["method"] = json!("withdraw");
     withdraw["categories"] = json!({"analytics": false, "remarketing": false, "functional": false});
     withdraw["signals"] = json!({"dnt": true, "gpc": false});
-    let second = server.record(&withdraw);
-    assert_eq!(second["subject"], subject, "the subject sent back is kept");
+    let second = server.record_as(&first, &withdraw);
+    assert_eq!(
+        second["subject"], subject,
+        "the subject sent back with its token is kept"
+    );
     assert_ne!(second["id"], first["id"]);
 
     let r = server.admin_get(&format!("/v1/admin/subjects/{subject}"));

@@ -79,7 +79,7 @@ impl Instance {
         self.child.wait().unwrap();
     }
 
-    fn logs(&self) -> String {
+    pub(crate) fn logs(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
@@ -109,6 +109,25 @@ impl Instance {
 
     pub(crate) fn record(&self, body: &Value) -> Value {
         let r = self.post_json("/v1/consents", body);
+        assert_eq!(r.status, 201, "{}", r.text());
+        r.json()
+    }
+
+    /// Records a later choice of the subject of `earlier`, proven with its token (as `Server::record_as`).
+    fn record_as(&self, earlier: &Value, body: &Value) -> Value {
+        let r = request(
+            self.addr,
+            "POST",
+            "/v1/consents",
+            &[
+                ("Content-Type", "application/json"),
+                (
+                    "Authorization",
+                    &format!("Bearer {}", earlier["token"].as_str().unwrap()),
+                ),
+            ],
+            body.to_string().as_bytes(),
+        );
         assert_eq!(r.status, 201, "{}", r.text());
         r.json()
     }
@@ -241,7 +260,7 @@ fn postgres_erasure_removes_the_subjects_records() {
     let subject = a["subject"].as_str().unwrap().to_owned();
     let mut again = choice();
     again["subject"] = json!(subject);
-    let a2 = server.record(&again);
+    let a2 = server.record_as(&a, &again);
     let b = server.record(&choice());
     let other = b["subject"].as_str().unwrap().to_owned();
 
@@ -465,11 +484,8 @@ fn postgres_email_records_are_exported_and_erased() {
     assert_eq!(r.status, 202, "{}", r.text());
     let deadline = Instant::now() + Duration::from_secs(30);
     let eml = loop {
-        let found = std::fs::read_dir(&outbox).ok().and_then(|d| {
-            d.filter_map(Result::ok)
-                .map(|e| e.path())
-                .find(|p| p.extension().is_some_and(|x| x == "eml"))
-        });
+        // One directory per recipient pseudonym.
+        let found = crate::scenarios::outbox_files(&outbox).into_iter().next();
         if let Some(p) = found {
             break std::fs::read_to_string(p).unwrap();
         }
@@ -477,12 +493,21 @@ fn postgres_email_records_are_exported_and_erased() {
         std::thread::sleep(Duration::from_millis(20));
     };
     let link = confirm_link(&eml);
+    // Opening the link shows the confirmation page; its button's POST confirms.
     assert_eq!(server.get(&link).status, 200);
-    assert_eq!(
-        server.get(&link).status,
-        410,
-        "the link is single use (as with SQLite)"
-    );
+    let token = link.split_once("?t=").unwrap().1;
+    let confirm = || {
+        request(
+            server.addr,
+            "POST",
+            "/v1/subscriptions/confirm",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            format!("t={token}").as_bytes(),
+        )
+        .status
+    };
+    assert_eq!(confirm(), 200);
+    assert_eq!(confirm(), 410, "the link is single use (as with SQLite)");
 
     let lines = server.export();
     let sub = lines

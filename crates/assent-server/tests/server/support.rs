@@ -50,6 +50,14 @@ impl Setup {
         self
     }
 
+    /// `--rate-limit N` instead of the default 0 (unlimited).
+    pub(crate) fn rate_limit(mut self, n: u32) -> Setup {
+        if let Some(at) = self.args.iter().position(|a| a == "--rate-limit") {
+            self.args.drain(at..at + 2);
+        }
+        self.arg("--rate-limit").arg(&n.to_string())
+    }
+
     pub(crate) fn no_admin(mut self) -> Setup {
         self.admin = false;
         self
@@ -81,6 +89,9 @@ fn spawn(dir: &Path, setup: &Setup, generation: u32) -> (Child, SocketAddr) {
         .arg(dir.join("keys"))
         .arg("--site-config")
         .arg(data("site.json"))
+        // Inside the server's directory, never the working directory (the default is ./data/outbox).
+        .arg("--outbox")
+        .arg(dir.join("outbox"))
         .args(&setup.args)
         .env_remove("ASSENT_ADMIN_TOKEN")
         .env_remove("RUST_LOG")
@@ -225,6 +236,26 @@ impl Server {
     /// Records a choice; panics unless 201.
     pub(crate) fn record(&self, body: &Value) -> Value {
         let r = self.post_json("/v1/consents", body);
+        assert_eq!(r.status, 201, "{}", r.text());
+        r.json()
+    }
+
+    /// Records a later choice of the subject of `earlier` (an earlier 201 answer), proven with its token as
+    /// the browser does; panics unless 201.
+    pub(crate) fn record_as(&self, earlier: &Value, body: &Value) -> Value {
+        let r = request(
+            self.addr,
+            "POST",
+            "/v1/consents",
+            &[
+                ("Content-Type", "application/json"),
+                (
+                    "Authorization",
+                    &format!("Bearer {}", earlier["token"].as_str().unwrap()),
+                ),
+            ],
+            body.to_string().as_bytes(),
+        );
         assert_eq!(r.status, 201, "{}", r.text());
         r.json()
     }
