@@ -476,7 +476,8 @@ async fn blocked_scripts_run_only_after_consent_and_in_order() {
     );
     setup(CONFIG, &html);
     boot();
-    sleep(150).await;
+    // The decision is made synchronously at boot: nothing was queued, so nothing can run later either.
+    assert!(qa("script[data-assent-state]").is_empty());
     assert!(
         order().is_empty(),
         "nothing runs before consent: {:?}",
@@ -486,7 +487,8 @@ async fn blocked_scripts_run_only_after_consent_and_in_order() {
     set(&obj, "analytics", &JsValue::TRUE);
     api("set", &[obj.into()]).unwrap();
     assert!(until(|| order().len() >= 5).await, "{:?}", order());
-    sleep(100).await;
+    // Every analytics script has left the queue: nothing more can run.
+    assert!(until(|| qa("script[data-assent-state=queued]").is_empty()).await);
     assert_eq!(order(), ["1", "2", "3", "4", "module:object"]);
     assert_eq!(
         qa("script[data-assent=analytics][data-assent-state=activated]")
@@ -520,8 +522,9 @@ async fn scripts_added_later_are_handled_by_the_observer() {
         .unwrap();
     denied.set_text_content(Some("window.__order.push('unknown')"));
     fixture.append_child(&denied).unwrap();
+    // Both were added in one task, so one observer callback saw both: once "late" ran, the other was judged.
     assert!(until(|| !order().is_empty()).await);
-    sleep(50).await;
+    assert!(denied.get_attribute("data-assent-state").is_none());
     assert_eq!(order(), ["late"]);
 }
 
@@ -1087,6 +1090,10 @@ async fn client_errors_are_not_retried() {
     api("acceptAll", &[]).unwrap();
     assert!(until(|| calls.length() == 1).await);
     assert!(until(|| queue_len() == 0).await);
+    // Provoke a retry: `online` flushes the queue at once. A refused record is no longer in it, so nothing is sent.
+    let online = web_sys::Event::new("online").unwrap();
+    web_sys::window().unwrap().dispatch_event(&online).unwrap();
+    assert_eq!(calls.length(), 1, "a 4xx answer is final");
     set(&win(), "fetch", &original);
     assert!(cookie_value("assent_token").is_none());
 }

@@ -4,27 +4,31 @@ import {
 } from '../support/fixtures.mjs';
 import { startServer, restartServer, makeWww } from '../support/server.mjs';
 
-const DELAY_MS = 2000;
-
-async function slowWasm(page) {
+/** Holds every .wasm response until the test calls `release()`: the page is observed while the module is
+ * certainly still on its way (a condition, not a timer). */
+async function heldWasm(page) {
   let requested = 0;
+  let release;
+  const held = new Promise((r) => { release = r; });
   await page.route('**/*.wasm', async (route) => {
     requested++;
-    await new Promise((r) => setTimeout(r, DELAY_MS));
+    await held;
     await route.continue();
   });
-  return () => requested;
+  return { requested: () => requested, release };
 }
 
-test('slow WASM (2 s): nothing non-essential runs while it loads; then the banner comes', async ({ page, context, trackerRequests }) => {
-  const wasmRequests = await slowWasm(page);
+test('slow WASM (held until released): nothing non-essential runs while it loads; then the banner comes', async ({ page, context, trackerRequests }) => {
+  const wasm = await heldWasm(page);
   await page.goto(url('/e2e/basic.html'), { waitUntil: 'domcontentloaded' });
-  await expect.poll(wasmRequests).toBe(1);
-  await page.waitForTimeout(DELAY_MS / 2); // observe the page while the module is still on its way
+  await expect.poll(wasm.requested).toBe(1);
+  // The module is held: whatever the page does now, it does without the SDK.
+  await page.waitForLoadState('load');
   expect(await ran(page)).toEqual([]);
   expect(trackerRequests).toEqual([]);
   expect(await cookieNames(context)).toEqual([]);
   await expect(page.locator('iframe[data-assent="remarketing"]')).not.toHaveAttribute('src', /.+/);
+  wasm.release();
   const s = await ready(page);
   expect(s.decided).toBe(false);
   await expect(banner(page)).toBeVisible();
@@ -37,12 +41,13 @@ test('slow WASM for a returning visitor who rejected: still nothing runs, before
   await action(banner(page), 'reject-all').click();
   await expect(banner(page)).toBeHidden();
 
-  const wasmRequests = await slowWasm(page);
+  const wasm = await heldWasm(page);
   await page.reload({ waitUntil: 'domcontentloaded' });
-  await expect.poll(wasmRequests).toBe(1);
-  await page.waitForTimeout(DELAY_MS / 2);
+  await expect.poll(wasm.requested).toBe(1);
+  await page.waitForLoadState('load');
   expect(await ran(page)).toEqual([]);
   expect(trackerRequests).toEqual([]);
+  wasm.release();
   expect((await ready(page)).decided).toBe(true);
   await page.waitForLoadState('networkidle');
   expect(await ran(page)).toEqual([]);
