@@ -110,6 +110,11 @@ fn granted(category: &str) -> bool {
         .unwrap()
 }
 
+/// One turn of the event loop: every promise callback already due (a stubbed `fetch` settles at once) has run.
+async fn settle() {
+    sleep(0).await;
+}
+
 async fn sleep(ms: i32) {
     let p = Promise::new(&mut |resolve, _| {
         web_sys::window()
@@ -873,7 +878,7 @@ async fn broken_config_fails_closed_with_a_clear_error() {
     );
     install_gtag();
     boot();
-    sleep(50).await;
+    // A refused config is reported synchronously by boot.
     set(&console, "error", &original);
     let text: Vec<String> = messages.iter().filter_map(|v| v.as_string()).collect();
     assert!(
@@ -1053,7 +1058,7 @@ async fn unreachable_server_queues_and_online_flushes() {
     boot();
     api("rejectAll", &[]).unwrap();
     assert!(until(|| failed.length() == 1).await);
-    sleep(50).await;
+    settle().await;
     assert_eq!(queue_len(), 1, "kept for retry");
     // 5xx: still kept.
     let busy = stub_fetch(
@@ -1065,7 +1070,7 @@ async fn unreachable_server_queues_and_online_flushes() {
         .dispatch_event(&web_sys::Event::new("online").unwrap())
         .unwrap();
     assert!(until(|| busy.length() == 1).await);
-    sleep(50).await;
+    settle().await;
     assert_eq!(queue_len(), 1);
     // Back online for real: flushed.
     let ok = stub_fetch(
@@ -1265,7 +1270,7 @@ async fn subscribe_form_without_consent_sends_nothing_and_says_why() {
     let status = q("#sub-status").unwrap();
     assert_eq!(status.get_attribute("role").as_deref(), Some("status"));
     request_submit("#sub");
-    sleep(100).await;
+    // The submit handler answers synchronously when the box is not ticked.
     set(&win(), "fetch", &original);
     assert_eq!(calls.length(), 0, "nothing sent without the box ticked");
     assert_eq!(text_of("#sub-status"), "Please tick the box to subscribe.");
@@ -1310,7 +1315,6 @@ async fn pre_ticked_subscribe_boxes_are_unticked_on_discovery() {
         "an existing role is kept"
     );
     request_submit("#late");
-    sleep(100).await;
     set(&win(), "fetch", &original);
     assert_eq!(calls.length(), 0);
     assert_eq!(text_of("#late-status"), "Please tick the box to subscribe.");
