@@ -382,17 +382,23 @@ pub(crate) fn browser_env(bin: PathBuf, chromium: PathBuf) -> Vec<(&'static str,
 
 /// assent-scan's tests drive the real Chromium against `assent serve` and the built SDK (`www/dist`), so they
 /// run after `dist`, with the environment the tests require (they fail, never skip, without it).
-fn scan_tests(ctx: &mut Ctx) -> Result<Outcome> {
-    let bin = build_server(ctx, false)?;
-    let (chromium, _) = install::browser()?;
+/// The built SDK, for a step run alone (`--only scan`, `--only e2e`): built here when the `dist` step did not run;
+/// the budget is that step's business.
+fn ensure_dist(ctx: &mut Ctx) -> Result {
     if !ctx.dist_built {
-        // Run alone (`--only scan`): build the current SDK; the budget is the `dist` step's business.
         dist::build(&dist::Options {
             enforce_budget: false,
             ..dist::Options::default()
         })?;
         ctx.dist_built = true;
     }
+    Ok(())
+}
+
+fn scan_tests(ctx: &mut Ctx) -> Result<Outcome> {
+    let bin = build_server(ctx, false)?;
+    let (chromium, _) = install::browser()?;
+    ensure_dist(ctx)?;
     let tally = run_tests(
         ctx.cargo()
             .args(["test", "-p", "assent-scan"])
@@ -405,14 +411,7 @@ fn browser_e2e(ctx: &mut Ctx) -> Result<Outcome> {
     let e2e = util::repo_root().join("tests/e2e");
     let bin = build_server(ctx, false)?;
     let (chromium, _) = install::browser()?;
-    if !ctx.dist_built {
-        // Run alone (`--only e2e`): build the current SDK; the budget is the `dist` step's business.
-        dist::build(&dist::Options {
-            enforce_budget: false,
-            ..dist::Options::default()
-        })?;
-        ctx.dist_built = true;
-    }
+    ensure_dist(ctx)?;
     util::npm_install(&e2e)?;
     // The suite's reporter (support/skip-report.mjs) lists every skipped test in this file.
     let skip_report = util::target_dir().join("e2e-skipped.txt");
