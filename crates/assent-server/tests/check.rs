@@ -92,7 +92,7 @@ fn duplicate_keys_and_syntax_errors_give_their_line_and_column() {
     let (code, out, _) = check(&[&broken]);
     assert_eq!(code, 1, "{out}");
     assert!(out.starts_with(&format!("{broken}:6: invalid JSON")), "{out}");
-    assert!(out.contains("(line 6, column 35)"), "{out}");
+    assert!(out.contains("(line 6, column 34)"), "{out}");
 }
 
 #[test]
