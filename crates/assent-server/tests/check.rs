@@ -79,7 +79,10 @@ fn duplicate_keys_and_syntax_errors_give_their_line_and_column() {
     );
     let (code, out, _) = check(&[&dup]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.starts_with(&format!("{dup}: invalid JSON at byte ")), "{out}");
+    assert!(
+        out.starts_with(&format!("{dup}: invalid JSON at byte ")),
+        "{out}"
+    );
     assert!(out.contains("duplicate key"), "{out}");
     assert!(out.contains("(line 3, column 2)"), "{out}");
 
@@ -91,7 +94,10 @@ fn duplicate_keys_and_syntax_errors_give_their_line_and_column() {
     );
     let (code, out, _) = check(&[&broken]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.starts_with(&format!("{broken}:6: invalid JSON")), "{out}");
+    assert!(
+        out.starts_with(&format!("{broken}:6: invalid JSON")),
+        "{out}"
+    );
     assert!(out.contains("(line 6, column 34)"), "{out}");
 }
 
@@ -100,7 +106,11 @@ fn html_pages_are_checked_config_by_config() {
     let tmp = tempfile::tempdir().unwrap();
     let good = write(tmp.path(), "index.html", &page(VALID));
     let (code, out, err) = check(&[&good]);
-    assert_eq!((code, out.as_str()), (0, format!("OK {good}:6\n").as_str()), "{err}");
+    assert_eq!(
+        (code, out.as_str()),
+        (0, format!("OK {good}:6\n").as_str()),
+        "{err}"
+    );
 
     // A page with a broken config: the field and the page line; a valid page checked alongside is still OK.
     let bad = write(
@@ -136,7 +146,12 @@ fn html_pages_are_checked_config_by_config() {
 }
 
 /// Serves `body` as `content_type` to `requests` HTTP requests on a loopback port; returns the page URL.
-fn serve(status: &'static str, content_type: &'static str, body: String, requests: usize) -> String {
+fn serve(
+    status: &'static str,
+    content_type: &'static str,
+    body: String,
+    requests: usize,
+) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
@@ -186,15 +201,19 @@ fn unreadable_inputs_exit_2_with_the_reason() {
     let missing = missing.to_str().unwrap();
     let (code, out, err) = check(&[missing]);
     assert_eq!((code, out.as_str()), (2, ""), "{err}");
-    assert!(
-        err.contains(&format!("{missing}: No such file")),
-        "{err}"
-    );
+    assert!(err.contains(&format!("{missing}: No such file")), "{err}");
 
-    let bare = write(tmp.path(), "bare.html", "<!doctype html><p>No config here</p>");
+    let bare = write(
+        tmp.path(),
+        "bare.html",
+        "<!doctype html><p>No config here</p>",
+    );
     let (code, _, err) = check(&[&bare]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("no <script type=\"application/json\" id=\"assent-config\">"), "{err}");
+    assert!(
+        err.contains("no <script type=\"application/json\" id=\"assent-config\">"),
+        "{err}"
+    );
 
     // The other inputs are still checked and reported.
     let good = write(tmp.path(), "site.json", VALID);
@@ -203,7 +222,11 @@ fn unreadable_inputs_exit_2_with_the_reason() {
     assert_eq!(out, format!("OK {good}\n"));
 
     // Nothing listens on a port that was just closed.
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let url = format!("http://127.0.0.1:{port}/");
     let (code, _, err) = check(&[&url]);
     assert_eq!(code, 2, "{err}");

@@ -57,7 +57,7 @@ pub(crate) fn run(args: &CheckArgs, io: &mut Io<'_>) -> CmdResult {
             }
         };
         match kind {
-            Kind::Config => check_one(input.clone(), &text, &text, &mut sites, &mut tally, io)?,
+            Kind::Config => check_one(input, &text, &text, &mut sites, &mut tally, io)?,
             Kind::Page => {
                 let blocks = inline_configs(&text);
                 if blocks.is_empty() {
@@ -70,7 +70,7 @@ pub(crate) fn run(args: &CheckArgs, io: &mut Io<'_>) -> CmdResult {
                 for block in blocks {
                     let (line, _) = line_column(&text, offset_in(&text, block));
                     let source = format!("{input}:{line}");
-                    check_one(source, &text, block, &mut sites, &mut tally, io)?;
+                    check_one(&source, &text, block, &mut sites, &mut tally, io)?;
                 }
             }
         }
@@ -98,7 +98,7 @@ pub(crate) fn run(args: &CheckArgs, io: &mut Io<'_>) -> CmdResult {
 /// Checks the config `json`, a part of `text` (all of it for a config file; one inline block of a page), and
 /// prints the verdict.
 fn check_one(
-    source: String,
+    source: &str,
     text: &str,
     json: &str,
     sites: &mut Sites,
@@ -115,7 +115,8 @@ fn check_one(
                     // Only text-level problems carry no path: say where they are in the file.
                     let at = match assent_core::json::parse(json) {
                         Err(syntax) => {
-                            let (line, column) = line_column(text, offset_in(text, json) + syntax.offset);
+                            let (line, column) =
+                                line_column(text, offset_in(text, json) + syntax.offset);
                             format!(" (line {line}, column {column})")
                         }
                         Ok(_) => String::new(),
@@ -129,7 +130,7 @@ fn check_one(
         }
     };
     let no_site = config.site.is_empty();
-    if let Err(e) = sites.add(config, Path::new(&source)) {
+    if let Err(e) = sites.add(config, Path::new(source)) {
         // With no site the browser uses the page's host name; the server's site-id rule is for ids it is given.
         if !no_site {
             tally.invalid += 1;
@@ -158,7 +159,10 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
         .rposition(|&b| b == b'\n')
         .map_or(0, |i| i + 1);
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
     (line, column)
 }
 
