@@ -1,8 +1,8 @@
 //! `assent` subcommands (clap derive). One file per command group; add a group by adding a variant to
 //! [`Command`] and a module with its `Args` and `run`.
 //!
-//! Exit codes: 0 success; 1 the thing checked is invalid (`token verify` refused the token); 2 usage errors and
-//! failures to do the work (unreadable files, network errors).
+//! Exit codes: 0 success; 1 the thing checked is invalid (`token verify` refused the token, `check` found a
+//! problem in a config); 2 usage errors and failures to do the work (unreadable files, network errors).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -10,7 +10,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod check;
 mod email;
+mod http;
 mod keys;
 mod serve;
 #[cfg(test)]
@@ -39,6 +41,10 @@ enum Command {
     Serve(Box<serve::ServeArgs>), // boxed: the largest variant by far
     /// Load-test the consent server over loopback (bounded; reports records/s and latency).
     Bench(bench::BenchArgs),
+    /// Validate site configs: config JSON files, or the inline configs of HTML pages (files or http(s) URLs).
+    /// Prints `OK <source>` or every problem as `<source>: <field>: <message>`; exit 1 when any is invalid,
+    /// 2 when an input could not be read.
+    Check(check::CheckArgs),
     /// Marketing e-mail: one-click unsubscribe headers for outgoing messages.
     #[command(subcommand)]
     Email(email::EmailCommand),
@@ -107,6 +113,7 @@ pub(crate) fn run(cli: Cli, io: &mut Io<'_>) -> u8 {
         Command::Token(cmd) => token::run(cmd, io),
         Command::Serve(args) => serve::run(*args, io),
         Command::Bench(args) => bench::run(args, io),
+        Command::Check(args) => check::run(&args, io),
         Command::Email(cmd) => email::run(cmd, io),
     };
     match result {

@@ -2,7 +2,6 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use assent_core::{Category, CategorySet};
 use assent_server::keys::{KEY_SET_FILE, KeyDir, read_private_key};
@@ -169,7 +168,7 @@ fn mint(args: &MintArgs, io: &mut Io<'_>) -> CmdResult {
 /// Reads a key set from a file, key directory or URL.
 pub(crate) fn load_keys(source: &str) -> Result<KeySet, Failure> {
     let text = if source.starts_with("http://") || source.starts_with("https://") {
-        fetch(source)?
+        super::http::get(source, MAX_KEY_SET_BYTES)?.body
     } else {
         let mut path = PathBuf::from(source);
         if path.is_dir() {
@@ -185,23 +184,6 @@ pub(crate) fn load_keys(source: &str) -> Result<KeySet, Failure> {
         KeySet::from_public_key_base64url(text)
     };
     parsed.map_err(|e| Failure::error(format!("{source}: {e}")))
-}
-
-fn fetch(url: &str) -> Result<String, Failure> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into();
-    let mut response = agent
-        .get(url)
-        .call()
-        .map_err(|e| Failure::error(format!("{url}: {e}")))?;
-    response
-        .body_mut()
-        .with_config()
-        .limit(MAX_KEY_SET_BYTES)
-        .read_to_string()
-        .map_err(|e| Failure::error(format!("{url}: {e}")))
 }
 
 fn verify(args: &VerifyArgs, io: &mut Io<'_>) -> CmdResult {
