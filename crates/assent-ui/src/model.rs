@@ -229,13 +229,13 @@ mod tests {
         let mut builtin = vec![String::new(); UI_KEY_NAMES.len()];
         builtin[UiKey::AcceptAll as usize] = "Alle akzeptieren".into();
         builtin[UiKey::RejectAll as usize] = "Alle ablehnen".into();
-        m.builtin_categories = vec![("Notwendig".into(), "Nötig.".into())];
         assert_eq!(
             m.title(&m.categories[0]),
             "Essential",
             "no language file yet: English"
         );
         m.builtin = builtin;
+        m.builtin_categories = vec![("Notwendig".into(), "Nötig.".into())];
         assert_eq!(
             m.text(UiKey::AcceptAll),
             "Alle akzeptieren",
