@@ -44,11 +44,11 @@ async function subscribeServer() {
   return { server, outbox };
 }
 
-/** The messages in the outbox addressed to `to`. */
+/** The messages in the outbox addressed to `to` (the outbox keeps one directory per recipient pseudonym). */
 function messagesTo(outbox, to) {
   if (!fs.existsSync(outbox)) return [];
-  return fs.readdirSync(outbox).filter((f) => f.endsWith('.eml'))
-    .map((f) => fs.readFileSync(path.join(outbox, f), 'utf8'))
+  return fs.readdirSync(outbox, { recursive: true }).filter((f) => String(f).endsWith('.eml'))
+    .map((f) => fs.readFileSync(path.join(outbox, String(f)), 'utf8'))
     .filter((m) => m.split(/\r?\n\r?\n/)[0].includes(`To: ${to}`));
 }
 
