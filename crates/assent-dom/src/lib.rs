@@ -276,3 +276,20 @@ pub fn ls_remove(key: &str) {
         call(&ls, "removeItem", &[&JsValue::from_str(key)]);
     }
 }
+
+/// `location.reload()`.
+pub fn reload_page() {
+    call(&get(&win(), "location"), "reload", &[]);
+}
+
+/// The localStorage keys the SDK owns, shared by the engine and the interface part (enforcement never deletes
+/// keys starting with `assent.`).
+pub mod keys {
+    /// The record retry queue (a JSON array of record bodies).
+    pub const QUEUE: &str = "assent.queue";
+    /// The subject id.
+    pub const SUBJECT: &str = "assent.subject";
+    /// The token set aside when a narrowing choice deleted the token cookie: it still proves the subject for the
+    /// record of that choice (never consent: backends read only the cookie).
+    pub const PROOF: &str = "assent.proof";
+}

@@ -19,18 +19,10 @@ pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Most records kept for retry while the server is unreachable; the oldest is dropped first.
 pub const MAX_QUEUE: usize = 20;
 
-/// localStorage key of the retry queue (a JSON array of record bodies).
-pub const QUEUE_KEY: &str = "assent.queue";
+pub use assent_dom::keys::{PROOF as PROOF_KEY, QUEUE as QUEUE_KEY, SUBJECT as SUBJECT_KEY};
 
 /// Most bytes the retry queue may hold (a record is about 300 B); beyond it the oldest go first.
 pub const MAX_QUEUE_BYTES: usize = 16 * 1024;
-
-/// localStorage key of the subject id.
-pub const SUBJECT_KEY: &str = "assent.subject";
-
-/// localStorage key of the token set aside when a narrowing choice deleted the token cookie: it still proves the
-/// subject for the record of that choice (never consent: backends read only the cookie).
-pub const PROOF_KEY: &str = "assent.proof";
 
 /// What a record says beyond the stored state.
 #[derive(Clone, Debug)]

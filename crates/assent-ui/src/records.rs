@@ -23,7 +23,7 @@ use wasm_bindgen::JsValue;
 use crate::record::{self, Outcome, PROOF_KEY, QUEUE_KEY, RecordContext, SUBJECT_KEY};
 use assent_dom::{
     call, cookie_string, error, get, local_storage, ls_get, ls_remove, ls_set, now, once, post,
-    secure, sha256, then, win, write_cookie,
+    reload_page, secure, sha256, then, win, write_cookie,
 };
 
 thread_local! {
@@ -98,10 +98,6 @@ fn subject() -> Option<String> {
     let s = assent_core::base64url::encode(&bytes.to_vec());
     ls_set(SUBJECT_KEY, &s);
     Some(s)
-}
-
-fn reload_page() {
-    call(&get(&win(), "location"), "reload", &[]);
 }
 
 /// Records a stored choice (`state`: its cookie encoding, from the engine); reloads the page afterwards when

@@ -139,11 +139,7 @@ fn execute(app: &Rc<App>, effect: Effect) {
             if app.config.endpoint.is_some() {
                 ui_link::record(&state, reload);
             } else if reload {
-                crate::dom::call(
-                    &crate::dom::get(&crate::dom::win(), "location"),
-                    "reload",
-                    &[],
-                );
+                crate::dom::reload_page();
             }
         }
         Effect::FlushQueue => {

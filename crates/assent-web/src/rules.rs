@@ -5,8 +5,6 @@ pub fn is_dnt_on(value: Option<&str>) -> bool {
     matches!(value, Some("1" | "yes"))
 }
 
-pub use assent_core::lifecycle::guard_allows;
-
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;

@@ -42,9 +42,6 @@ pub(crate) fn write_state(config: &Config, state: &ConsentState) {
     ));
 }
 
-/// localStorage key of the token set aside by [`delete_token`] (the interface part's `record::PROOF_KEY`).
-const PROOF_KEY: &str = "assent.proof";
-
 /// The name of the token cookie: `<cookie.name>_token`.
 pub(crate) fn token_cookie_name(config: &Config) -> String {
     let mut n = config.cookie.name.clone();
@@ -116,7 +113,7 @@ pub(crate) fn delete_token(config: &Config) {
     let jar = cookie_string();
     for (n, v) in cookie::pairs(&jar) {
         if n == name && !v.is_empty() {
-            crate::dom::ls_set(PROOF_KEY, v);
+            crate::dom::ls_set(crate::dom::keys::PROOF, v);
         }
     }
     let host = location_str("hostname").unwrap_or_default();

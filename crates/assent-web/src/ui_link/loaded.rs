@@ -7,7 +7,7 @@ use js_sys::{Array, Object, Promise};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::app::{App, current};
-use crate::dom::{call, error, get, once, set, then};
+use crate::dom::{call, error, once, set, then};
 
 /// Where the interface part is.
 enum Link {
@@ -253,7 +253,7 @@ pub(crate) fn record(state: &assent_core::ConsentState, reload: bool) {
         Some(Box::new(move || {
             error("the choice was applied but not recorded: the interface part is unavailable");
             if reload {
-                call(&get(&crate::dom::win(), "location"), "reload", &[]);
+                crate::dom::reload_page();
             }
         })),
     );
@@ -261,7 +261,7 @@ pub(crate) fn record(state: &assent_core::ConsentState, reload: bool) {
 
 /// Sends the records waiting in the retry queue, if there are any (only then is the interface part loaded).
 pub(crate) fn flush() {
-    if crate::dom::ls_get(QUEUE_KEY).is_some() {
+    if crate::dom::ls_get(crate::dom::keys::QUEUE).is_some() {
         with(
             |ui| {
                 call(ui, "flush", &[]);
@@ -271,18 +271,14 @@ pub(crate) fn flush() {
     }
 }
 
-/// localStorage key of the record retry queue (the interface part's `record::QUEUE_KEY`).
-const QUEUE_KEY: &str = "assent.queue";
-
 /// `assent.subscribe(email, list, opts)`: a promise, rejected when the interface cannot be loaded.
 pub(crate) fn subscribe(email: JsValue, list: JsValue, opts: JsValue) -> JsValue {
     Promise::new(&mut |resolve, reject| {
         let (email, list, opts) = (email.clone(), list.clone(), opts.clone());
-        let resolve2 = resolve.clone();
         with(
             move |ui| {
                 let p = call(ui, "subscribe", &[&email, &list, &opts]);
-                let _ = resolve2.call1(&JsValue::UNDEFINED, &p);
+                let _ = resolve.call1(&JsValue::UNDEFINED, &p);
             },
             Some(Box::new(move || {
                 let e =
@@ -290,7 +286,6 @@ pub(crate) fn subscribe(email: JsValue, list: JsValue, opts: JsValue) -> JsValue
                 let _ = reject.call1(&JsValue::UNDEFINED, &e);
             })),
         );
-        let _ = resolve;
     })
     .into()
 }
