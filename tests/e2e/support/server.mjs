@@ -6,6 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { renderPages } from './pages.mjs';
 
 export const E2E_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const REPO = path.resolve(E2E_DIR, '..', '..');
@@ -39,7 +40,8 @@ export async function freePort() {
 }
 
 /**
- * A temp copy of www/ (including the built dist/) with the e2e fixture pages added under /e2e/.
+ * A temp copy of www/ (including the built dist/) with the e2e fixtures (fixtures/: trackers, CSS, privacy page)
+ * and the pages rendered from pages/ (support/pages.mjs) added under /e2e/.
  * The server discovers every site config from the inline `assent-config` blocks of the pages it serves, so the
  * fixtures must be inside the served tree.
  */
@@ -51,6 +53,7 @@ export function makeWww({ extra = [] } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'assent-e2e-www-'));
   fs.cpSync(src, dir, { recursive: true, dereference: true });
   fs.cpSync(path.join(E2E_DIR, 'fixtures'), path.join(dir, 'e2e'), { recursive: true });
+  for (const [file, html] of renderPages()) fs.writeFileSync(path.join(dir, 'e2e', file), html);
   for (const [rel, text] of extra) {
     fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     fs.writeFileSync(path.join(dir, rel), text);
