@@ -1,0 +1,93 @@
+//! A broken config fails closed; language choice; the stylesheet.
+
+use crate::support::*;
+
+#[wasm_bindgen_test]
+async fn broken_config_fails_closed_with_a_clear_error() {
+    let console = get(&win(), "console");
+    let original = get(&console, "error");
+    let messages = Array::new();
+    let m2 = messages.clone();
+    let capture = Closure::<dyn FnMut(JsValue)>::new(move |v: JsValue| {
+        m2.push(&v);
+    });
+    set(&console, "error", capture.as_ref());
+    let config = r#"{"revision": 1, "policy_url": "/p", "consent_mode": {"enabled": true},
+      "categories": {"analytics": {"default": true}}}"#;
+    setup(
+        config,
+        r#"<script type="text/plain" data-assent="analytics">window.__order.push('ran')</script>"#,
+    );
+    install_gtag();
+    boot();
+    // A refused config is reported synchronously by boot.
+    set(&console, "error", &original);
+    let text: Vec<String> = messages.iter().filter_map(|v| v.as_string()).collect();
+    assert!(
+        text.iter()
+            .any(|m| m.contains("categories.analytics.default")),
+        "{text:?}"
+    );
+    assert!(order().is_empty());
+    assert!(q("[data-assent-ui=banner]").is_none());
+    assert!(!granted("analytics"));
+    let state = api("get", &[]).unwrap();
+    assert!(
+        get(&state, "error")
+            .as_string()
+            .unwrap()
+            .contains("categories.analytics.default")
+    );
+    assert!(api("acceptAll", &[]).is_err());
+    assert!(order().is_empty());
+    // No Consent Mode update: the (bootstrap's) default stays in force.
+    let dl = Array::from(&get(&win(), "dataLayer"));
+    assert!(
+        !dl.iter()
+            .any(|e| get(&e, "1").as_string().as_deref() == Some("update"))
+    );
+}
+
+#[wasm_bindgen_test]
+fn language_from_navigator_with_rtl_and_english_fallback() {
+    let keys = assent_core::i18n::UI_KEYS
+        .iter()
+        .map(|(k, _)| format!("\"{k}\": \"ع {k}\""))
+        .collect::<Vec<_>>()
+        .join(",");
+    let config = format!(
+        r#"{{"revision": 1, "policy_url": "/p", "categories": {{"analytics": {{}}}},
+          "translations": {{"ar": {{{keys}}}}}}}"#
+    );
+    setup(&config, "");
+    define_navigator("languages", &Array::of2(&"ar-EG".into(), &"en".into()));
+    boot();
+    define_navigator("languages", &JsValue::UNDEFINED);
+    let banner = q("[data-assent-ui=banner]").unwrap();
+    assert_eq!(banner.get_attribute("dir").as_deref(), Some("rtl"));
+    assert_eq!(banner.get_attribute("lang").as_deref(), Some("ar"));
+    assert_eq!(
+        q("[data-assent-ui=banner] [data-assent-action=reject-all]")
+            .unwrap()
+            .text_content()
+            .unwrap(),
+        "ع reject_all"
+    );
+    // A language neither translated by the site nor built in: English.
+    setup(&config, "");
+    define_navigator("languages", &Array::of1(&"tlh".into()));
+    boot();
+    define_navigator("languages", &JsValue::UNDEFINED);
+    let banner = q("[data-assent-ui=banner]").unwrap();
+    assert_eq!(banner.get_attribute("lang").as_deref(), Some("en"));
+    assert_eq!(banner.get_attribute("dir").as_deref(), Some("ltr"));
+}
+
+#[wasm_bindgen_test]
+fn stylesheet_is_constructable_not_inline() {
+    setup(CONFIG, "");
+    boot();
+    let sheets = Array::from(&get(&doc().into(), "adoptedStyleSheets"));
+    assert!(sheets.length() >= 1);
+    assert!(qa("[data-assent-ui] [style], [data-assent-ui][style]").is_empty());
+}
