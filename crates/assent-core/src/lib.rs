@@ -28,6 +28,7 @@ pub mod lifecycle;
 pub mod region;
 pub mod state;
 pub mod text;
+pub mod url;
 
 pub use category::{Category, CategorySet};
 pub use config::{Config, ConfigError, Mode};

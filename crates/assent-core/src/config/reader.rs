@@ -381,7 +381,7 @@ fn read_root(r: &mut Reader, root: &Json) -> Option<Config> {
             "policy_url",
             msg!("required: visitors must be able to read your privacy policy from the banner"),
         );
-    } else if !crate::lifecycle::is_activatable_url(&policy_url) {
+    } else if !crate::url::is_activatable_url(&policy_url) {
         r.error(
             "policy_url",
             msg!("must be an http(s):// URL or a path (no javascript:, data: or other schemes)"),
