@@ -27,7 +27,7 @@ pub struct BenchOptions {
     pub warmup: Duration,
     /// Database URL for the server; `None` = SQLite in a temporary directory; `postgres` (or
     /// `postgres?PARAMS`) = a private PostgreSQL server started for the run
-    /// ([`LocalPostgres`](crate::store::postgres::LocalPostgres)).
+    /// (`assent_testkit::postgres::LocalPostgres`, in builds with the `local-postgres` feature).
     pub db: Option<String>,
     /// The `assent` binary to start.
     pub server_bin: PathBuf,
@@ -314,6 +314,36 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     f64::from(sorted[rank.clamp(1, sorted.len()) - 1]) / 1000.0
 }
 
+/// A private PostgreSQL server for the run, from the test tools (feature `local-postgres`).
+#[cfg(feature = "local-postgres")]
+fn local_postgres() -> Result<assent_testkit::postgres::LocalPostgres, String> {
+    assent_testkit::postgres::LocalPostgres::start()
+}
+
+/// Without the `local-postgres` feature the product carries no PostgreSQL launcher: `--db postgres` says how
+/// to get one.
+#[cfg(not(feature = "local-postgres"))]
+fn local_postgres() -> Result<NoPostgres, String> {
+    Err("`--db postgres` (a private PostgreSQL for the run) needs a build with the local-postgres feature \
+         (`cargo xtask bench` has it); or pass --db postgres://USER@HOST/DB"
+        .into())
+}
+
+/// The launcher's place in a build without it: no value exists.
+#[cfg(not(feature = "local-postgres"))]
+enum NoPostgres {}
+
+#[cfg(not(feature = "local-postgres"))]
+impl NoPostgres {
+    fn url(&self) -> String {
+        match *self {}
+    }
+
+    fn psql(&self, _db: &str, _sql: &str) -> Result<String, String> {
+        match *self {}
+    }
+}
+
 /// Runs the benchmark. Bounded: at most `warmup + duration` of load, and the server is always stopped.
 pub fn run(opts: &BenchOptions) -> Result<BenchReport, String> {
     let tmp = tempdir()?;
@@ -327,7 +357,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, String> {
         .and_then(|d| d.strip_prefix("postgres"))
         .filter(|rest| rest.is_empty() || rest.starts_with('?'));
     let local_pg = match local_params {
-        Some(_) => Some(crate::store::postgres::LocalPostgres::start()?),
+        Some(_) => Some(local_postgres()?),
         None => None,
     };
     let db = match &local_pg {

@@ -452,7 +452,7 @@ fn double_opt_in_one_click_unsubscribe_and_resubscribe_over_smtp() {
 /// skips it, missing binaries fail with the reason).
 #[test]
 fn double_opt_in_one_click_unsubscribe_and_resubscribe_on_postgres() {
-    let Some(pg) = assent_server::store::postgres::LocalPostgres::for_test() else {
+    let Some(pg) = assent_testkit::postgres::LocalPostgres::for_test() else {
         return;
     };
     let smtp = SmtpServer::start();

@@ -30,7 +30,7 @@ use super::confirm::ConfirmToken;
 use super::links;
 use super::message::confirmation_message;
 use super::service::EmailService;
-use super::store::{SubscribeOutcome, SubscribeRequest, Suppression};
+use super::store::{SubscribeOutcome, SubscribeRequest, Suppression, UnsubscribeMethod};
 use super::token::{self, LinkKind};
 use crate::http::admin::authorize;
 use crate::http::client::ClientIp;
@@ -325,7 +325,12 @@ async fn admin_unsubscribe(State(app): State<App>, req: Request) -> Result<Respo
     .map_err(|e| ApiError::unprocessable("invalid_token", format!("token: {e}")))?;
     let changed = app
         .store
-        .email_unsubscribe(t.subject(), t.list().clone(), "mailto", now)
+        .email_unsubscribe(
+            t.subject(),
+            t.list().clone(),
+            UnsubscribeMethod::Mailto,
+            now,
+        )
         .await
         .map_err(|e| ApiError::store(&e))?;
     tracing::info!(subject = %t.subject(), list = %t.list(), changed, "unsubscribe (mailto)");

@@ -18,7 +18,7 @@ use super::address::EmailAddress;
 use super::confirm;
 use super::message::welcome_message;
 use super::service::EmailService;
-use super::store::ConfirmResult;
+use super::store::{ConfirmResult, TrackKind, UnsubscribeMethod};
 use super::texts::{self, EmailTexts};
 use super::token::{self, LinkKind};
 use crate::http::error::ApiError;
@@ -255,20 +255,20 @@ pub(super) async fn unsubscribe_post(
     .await
     .unwrap_or_default();
     let method = if form_has(&bytes, "source", "page") {
-        "page"
+        UnsubscribeMethod::Page
     } else if form_has(&bytes, "List-Unsubscribe", "One-Click")
         || multipart_one_click(&headers, &bytes)
     {
-        "one_click"
+        UnsubscribeMethod::OneClick
     } else {
-        "post"
+        UnsubscribeMethod::Post
     };
     let changed = app
         .store
         .email_unsubscribe(t.subject(), t.list().clone(), method, now)
         .await
         .map_err(|e| ApiError::store(&e))?;
-    tracing::info!(subject = %t.subject(), list = %t.list(), method, changed, "unsubscribe");
+    tracing::info!(subject = %t.subject(), list = %t.list(), method = method.as_str(), changed, "unsubscribe");
     let name = email
         .lists
         .get(t.list().as_str())
@@ -368,7 +368,7 @@ pub(super) async fn open_pixel(State(app): State<App>, Path(token_text): Path<St
         ) {
             if let Err(e) = app
                 .store
-                .email_track(t.subject(), t.list().clone(), "open", None, now)
+                .email_track(t.subject(), t.list().clone(), TrackKind::Open, None, now)
                 .await
             {
                 tracing::warn!(error = %e, "open not recorded");
@@ -417,7 +417,7 @@ pub(super) async fn click(
             .email_track(
                 t.subject(),
                 t.list().clone(),
-                "click",
+                TrackKind::Click,
                 Some(target.clone()),
                 now,
             )

@@ -1,8 +1,11 @@
-//! Durable e-mail consent records: the types the [`Store`](crate::store::Store) trait's `email_*` methods take
-//! and return, and their SQLite implementation (plain functions over a connection, called by the SQLite
-//! backend's writer thread or reader pool).
+//! E-mail consent records: the types the [`EmailStore`](crate::store::EmailStore) trait takes and returns, and
+//! the subscription state machine as pure functions ([`subscribe`], [`confirm`], [`unsubscribe`], [`track`]).
 //!
-//! Two tables (migration [`SQLITE_MIGRATION`]):
+//! Each transition takes the current row (loaded by the backend inside its transaction) and the request, and
+//! returns a [`Transition`]: the answer, the row to save (if it changes) and the history event to append, its
+//! JSON built here once. Backends only load and save (`src/store/sqlite/email.rs`, `src/store/postgres/email.rs`).
+//!
+//! Two tables:
 //!
 //! - `email_subscriptions`: the current state of one address on one list — `pending`, `confirmed` or
 //!   `unsubscribed` — with the double opt-in evidence (request and confirmation times, SHA-256 of the
@@ -14,46 +17,98 @@
 //!
 //! Timestamps are server time, Unix milliseconds.
 
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::address::EmailAddress;
 use super::confirm::{self, ConfirmOutcome};
 use super::list::ListId;
 use super::secret::Pseudonym;
-use crate::store::StoreError;
 
-/// The e-mail tables (SQLite). Appended to the backend's migration list as one version.
-pub const SQLITE_MIGRATION: &str = "CREATE TABLE email_subscriptions (
-        subject            TEXT NOT NULL,
-        list               TEXT NOT NULL,
-        address            TEXT,
-        state              TEXT NOT NULL CHECK (state IN ('pending', 'confirmed', 'unsubscribed')),
-        site               TEXT,
-        notice_hash        TEXT,
-        language           TEXT,
-        tracking           INTEGER NOT NULL DEFAULT 0,
-        requested_ms       INTEGER,
-        confirmed_ms       INTEGER,
-        unsubscribed_ms    INTEGER,
-        unsubscribe_method TEXT,
-        confirm_hash       TEXT UNIQUE,
-        confirm_expires_ms INTEGER,
-        confirm_used_ms    INTEGER,
-        updated_ms         INTEGER NOT NULL,
-        PRIMARY KEY (subject, list)
-    ) WITHOUT ROWID;
-    CREATE TABLE email_events (
-        id      TEXT PRIMARY KEY NOT NULL,
-        subject TEXT NOT NULL,
-        list    TEXT NOT NULL,
-        kind    TEXT NOT NULL,
-        ts_ms   INTEGER NOT NULL,
-        detail  TEXT NOT NULL
-    ) WITHOUT ROWID;
-    CREATE INDEX email_events_subject ON email_events (subject);
-    CREATE TRIGGER email_events_append_only BEFORE UPDATE ON email_events
-    BEGIN SELECT RAISE(ABORT, 'email events are append-only'); END;";
+/// What an e-mail history event records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventKind {
+    /// A subscribe request (whatever its outcome).
+    Requested,
+    /// A double opt-in confirmation.
+    Confirmed,
+    /// An unsubscribe.
+    Unsubscribed,
+    /// A tracked open (pixel).
+    Open,
+    /// A tracked click.
+    Click,
+}
+
+impl EventKind {
+    /// The name stored in the database and shown in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Requested => "requested",
+            EventKind::Confirmed => "confirmed",
+            EventKind::Unsubscribed => "unsubscribed",
+            EventKind::Open => "open",
+            EventKind::Click => "click",
+        }
+    }
+
+    /// The kind of a stored name.
+    pub fn parse(s: &str) -> Option<EventKind> {
+        [
+            EventKind::Requested,
+            EventKind::Confirmed,
+            EventKind::Unsubscribed,
+            EventKind::Open,
+            EventKind::Click,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// What a tracking link saw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrackKind {
+    /// The open pixel was fetched.
+    Open,
+    /// A click link was followed.
+    Click,
+}
+
+impl TrackKind {
+    /// The history event it becomes.
+    pub fn event(self) -> EventKind {
+        match self {
+            TrackKind::Open => EventKind::Open,
+            TrackKind::Click => EventKind::Click,
+        }
+    }
+}
+
+/// How an address unsubscribed (stored as `unsubscribe_method` and in the event's `method`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnsubscribeMethod {
+    /// RFC 8058 one-click POST from the mail client (`one_click`).
+    OneClick,
+    /// The unsubscribe page's button (`page`).
+    Page,
+    /// Another POST to the unsubscribe link (`post`).
+    Post,
+    /// A `mailto:` unsubscribe e-mail, handed over by the operator (`mailto`).
+    Mailto,
+}
+
+impl UnsubscribeMethod {
+    /// The name stored in the database and shown in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnsubscribeMethod::OneClick => "one_click",
+            UnsubscribeMethod::Page => "page",
+            UnsubscribeMethod::Post => "post",
+            UnsubscribeMethod::Mailto => "mailto",
+        }
+    }
+}
 
 /// The state of an address on a list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -68,7 +123,8 @@ pub enum SubscriptionState {
 }
 
 impl SubscriptionState {
-    fn as_str(self) -> &'static str {
+    /// The name stored in the database and shown in JSON.
+    pub fn as_str(self) -> &'static str {
         match self {
             SubscriptionState::Pending => "pending",
             SubscriptionState::Confirmed => "confirmed",
@@ -76,7 +132,8 @@ impl SubscriptionState {
         }
     }
 
-    fn parse(s: &str) -> Option<SubscriptionState> {
+    /// The state of a stored name.
+    pub fn parse(s: &str) -> Option<SubscriptionState> {
         match s {
             "pending" => Some(SubscriptionState::Pending),
             "confirmed" => Some(SubscriptionState::Confirmed),
@@ -111,7 +168,7 @@ pub struct Subscription {
     pub confirmed_ms: Option<i64>,
     /// Latest unsubscribe.
     pub unsubscribed_ms: Option<i64>,
-    /// How: `one_click` (RFC 8058 POST), `page` (the unsubscribe page's button), `admin`.
+    /// How, as stored (see [`UnsubscribeMethod`]).
     pub unsubscribe_method: Option<String>,
     /// SHA-256 (hex) of the latest confirmation token (evidence; the token itself is never stored).
     pub confirm_hash: Option<String>,
@@ -144,8 +201,8 @@ pub struct EmailEvent {
     pub subject: String,
     /// List id.
     pub list: String,
-    /// `requested`, `confirmed`, `unsubscribed`, `open`, `click`.
-    pub kind: String,
+    /// What happened.
+    pub kind: EventKind,
     /// When.
     pub ts_ms: i64,
     /// Details (JSON object): notice, method, URL clicked…
@@ -191,39 +248,6 @@ pub enum SubscribeOutcome {
     OverLimit,
 }
 
-/// A subscribe request that changes no subscription (the address is confirmed already, or the request is over
-/// the per-address limit): its outcome and the detail of the `requested` event both backends still write.
-///
-/// Every valid request costs the same store work before it is answered — a read of the subscription, one
-/// event row, one durable commit — whatever the address's state: if a confirmed address cost only a SELECT
-/// while a new one cost an INSERT and a commit, the 202's latency would tell a stranger who is subscribed. The
-/// event is also evidence of the request. `None`: the request makes the subscription pending (the caller
-/// upserts it and writes the `requested` event with `"outcome": "pending"`).
-pub fn unchanged_request(
-    existing: Option<&Subscription>,
-    r: &SubscribeRequest,
-) -> Option<(SubscribeOutcome, serde_json::Value)> {
-    let outcome = if r.over_limit {
-        SubscribeOutcome::OverLimit
-    } else if existing.is_some_and(|s| s.state == SubscriptionState::Confirmed) {
-        SubscribeOutcome::AlreadyConfirmed
-    } else {
-        return None;
-    };
-    let detail = serde_json::json!({
-        "site": r.site,
-        "notice_hash": r.notice_hash,
-        "language": r.language,
-        "tracking": r.tracking,
-        "previous_state": existing.map(|s| s.state.as_str()),
-        "outcome": match outcome {
-            SubscribeOutcome::OverLimit => "over_limit",
-            _ => "already_confirmed",
-        },
-    });
-    Some((outcome, detail))
-}
-
 /// What a confirmation attempt found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConfirmResult {
@@ -252,11 +276,45 @@ pub struct Suppression {
     pub method: Option<String>,
 }
 
-fn backend(e: &rusqlite::Error) -> StoreError {
-    StoreError::Backend(e.to_string())
+/// An event to append to the history (the backend assigns its UUIDv7 id when it saves it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewEvent {
+    /// Address pseudonym.
+    pub subject: String,
+    /// List id.
+    pub list: String,
+    /// What happened.
+    pub kind: EventKind,
+    /// When.
+    pub ts_ms: i64,
+    /// Details (JSON object).
+    pub detail: serde_json::Value,
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// The outcome of a state-machine step: the caller's answer, and what the backend saves in the same
+/// transaction — the subscription row (upserted whole, keyed by subject and list) and the event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transition<T> {
+    /// What the store method answers.
+    pub answer: T,
+    /// The subscription as it is after the step, when it changed.
+    pub save: Option<Subscription>,
+    /// The history event, when there is one.
+    pub event: Option<NewEvent>,
+}
+
+impl<T> Transition<T> {
+    fn nothing(answer: T) -> Transition<T> {
+        Transition {
+            answer,
+            save: None,
+            event: None,
+        }
+    }
+}
+
+/// Lowercase hex, as the confirmation-token hashes are stored.
+pub fn hex(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     bytes
         .iter()
@@ -269,150 +327,103 @@ fn hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-const SUB_COLUMNS: &str = "subject, list, address, state, site, notice_hash, language, tracking, requested_ms, \
-     confirmed_ms, unsubscribed_ms, unsubscribe_method, confirm_hash, confirm_expires_ms, confirm_used_ms, updated_ms";
-
-fn row_to_subscription(row: &rusqlite::Row<'_>) -> rusqlite::Result<Subscription> {
-    let state: String = row.get(3)?;
-    Ok(Subscription {
-        subject: row.get(0)?,
-        list: row.get(1)?,
-        address: row.get(2)?,
-        state: SubscriptionState::parse(&state).ok_or_else(|| {
-            rusqlite::Error::FromSqlConversionFailure(
-                3,
-                rusqlite::types::Type::Text,
-                format!("unknown subscription state {state:?}").into(),
-            )
-        })?,
-        site: row.get(4)?,
-        notice_hash: row.get(5)?,
-        language: row.get(6)?,
-        tracking: row.get(7)?,
-        requested_ms: row.get(8)?,
-        confirmed_ms: row.get(9)?,
-        unsubscribed_ms: row.get(10)?,
-        unsubscribe_method: row.get(11)?,
-        confirm_hash: row.get(12)?,
-        confirm_expires_ms: row.get(13)?,
-        confirm_used_ms: row.get(14)?,
-        updated_ms: row.get(15)?,
-    })
-}
-
-fn event(
-    conn: &Connection,
-    subject: &str,
-    list: &str,
-    kind: &str,
-    ts_ms: i64,
-    detail: &serde_json::Value,
-) -> Result<(), StoreError> {
-    conn.execute(
-        "INSERT INTO email_events (id, subject, list, kind, ts_ms, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![uuid::Uuid::now_v7().to_string(), subject, list, kind, ts_ms, detail.to_string()],
-    )
-    .map(drop)
-    .map_err(|e| backend(&e))
-}
-
-fn get(conn: &Connection, subject: &str, list: &str) -> Result<Option<Subscription>, StoreError> {
-    conn.query_row(
-        &format!("SELECT {SUB_COLUMNS} FROM email_subscriptions WHERE subject = ?1 AND list = ?2"),
-        params![subject, list],
-        row_to_subscription,
-    )
-    .optional()
-    .map_err(|e| backend(&e))
-}
-
-/// Runs `f` under a savepoint: either all its writes stay or none do, without aborting the caller's
-/// transaction (the SQLite writer commits other work in the same transaction).
-pub fn in_savepoint<T>(
-    conn: &Connection,
-    f: impl FnOnce(&Connection) -> Result<T, StoreError>,
-) -> Result<T, StoreError> {
-    conn.execute_batch("SAVEPOINT email")
-        .map_err(|e| backend(&e))?;
-    match f(conn) {
-        Ok(v) => {
-            conn.execute_batch("RELEASE email")
-                .map_err(|e| backend(&e))?;
-            Ok(v)
-        }
-        Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK TO email; RELEASE email");
-            Err(e)
-        }
-    }
-}
-
-/// Stores a subscribe request (see [`SubscribeOutcome`]). A pending or unsubscribed record becomes pending with
-/// the new token (an older confirmation link stops working); an unsubscribed address stays suppressed until it
-/// confirms again.
-pub fn subscribe(conn: &Connection, r: &SubscribeRequest) -> Result<SubscribeOutcome, StoreError> {
+/// A subscribe request for the address's `current` subscription to the list.
+///
+/// A new, pending or unsubscribed record becomes pending with the new token (an older confirmation link stops
+/// working); an unsubscribed address stays suppressed until it confirms again. A confirmed address, or a request
+/// over the per-address limit, changes nothing.
+///
+/// Identical answer whatever the address's state: every valid request costs the same store work before it is
+/// answered — a read of the subscription, one `requested` event, one durable commit. If a confirmed address cost
+/// only a SELECT while a new one cost an INSERT and a commit, the 202's latency would tell a stranger who is
+/// subscribed. The event is also evidence of the request.
+pub fn subscribe(
+    current: Option<&Subscription>,
+    r: &SubscribeRequest,
+) -> Transition<SubscribeOutcome> {
     let subject = r.subject.to_string();
-    let list = r.list.as_str();
-    let existing = get(conn, &subject, list)?;
-    if let Some((outcome, detail)) = unchanged_request(existing.as_ref(), r) {
-        event(conn, &subject, list, "requested", r.now_ms, &detail)?;
-        return Ok(outcome);
+    let previous_state = current.map(|s| s.state.as_str());
+    let unchanged = if r.over_limit {
+        Some(SubscribeOutcome::OverLimit)
+    } else if current.is_some_and(|s| s.state == SubscriptionState::Confirmed) {
+        Some(SubscribeOutcome::AlreadyConfirmed)
+    } else {
+        None
+    };
+    if let Some(outcome) = unchanged {
+        let detail = serde_json::json!({
+            "site": r.site,
+            "notice_hash": r.notice_hash,
+            "language": r.language,
+            "tracking": r.tracking,
+            "previous_state": previous_state,
+            "outcome": match outcome {
+                SubscribeOutcome::OverLimit => "over_limit",
+                _ => "already_confirmed",
+            },
+        });
+        return Transition {
+            answer: outcome,
+            save: None,
+            event: Some(NewEvent {
+                subject,
+                list: r.list.as_str().to_owned(),
+                kind: EventKind::Requested,
+                ts_ms: r.now_ms,
+                detail,
+            }),
+        };
     }
-    conn.execute(
-        "INSERT INTO email_subscriptions (subject, list, address, state, site, notice_hash, language, tracking,
-            requested_ms, confirm_hash, confirm_expires_ms, confirm_used_ms, updated_ms)
-         VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, ?8)
-         ON CONFLICT (subject, list) DO UPDATE SET address = excluded.address, state = 'pending',
-            site = excluded.site, notice_hash = excluded.notice_hash, language = excluded.language,
-            tracking = excluded.tracking, requested_ms = excluded.requested_ms,
-            confirm_hash = excluded.confirm_hash, confirm_expires_ms = excluded.confirm_expires_ms,
-            confirm_used_ms = NULL, updated_ms = excluded.updated_ms",
-        params![
-            subject,
-            list,
-            r.address.as_str(),
-            r.site,
-            r.notice_hash,
-            r.language,
-            r.tracking,
-            r.now_ms,
-            hex(&r.confirm_hash),
-            r.confirm_expires_ms,
-        ],
-    )
-    .map_err(|e| backend(&e))?;
+    let confirm_hash = hex(&r.confirm_hash);
+    let kept = current.cloned();
+    let row = Subscription {
+        subject: subject.clone(),
+        list: r.list.as_str().to_owned(),
+        address: Some(r.address.as_str().to_owned()),
+        state: SubscriptionState::Pending,
+        site: Some(r.site.clone()),
+        notice_hash: Some(r.notice_hash.clone()),
+        language: Some(r.language.clone()),
+        tracking: r.tracking,
+        requested_ms: Some(r.now_ms),
+        // The history of the address on the list stays: when it last confirmed and unsubscribed.
+        confirmed_ms: kept.as_ref().and_then(|s| s.confirmed_ms),
+        unsubscribed_ms: kept.as_ref().and_then(|s| s.unsubscribed_ms),
+        unsubscribe_method: kept.and_then(|s| s.unsubscribe_method),
+        confirm_hash: Some(confirm_hash.clone()),
+        confirm_expires_ms: Some(r.confirm_expires_ms),
+        confirm_used_ms: None,
+        updated_ms: r.now_ms,
+    };
     let detail = serde_json::json!({
         "site": r.site,
         "notice_hash": r.notice_hash,
         "language": r.language,
         "tracking": r.tracking,
-        "confirm_hash": hex(&r.confirm_hash),
+        "confirm_hash": confirm_hash,
         "confirm_expires_ms": r.confirm_expires_ms,
-        "previous_state": existing.map(|s| s.state.as_str()),
+        "previous_state": previous_state,
         "outcome": "pending",
     });
-    event(conn, &subject, list, "requested", r.now_ms, &detail)?;
-    Ok(SubscribeOutcome::Pending)
+    Transition {
+        answer: SubscribeOutcome::Pending,
+        save: Some(row),
+        event: Some(NewEvent {
+            subject,
+            list: r.list.as_str().to_owned(),
+            kind: EventKind::Requested,
+            ts_ms: r.now_ms,
+            detail,
+        }),
+    }
 }
 
-/// Confirms the subscription whose token hashes to `token_hash`, if the token is unused and unexpired at
-/// `now_ms` and the record is still pending.
-pub fn confirm(
-    conn: &Connection,
-    token_hash: &[u8; 32],
-    now_ms: i64,
-) -> Result<ConfirmResult, StoreError> {
-    let hash = hex(token_hash);
-    let found = conn
-        .query_row(
-            &format!("SELECT {SUB_COLUMNS} FROM email_subscriptions WHERE confirm_hash = ?1"),
-            [&hash],
-            row_to_subscription,
-        )
-        .optional()
-        .map_err(|e| backend(&e))?;
+/// A confirmation at `now_ms` of the subscription whose confirmation-token hash matched (`found`, `None` when
+/// no subscription has that hash): it confirms when the token is unused and unexpired and the record is still
+/// pending.
+pub fn confirm(found: Option<&Subscription>, now_ms: i64) -> Transition<ConfirmResult> {
     let Some(sub) = found else {
-        return Ok(ConfirmResult::Unknown);
+        return Transition::nothing(ConfirmResult::Unknown);
     };
     let expires = sub.confirm_expires_ms.unwrap_or(0);
     match confirm::check(
@@ -420,72 +431,89 @@ pub fn confirm(
         sub.confirm_used_ms.map(|t| t as u64),
         now_ms as u64,
     ) {
-        ConfirmOutcome::Used => return Ok(ConfirmResult::Used),
-        ConfirmOutcome::Expired => return Ok(ConfirmResult::Expired),
+        ConfirmOutcome::Used => return Transition::nothing(ConfirmResult::Used),
+        ConfirmOutcome::Expired => return Transition::nothing(ConfirmResult::Expired),
         ConfirmOutcome::Confirm if sub.state != SubscriptionState::Pending => {
-            return Ok(ConfirmResult::Expired);
+            return Transition::nothing(ConfirmResult::Expired);
         }
         ConfirmOutcome::Confirm => {}
     }
-    conn.execute(
-        "UPDATE email_subscriptions SET state = 'confirmed', confirmed_ms = ?3, confirm_used_ms = ?3,
-            updated_ms = ?3 WHERE subject = ?1 AND list = ?2",
-        params![sub.subject, sub.list, now_ms],
-    )
-    .map_err(|e| backend(&e))?;
+    let mut row = sub.clone();
+    row.state = SubscriptionState::Confirmed;
+    row.confirmed_ms = Some(now_ms);
+    row.confirm_used_ms = Some(now_ms);
+    row.updated_ms = now_ms;
     let detail = serde_json::json!({
-        "confirm_hash": hash,
+        "confirm_hash": sub.confirm_hash,
         "requested_ms": sub.requested_ms,
         "site": sub.site,
         "notice_hash": sub.notice_hash,
         "language": sub.language,
         "tracking": sub.tracking,
     });
-    event(conn, &sub.subject, &sub.list, "confirmed", now_ms, &detail)?;
-    let updated = get(conn, &sub.subject, &sub.list)?
-        .ok_or_else(|| StoreError::Corrupt("vanished".into()))?;
-    Ok(ConfirmResult::Confirmed(Box::new(updated)))
+    Transition {
+        answer: ConfirmResult::Confirmed(Box::new(row.clone())),
+        event: Some(NewEvent {
+            subject: row.subject.clone(),
+            list: row.list.clone(),
+            kind: EventKind::Confirmed,
+            ts_ms: now_ms,
+            detail,
+        }),
+        save: Some(row),
+    }
 }
 
-/// Unsubscribes (`subject`, `list`). Idempotent: returns `false` when it was already unsubscribed. An address
-/// with no record gets one (state `unsubscribed`, address unknown), so it is suppressed from now on.
+/// An unsubscribe of (`subject`, `list`), whose `current` record is given. Idempotent: answers `false` when it
+/// was already unsubscribed. An address with no record gets one (state `unsubscribed`, address unknown), so it
+/// is suppressed from now on.
 pub fn unsubscribe(
-    conn: &Connection,
+    current: Option<&Subscription>,
     subject: Pseudonym,
     list: &ListId,
-    method: &str,
+    method: UnsubscribeMethod,
     now_ms: i64,
-) -> Result<bool, StoreError> {
-    let subject = subject.to_string();
-    let existing = get(conn, &subject, list.as_str())?;
-    if existing
-        .as_ref()
-        .is_some_and(|s| s.state == SubscriptionState::Unsubscribed)
-    {
-        return Ok(false);
+) -> Transition<bool> {
+    if current.is_some_and(|s| s.state == SubscriptionState::Unsubscribed) {
+        return Transition::nothing(false);
     }
-    conn.execute(
-        "INSERT INTO email_subscriptions (subject, list, address, state, unsubscribed_ms, unsubscribe_method,
-            updated_ms)
-         VALUES (?1, ?2, NULL, 'unsubscribed', ?3, ?4, ?3)
-         ON CONFLICT (subject, list) DO UPDATE SET state = 'unsubscribed', unsubscribed_ms = excluded.unsubscribed_ms,
-            unsubscribe_method = excluded.unsubscribe_method, updated_ms = excluded.updated_ms",
-        params![subject, list.as_str(), now_ms, method],
-    )
-    .map_err(|e| backend(&e))?;
-    let detail = serde_json::json!({
-        "method": method,
-        "previous_state": existing.map(|s| s.state.as_str()),
+    let mut row = current.cloned().unwrap_or_else(|| Subscription {
+        subject: subject.to_string(),
+        list: list.as_str().to_owned(),
+        address: None,
+        state: SubscriptionState::Unsubscribed,
+        site: None,
+        notice_hash: None,
+        language: None,
+        tracking: false,
+        requested_ms: None,
+        confirmed_ms: None,
+        unsubscribed_ms: None,
+        unsubscribe_method: None,
+        confirm_hash: None,
+        confirm_expires_ms: None,
+        confirm_used_ms: None,
+        updated_ms: now_ms,
     });
-    event(
-        conn,
-        &subject,
-        list.as_str(),
-        "unsubscribed",
-        now_ms,
-        &detail,
-    )?;
-    Ok(true)
+    row.state = SubscriptionState::Unsubscribed;
+    row.unsubscribed_ms = Some(now_ms);
+    row.unsubscribe_method = Some(method.as_str().to_owned());
+    row.updated_ms = now_ms;
+    let detail = serde_json::json!({
+        "method": method.as_str(),
+        "previous_state": current.map(|s| s.state.as_str()),
+    });
+    Transition {
+        answer: true,
+        event: Some(NewEvent {
+            subject: row.subject.clone(),
+            list: row.list.clone(),
+            kind: EventKind::Unsubscribed,
+            ts_ms: now_ms,
+            detail,
+        }),
+        save: Some(row),
+    }
 }
 
 /// The hour `now_ms` falls in, `[from, to)` in Unix milliseconds: tracking records at most one open per hour
@@ -496,467 +524,284 @@ pub fn tracking_hour(now_ms: i64) -> (i64, i64) {
     (from, from + HOUR_MS)
 }
 
-/// Records an open or click, only for a confirmed subscriber who consented to tracking, and only the first of
-/// its hour (an open per (address, list), a click per (address, list, URL)): a replayed or prefetched tracking
-/// link adds no row, so it can neither fill the disk nor fake engagement. Every tracking token names one
-/// address and list, so this is also at most one per (token, hour). Returns whether an event was recorded.
+/// An open or click for (`subject`, `list`), whose `current` record is given: an event only for a confirmed
+/// subscriber who consented to tracking (`None` otherwise).
+///
+/// The backend appends it only when the same event (kind and detail) is not already recorded within its
+/// [`tracking_hour`]: a replayed or prefetched tracking link adds no row, so it can neither fill the disk nor
+/// fake engagement. Every tracking token names one address and list, so this is also at most one per (token,
+/// hour).
 pub fn track(
-    conn: &Connection,
+    current: Option<&Subscription>,
     subject: Pseudonym,
     list: &ListId,
-    kind: &str,
+    kind: TrackKind,
     url: Option<&str>,
     now_ms: i64,
-) -> Result<bool, StoreError> {
-    let subject = subject.to_string();
-    let allowed = get(conn, &subject, list.as_str())?
-        .is_some_and(|s| s.state == SubscriptionState::Confirmed && s.tracking);
-    if !allowed {
-        return Ok(false);
-    }
-    let detail = match url {
-        Some(u) => serde_json::json!({ "url": u }),
-        None => serde_json::json!({}),
-    };
-    let (from, to) = tracking_hour(now_ms);
-    let seen: bool = conn
-        .query_row(
-            "SELECT EXISTS (SELECT 1 FROM email_events WHERE subject = ?1 AND list = ?2 AND kind = ?3
-             AND ts_ms >= ?4 AND ts_ms < ?5 AND detail = ?6)",
-            params![subject, list.as_str(), kind, from, to, detail.to_string()],
-            |r| r.get(0),
-        )
-        .map_err(|e| backend(&e))?;
-    if seen {
-        return Ok(false);
-    }
-    event(conn, &subject, list.as_str(), kind, now_ms, &detail)?;
-    Ok(true)
-}
-
-/// Deletes every subscription and event of an address pseudonym; returns how many rows went.
-pub fn erase(conn: &Connection, subject: Pseudonym) -> Result<u64, StoreError> {
-    let subject = subject.to_string();
-    let subs = conn
-        .execute(
-            "DELETE FROM email_subscriptions WHERE subject = ?1",
-            [&subject],
-        )
-        .map_err(|e| backend(&e))?;
-    let events = conn
-        .execute("DELETE FROM email_events WHERE subject = ?1", [&subject])
-        .map_err(|e| backend(&e))?;
-    Ok((subs + events) as u64)
-}
-
-/// Every list record of an address pseudonym, by list.
-pub fn subscriptions_of(
-    conn: &Connection,
-    subject: Pseudonym,
-) -> Result<Vec<Subscription>, StoreError> {
-    let mut stmt = conn
-        .prepare(&format!(
-            "SELECT {SUB_COLUMNS} FROM email_subscriptions WHERE subject = ?1 ORDER BY list"
-        ))
-        .map_err(|e| backend(&e))?;
-    let rows = stmt
-        .query_map([subject.to_string()], row_to_subscription)
-        .map_err(|e| backend(&e))?;
-    rows.collect::<Result<_, _>>().map_err(|e| backend(&e))
-}
-
-fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<EmailEvent> {
-    let detail: String = row.get(5)?;
-    Ok(EmailEvent {
-        id: row.get(0)?,
-        subject: row.get(1)?,
-        list: row.get(2)?,
-        kind: row.get(3)?,
-        ts_ms: row.get(4)?,
-        detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+) -> Option<NewEvent> {
+    let allowed = current.is_some_and(|s| s.state == SubscriptionState::Confirmed && s.tracking);
+    allowed.then(|| NewEvent {
+        subject: subject.to_string(),
+        list: list.as_str().to_owned(),
+        kind: kind.event(),
+        ts_ms: now_ms,
+        detail: match url {
+            Some(u) => serde_json::json!({ "url": u }),
+            None => serde_json::json!({}),
+        },
     })
-}
-
-/// One page of the subscriptions export (see `Store::email_subscriptions_page`).
-pub fn subscriptions_page(
-    conn: &Connection,
-    filter: &crate::store::RecordFilter,
-    after: Option<&(String, String)>,
-    limit: usize,
-) -> Result<Vec<Subscription>, StoreError> {
-    // The key condition is written only when there is a key: `(?4 IS NULL OR …)` would keep SQLite from
-    // seeking the primary key, and every page would scan the table from the start.
-    let key = if after.is_some() {
-        "(subject, list) > (?4, ?5)"
-    } else {
-        "?4 IS NULL AND ?5 IS NULL"
-    };
-    let mut stmt = conn
-        .prepare_cached(&format!(
-            "SELECT {SUB_COLUMNS} FROM email_subscriptions
-             WHERE {key} AND (?1 IS NULL OR site = ?1) AND (?2 IS NULL OR updated_ms >= ?2)
-               AND (?3 IS NULL OR updated_ms < ?3)
-             ORDER BY subject, list LIMIT ?6"
-        ))
-        .map_err(|e| backend(&e))?;
-    let rows = stmt
-        .query_map(
-            params![
-                filter.site,
-                filter.since_ms,
-                filter.until_ms,
-                after.map(|a| a.0.as_str()),
-                after.map(|a| a.1.as_str()),
-                i64::try_from(limit).unwrap_or(i64::MAX),
-            ],
-            row_to_subscription,
-        )
-        .map_err(|e| backend(&e))?;
-    rows.collect::<Result<_, _>>().map_err(|e| backend(&e))
-}
-
-/// One page of the events export (see `Store::email_events_page`).
-pub fn events_page(
-    conn: &Connection,
-    filter: &crate::store::RecordFilter,
-    after: Option<&str>,
-    limit: usize,
-) -> Result<Vec<EmailEvent>, StoreError> {
-    // As above: an index seek from the last id, never a scan from the start.
-    let key = if after.is_some() {
-        "id > ?4"
-    } else {
-        "?4 IS NULL"
-    };
-    let mut stmt = conn
-        .prepare_cached(&format!(
-            "SELECT id, subject, list, kind, ts_ms, detail FROM email_events e
-             WHERE {key} AND (?1 IS NULL OR EXISTS (SELECT 1 FROM email_subscriptions s
-                                         WHERE s.subject = e.subject AND s.list = e.list AND s.site = ?1))
-               AND (?2 IS NULL OR ts_ms >= ?2) AND (?3 IS NULL OR ts_ms < ?3)
-             ORDER BY id LIMIT ?5"
-        ))
-        .map_err(|e| backend(&e))?;
-    let rows = stmt
-        .query_map(
-            params![
-                filter.site,
-                filter.since_ms,
-                filter.until_ms,
-                after,
-                i64::try_from(limit).unwrap_or(i64::MAX),
-            ],
-            row_to_event,
-        )
-        .map_err(|e| backend(&e))?;
-    rows.collect::<Result<_, _>>().map_err(|e| backend(&e))
-}
-
-/// The history of an address pseudonym (or of everyone when `None`), oldest first.
-pub fn events(
-    conn: &Connection,
-    subject: Option<Pseudonym>,
-) -> Result<Vec<EmailEvent>, StoreError> {
-    let sql = "SELECT id, subject, list, kind, ts_ms, detail FROM email_events
-               WHERE ?1 IS NULL OR subject = ?1 ORDER BY id";
-    let mut stmt = conn.prepare(sql).map_err(|e| backend(&e))?;
-    let rows = stmt
-        .query_map([subject.map(|s| s.to_string())], row_to_event)
-        .map_err(|e| backend(&e))?;
-    rows.collect::<Result<_, _>>().map_err(|e| backend(&e))
-}
-
-/// Every subscription record, by pseudonym and list.
-pub fn all_subscriptions(conn: &Connection) -> Result<Vec<Subscription>, StoreError> {
-    let mut stmt = conn
-        .prepare(&format!(
-            "SELECT {SUB_COLUMNS} FROM email_subscriptions ORDER BY subject, list"
-        ))
-        .map_err(|e| backend(&e))?;
-    let rows = stmt
-        .query_map([], row_to_subscription)
-        .map_err(|e| backend(&e))?;
-    rows.collect::<Result<_, _>>().map_err(|e| backend(&e))
-}
-
-/// The suppression list: every (address, list) that unsubscribed and has not confirmed again, oldest first.
-pub fn suppressions(conn: &Connection) -> Result<Vec<Suppression>, StoreError> {
-    let mut stmt = conn
-        .prepare(
-            "SELECT address, subject, list, unsubscribed_ms, unsubscribe_method FROM email_subscriptions
-             WHERE unsubscribed_ms IS NOT NULL AND state != 'confirmed' ORDER BY unsubscribed_ms, subject, list",
-        )
-        .map_err(|e| backend(&e))?;
-    let rows = stmt
-        .query_map([], |row| {
-            Ok(Suppression {
-                email: row.get(0)?,
-                subject: row.get(1)?,
-                list: row.get(2)?,
-                unsubscribed_ms: row.get(3)?,
-                method: row.get(4)?,
-            })
-        })
-        .map_err(|e| backend(&e))?;
-    rows.collect::<Result<_, _>>().map_err(|e| backend(&e))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::email::confirm::{CONFIRM_VALIDITY_SECS, ConfirmToken, hash_token};
     use crate::email::secret::EmailKeys;
 
     const T0: i64 = 1_790_000_000_000;
-    const TTL_MS: i64 = CONFIRM_VALIDITY_SECS as i64 * 1000;
 
-    fn db() -> (tempfile::TempDir, Connection) {
-        let dir = tempfile::tempdir().unwrap();
-        let conn = Connection::open(dir.path().join("t.db")).unwrap();
-        conn.execute_batch(SQLITE_MIGRATION).unwrap();
-        (dir, conn)
-    }
-
-    fn request(
-        keys: &EmailKeys,
-        email: &str,
-        token: &ConfirmToken,
-        now_ms: i64,
-    ) -> SubscribeRequest {
-        let address = EmailAddress::parse(email).unwrap();
+    fn request(over_limit: bool) -> SubscribeRequest {
+        let address = EmailAddress::parse("Ann@example.com").unwrap();
         SubscribeRequest {
-            subject: keys.pseudonym(&address),
+            subject: EmailKeys::from_secret(&[1; 32]).pseudonym(&address),
             address,
             list: ListId::new("newsletter").unwrap(),
             site: "example.com".into(),
             notice_hash: "ab".repeat(32),
             language: "en".into(),
-            tracking: false,
-            confirm_hash: token.hash,
-            confirm_expires_ms: now_ms + TTL_MS,
-            now_ms,
-            over_limit: false,
+            tracking: true,
+            confirm_hash: [7; 32],
+            confirm_expires_ms: T0 + 60_000,
+            now_ms: T0,
+            over_limit,
+        }
+    }
+
+    /// The row of `request(false)` in each state (as the transitions leave it).
+    fn in_state(state: SubscriptionState) -> Subscription {
+        let pending = subscribe(None, &request(false)).save.unwrap();
+        match state {
+            SubscriptionState::Pending => pending,
+            SubscriptionState::Confirmed => confirm(Some(&pending), T0 + 1).save.unwrap(),
+            SubscriptionState::Unsubscribed => {
+                let r = request(false);
+                unsubscribe(
+                    Some(&pending),
+                    r.subject,
+                    &r.list,
+                    UnsubscribeMethod::OneClick,
+                    T0 + 1,
+                )
+                .save
+                .unwrap()
+            }
         }
     }
 
     #[test]
-    fn double_opt_in_single_use_and_expiry() {
-        let (_d, conn) = db();
-        let keys = EmailKeys::from_secret(&[1; 32]);
-        let t1 = ConfirmToken::generate().unwrap();
-        let r = request(&keys, "Ann@example.com", &t1, T0);
-        assert_eq!(subscribe(&conn, &r).unwrap(), SubscribeOutcome::Pending);
-        let sub = &subscriptions_of(&conn, r.subject).unwrap()[0];
-        assert!(!sub.can_send());
-        assert_eq!(sub.address.as_deref(), Some("Ann@example.com"));
+    fn subscribe_makes_new_pending_and_unsubscribed_rows_pending_with_the_new_token() {
+        let r = request(false);
+        let t = subscribe(None, &r);
+        assert_eq!(t.answer, SubscribeOutcome::Pending);
+        let row = t.save.unwrap();
+        assert_eq!(row.state, SubscriptionState::Pending);
+        assert_eq!(row.address.as_deref(), Some("Ann@example.com"));
+        assert_eq!(row.confirm_hash.as_deref(), Some(&*"07".repeat(32)));
+        assert_eq!(
+            (
+                row.requested_ms,
+                row.confirm_expires_ms,
+                row.confirm_used_ms
+            ),
+            (Some(T0), Some(T0 + 60_000), None)
+        );
+        assert!(!row.can_send());
+        let detail = &t.event.unwrap().detail;
+        assert_eq!(detail["outcome"], "pending");
+        assert_eq!(detail["previous_state"], serde_json::Value::Null);
+        assert_eq!(detail["confirm_hash"], "07".repeat(32));
 
-        // Expired one millisecond after the window; nothing changes.
-        let h1 = hash_token(&t1.token).unwrap();
-        assert_eq!(
-            confirm(&conn, &h1, T0 + TTL_MS).unwrap(),
-            ConfirmResult::Expired
-        );
-        assert_eq!(
-            subscriptions_of(&conn, r.subject).unwrap()[0].state,
-            SubscriptionState::Pending
-        );
+        // Unsubscribed: pending again, still suppressed (its unsubscribe is kept) until it confirms.
+        let gone = in_state(SubscriptionState::Unsubscribed);
+        let mut again = request(false);
+        again.confirm_hash = [8; 32];
+        again.now_ms = T0 + 5;
+        let t = subscribe(Some(&gone), &again);
+        let row = t.save.unwrap();
+        assert_eq!(row.state, SubscriptionState::Pending);
+        assert_eq!(row.unsubscribed_ms, Some(T0 + 1));
+        assert!(row.suppressed());
+        assert_eq!(row.confirm_hash.as_deref(), Some(&*"08".repeat(32)));
+        assert_eq!(t.event.unwrap().detail["previous_state"], "unsubscribed");
+    }
 
-        // A new request replaces the token: the old link is unknown, the new one confirms once.
-        let t2 = ConfirmToken::generate().unwrap();
-        let r2 = request(&keys, "ann@example.com", &t2, T0 + TTL_MS + 1);
-        assert_eq!(subscribe(&conn, &r2).unwrap(), SubscribeOutcome::Pending);
+    #[test]
+    fn subscribe_does_the_same_work_whatever_the_addresses_state() {
+        let states = [
+            None,
+            Some(in_state(SubscriptionState::Pending)),
+            Some(in_state(SubscriptionState::Confirmed)),
+            Some(in_state(SubscriptionState::Unsubscribed)),
+        ];
+        for over_limit in [false, true] {
+            for current in &states {
+                let r = request(over_limit);
+                let t = subscribe(current.as_ref(), &r);
+                let event = t.event.expect("every request writes one event");
+                assert_eq!(
+                    (event.kind, event.ts_ms, &*event.subject, &*event.list),
+                    (
+                        EventKind::Requested,
+                        T0,
+                        &*r.subject.to_string(),
+                        "newsletter"
+                    )
+                );
+                let confirmed =
+                    current.as_ref().map(|s| s.state) == Some(SubscriptionState::Confirmed);
+                let (outcome, expected) = match (over_limit, confirmed) {
+                    (true, _) => ("over_limit", SubscribeOutcome::OverLimit),
+                    (false, true) => ("already_confirmed", SubscribeOutcome::AlreadyConfirmed),
+                    (false, false) => ("pending", SubscribeOutcome::Pending),
+                };
+                assert_eq!(t.answer, expected, "{current:?} over_limit={over_limit}");
+                assert_eq!(event.detail["outcome"], outcome);
+                assert_eq!(t.save.is_some(), expected == SubscribeOutcome::Pending);
+            }
+        }
+    }
+
+    #[test]
+    fn confirm_once_before_expiry_and_only_while_pending() {
+        let pending = in_state(SubscriptionState::Pending);
+        assert_eq!(confirm(None, T0).answer, ConfirmResult::Unknown);
+        // Expired at the end of the window: nothing changes.
+        let late = confirm(Some(&pending), T0 + 60_000);
         assert_eq!(
-            confirm(&conn, &h1, T0 + TTL_MS + 2).unwrap(),
-            ConfirmResult::Unknown
+            (late.answer, late.save, late.event),
+            (ConfirmResult::Expired, None, None)
         );
-        let h2 = hash_token(&t2.token).unwrap();
-        let ConfirmResult::Confirmed(sub) = confirm(&conn, &h2, T0 + TTL_MS + 3).unwrap() else {
-            panic!()
+        let t = confirm(Some(&pending), T0 + 2);
+        let ConfirmResult::Confirmed(sub) = &t.answer else {
+            panic!("{:?}", t.answer)
         };
         assert!(sub.can_send());
-        assert_eq!(sub.confirmed_ms, Some(T0 + TTL_MS + 3));
         assert_eq!(
-            confirm(&conn, &h2, T0 + TTL_MS + 4).unwrap(),
-            ConfirmResult::Used
+            (sub.confirmed_ms, sub.confirm_used_ms, sub.updated_ms),
+            (Some(T0 + 2), Some(T0 + 2), T0 + 2)
         );
-        // Subscribing again while confirmed changes nothing.
-        let t3 = ConfirmToken::generate().unwrap();
-        assert_eq!(
-            subscribe(
-                &conn,
-                &request(&keys, "ann@example.com", &t3, T0 + TTL_MS + 5)
-            )
-            .unwrap(),
-            SubscribeOutcome::AlreadyConfirmed
-        );
-        // ... but is recorded like any other request (the same work, so the same latency).
-        let history = events(&conn, Some(r.subject)).unwrap();
-        let kinds: Vec<&str> = history.iter().map(|e| e.kind.as_str()).collect();
-        assert_eq!(kinds, ["requested", "requested", "confirmed", "requested"]);
-        assert_eq!(history[3].detail["outcome"], "already_confirmed");
-        assert_eq!(history[0].detail["outcome"], "pending");
+        assert_eq!(t.save.as_ref(), Some(&**sub));
+        let event = t.event.unwrap();
+        assert_eq!(event.kind, EventKind::Confirmed);
+        assert_eq!(event.detail["confirm_hash"], "07".repeat(32));
+        assert_eq!(event.detail["requested_ms"], T0);
+        assert_eq!(event.detail["tracking"], true);
+        // Used once: the same link again is `Used`.
+        assert_eq!(confirm(t.save.as_ref(), T0 + 3).answer, ConfirmResult::Used);
+        // An unsubscribe since the request voids the link.
+        let gone = in_state(SubscriptionState::Unsubscribed);
+        assert_eq!(confirm(Some(&gone), T0 + 3).answer, ConfirmResult::Expired);
     }
 
     #[test]
-    fn export_pages_cover_everything_once_in_order_and_filter_by_site() {
-        let (_d, conn) = db();
-        let keys = EmailKeys::from_secret(&[3; 32]);
-        let mut subjects = Vec::new();
-        // One transaction: 1,200 autocommits would be 1,200 fsyncs.
-        conn.execute_batch("BEGIN").unwrap();
-        for (i, site) in ["a.example", "b.example", "a.example"].iter().enumerate() {
-            let t = ConfirmToken::generate().unwrap();
-            let mut r = request(&keys, &format!("p{i}@example.com"), &t, T0);
-            r.site = (*site).into();
-            subscribe(&conn, &r).unwrap();
-            subjects.push(r.subject.to_string());
-            for n in 0..400 {
-                event(
-                    &conn,
-                    &r.subject.to_string(),
-                    "newsletter",
-                    "open",
-                    T0 + n,
-                    &serde_json::json!({}),
-                )
-                .unwrap();
-            }
-        }
-        conn.execute_batch("COMMIT").unwrap();
-        let all = crate::store::RecordFilter::default();
-        let mut seen = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let page = events_page(&conn, &all, after.as_deref(), 500).unwrap();
-            assert!(page.len() <= 500);
-            seen.extend(page.iter().map(|e| e.id.clone()));
-            if page.len() < 500 {
-                break;
-            }
-            after = page.last().map(|e| e.id.clone());
-        }
-        assert_eq!(
-            seen.len(),
-            3 * 401,
-            "every event once (3 requested + 1200 opens)"
+    fn unsubscribe_is_idempotent_and_suppresses_unknown_addresses() {
+        let r = request(false);
+        let confirmed = in_state(SubscriptionState::Confirmed);
+        let t = unsubscribe(
+            Some(&confirmed),
+            r.subject,
+            &r.list,
+            UnsubscribeMethod::Mailto,
+            T0 + 9,
         );
-        assert!(seen.windows(2).all(|w| w[0] < w[1]), "in id order");
-        let site_a = crate::store::RecordFilter {
-            site: Some("a.example".into()),
-            ..Default::default()
+        assert!(t.answer);
+        let row = t.save.unwrap();
+        assert_eq!(row.state, SubscriptionState::Unsubscribed);
+        assert_eq!(row.address.as_deref(), Some("Ann@example.com"));
+        assert_eq!(row.unsubscribe_method.as_deref(), Some("mailto"));
+        assert!(row.suppressed() && !row.can_send());
+        let detail = t.event.unwrap().detail;
+        assert_eq!(
+            detail,
+            serde_json::json!({ "method": "mailto", "previous_state": "confirmed" })
+        );
+        let again = unsubscribe(
+            Some(&row),
+            r.subject,
+            &r.list,
+            UnsubscribeMethod::OneClick,
+            T0 + 10,
+        );
+        assert_eq!((again.answer, again.save, again.event), (false, None, None));
+
+        let stranger = unsubscribe(None, r.subject, &r.list, UnsubscribeMethod::Page, T0);
+        let row = stranger.save.unwrap();
+        assert_eq!(
+            (row.address, row.state, row.unsubscribed_ms),
+            (None, SubscriptionState::Unsubscribed, Some(T0))
+        );
+        assert_eq!(
+            stranger.event.unwrap().detail["previous_state"],
+            serde_json::Value::Null
+        );
+    }
+
+    #[test]
+    fn tracking_only_for_confirmed_subscribers_who_consented() {
+        let r = request(false);
+        let track_on = |sub: Option<&Subscription>, kind, url| {
+            track(sub, r.subject, &r.list, kind, url, T0 + 5)
         };
-        let a_events = events_page(&conn, &site_a, None, 10_000).unwrap();
-        assert_eq!(a_events.len(), 2 * 401);
-        assert!(a_events.iter().all(|e| e.subject != subjects[1]));
-        let first = subscriptions_page(&conn, &all, None, 2).unwrap();
-        assert_eq!(first.len(), 2);
-        let last = first.last().map(|s| (s.subject.clone(), s.list.clone()));
-        let rest = subscriptions_page(&conn, &all, last.as_ref(), 2).unwrap();
-        assert_eq!(rest.len(), 1);
-        assert!(!first.iter().any(|s| s.subject == rest[0].subject));
+        assert_eq!(track_on(None, TrackKind::Open, None), None);
+        let pending = in_state(SubscriptionState::Pending);
+        assert_eq!(track_on(Some(&pending), TrackKind::Open, None), None);
+        let mut confirmed = in_state(SubscriptionState::Confirmed);
+        let click = track_on(
+            Some(&confirmed),
+            TrackKind::Click,
+            Some("https://e.example/a"),
+        )
+        .unwrap();
+        assert_eq!(click.kind, EventKind::Click);
         assert_eq!(
-            subscriptions_page(&conn, &site_a, None, 10).unwrap().len(),
-            2
+            click.detail,
+            serde_json::json!({ "url": "https://e.example/a" })
         );
-    }
-
-    #[test]
-    fn unsubscribe_is_idempotent_suppresses_and_needs_a_new_confirmation() {
-        let (_d, conn) = db();
-        let keys = EmailKeys::from_secret(&[1; 32]);
-        let t1 = ConfirmToken::generate().unwrap();
-        let r = request(&keys, "ann@example.com", &t1, T0);
-        subscribe(&conn, &r).unwrap();
-        confirm(&conn, &t1.hash, T0 + 1).unwrap();
-        assert!(unsubscribe(&conn, r.subject, &r.list, "one_click", T0 + 2).unwrap());
-        assert!(!unsubscribe(&conn, r.subject, &r.list, "one_click", T0 + 3).unwrap());
-        let sup = suppressions(&conn).unwrap();
-        assert_eq!(sup.len(), 1);
+        let open = track_on(Some(&confirmed), TrackKind::Open, None).unwrap();
         assert_eq!(
-            (sup[0].email.as_deref(), sup[0].unsubscribed_ms),
-            (Some("ann@example.com"), T0 + 2)
+            (open.kind, open.detail),
+            (EventKind::Open, serde_json::json!({}))
         );
-
-        // Re-subscribe: pending, still suppressed, until confirmed.
-        let t2 = ConfirmToken::generate().unwrap();
-        subscribe(&conn, &request(&keys, "ann@example.com", &t2, T0 + 4)).unwrap();
-        assert!(!subscriptions_of(&conn, r.subject).unwrap()[0].can_send());
-        assert_eq!(suppressions(&conn).unwrap().len(), 1);
-        assert!(matches!(
-            confirm(&conn, &t2.hash, T0 + 5).unwrap(),
-            ConfirmResult::Confirmed(_)
-        ));
-        assert!(suppressions(&conn).unwrap().is_empty());
-
-        // An address never seen is suppressed by pseudonym only.
-        let stranger = keys.pseudonym(&EmailAddress::parse("bob@example.com").unwrap());
-        assert!(unsubscribe(&conn, stranger, &r.list, "one_click", T0 + 6).unwrap());
-        let sup = suppressions(&conn).unwrap();
-        assert_eq!(
-            (sup[0].email.as_deref(), sup[0].subject.clone()),
-            (None, stranger.to_string())
-        );
-    }
-
-    #[test]
-    fn tracking_only_with_consent_and_erasure_removes_everything() {
-        let (_d, conn) = db();
-        let keys = EmailKeys::from_secret(&[1; 32]);
-        let t = ConfirmToken::generate().unwrap();
-        let mut r = request(&keys, "ann@example.com", &t, T0);
-        // Pending: nothing recorded even with tracking consent.
-        r.tracking = true;
-        subscribe(&conn, &r).unwrap();
-        assert!(!track(&conn, r.subject, &r.list, "open", None, T0 + 1).unwrap());
-        confirm(&conn, &t.hash, T0 + 2).unwrap();
-        assert!(
-            track(
-                &conn,
-                r.subject,
-                &r.list,
-                "click",
-                Some("https://example.com/a"),
-                T0 + 3
-            )
-            .unwrap()
-        );
-        // Replays within the same clock hour add nothing; another URL, or the next hour, does.
+        confirmed.tracking = false;
+        assert_eq!(track_on(Some(&confirmed), TrackKind::Open, None), None);
+        let gone = in_state(SubscriptionState::Unsubscribed);
+        assert_eq!(track_on(Some(&gone), TrackKind::Open, None), None);
         let hour_start = T0 - T0.rem_euclid(3_600_000);
-        let click =
-            |url: &str, at: i64| track(&conn, r.subject, &r.list, "click", Some(url), at).unwrap();
-        assert!(!click("https://example.com/a", T0 + 4));
-        assert!(!click("https://example.com/a", hour_start + 3_599_999));
-        assert!(track(&conn, r.subject, &r.list, "open", None, T0 + 5).unwrap());
-        assert!(!track(&conn, r.subject, &r.list, "open", None, T0 + 6).unwrap());
-        assert!(click("https://example.com/b", T0 + 7));
-        assert!(click("https://example.com/a", hour_start + 3_600_000));
         assert_eq!(
             tracking_hour(hour_start + 10),
             (hour_start, hour_start + 3_600_000)
         );
-        // Confirmed without tracking consent: nothing.
-        let t2 = ConfirmToken::generate().unwrap();
-        let r2 = request(&keys, "bob@example.com", &t2, T0);
-        subscribe(&conn, &r2).unwrap();
-        confirm(&conn, &t2.hash, T0 + 1).unwrap();
-        assert!(!track(&conn, r2.subject, &r2.list, "open", None, T0 + 3).unwrap());
-        let clicks: Vec<_> = events(&conn, None)
-            .unwrap()
-            .into_iter()
-            .filter(|e| e.kind == "click")
-            .collect();
-        assert_eq!(clicks.len(), 3);
-        assert_eq!(clicks[0].detail["url"], "https://example.com/a");
+    }
 
-        // 1 subscription + requested, confirmed, 3 clicks, 1 open
-        assert_eq!(erase(&conn, r.subject).unwrap(), 7);
-        assert!(subscriptions_of(&conn, r.subject).unwrap().is_empty());
-        assert!(events(&conn, Some(r.subject)).unwrap().is_empty());
-        assert_eq!(subscriptions_of(&conn, r2.subject).unwrap().len(), 1);
-        // Events are append-only.
-        assert!(
-            conn.execute("UPDATE email_events SET kind = 'x'", [])
-                .is_err()
-        );
+    #[test]
+    fn stored_names_round_trip() {
+        for kind in [
+            EventKind::Requested,
+            EventKind::Confirmed,
+            EventKind::Unsubscribed,
+            EventKind::Open,
+            EventKind::Click,
+        ] {
+            assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(serde_json::json!(kind), kind.as_str());
+        }
+        assert_eq!(EventKind::parse("x"), None);
+        for state in [
+            SubscriptionState::Pending,
+            SubscriptionState::Confirmed,
+            SubscriptionState::Unsubscribed,
+        ] {
+            assert_eq!(SubscriptionState::parse(state.as_str()), Some(state));
+        }
+        assert_eq!(hex(&[0, 15, 16, 255]), "000f10ff");
     }
 }

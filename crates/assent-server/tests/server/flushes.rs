@@ -125,7 +125,7 @@ fn sqlite_fsyncs_the_wal_before_every_acknowledgement() {
 }
 
 /// `pg_stat_wal.wal_sync`: WAL syncs since the statistics were reset.
-fn wal_syncs(pg: &assent_server::store::postgres::LocalPostgres) -> u64 {
+fn wal_syncs(pg: &assent_testkit::postgres::LocalPostgres) -> u64 {
     pg.psql("postgres", "SELECT wal_sync FROM pg_stat_wal")
         .unwrap()
         .trim()

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use assent_server::store::postgres::LocalPostgres;
+use assent_testkit::postgres::LocalPostgres;
 use assent_verify::{KeySet, Verifier};
 use serde_json::{Value, json};
 
