@@ -103,6 +103,9 @@ fn server(args: &[String]) -> Result {
                 "assent-server",
                 "--bin",
                 "assent",
+                // `--db postgres`: the private PostgreSQL launcher (assent-testkit) is not in default builds.
+                "--features",
+                "local-postgres",
                 "--",
                 "bench",
             ])
