@@ -5,7 +5,7 @@
 //! | suite | runs |
 //! |---|---|
 //! | verify | `cargo bench -p assent-verify -- ARGS` (criterion benches in `crates/assent-verify/benches`) |
-//! | server | `cargo run --release -p assent-server --bin assent -- bench ARGS` (the server's own load benchmark), then the same with `--db postgres` (a private PostgreSQL) |
+//! | server | `cargo run --release -p assent-server --features local-postgres --bin assent -- bench ARGS` (the server's own load benchmark), then the same with `--db postgres` (a private PostgreSQL) |
 //! | web | `cargo xtask dist`, then `npm run bench -- ARGS` in `tests/e2e` with `ASSENT_BIN`, `ASSENT_WWW`, `CHROMIUM_PATH` |
 //! | size | `cargo xtask dist`: the size report (`www/dist/size.json`) against the budget |
 //! | scan | `cargo xtask dist`, then a release `assent-scan / /demo/video.html /examples/ --follow-same-site --pages 10` of the demo served by `assent serve`, three runs, wall time each (ARGS are added to the scan) |

@@ -2,15 +2,16 @@
 //! loopback SMTP server run by the test, and raw HTTP/1.1 over a loopback socket (so that exactly what RFC 8058
 //! describes is sent, and redirects are never followed).
 
-use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use assent_server::email::{EmailAddress, EmailKeys, ListId, tracking_links};
+use assent_testkit::http;
+use assent_testkit::serve::{self, Process};
 
 const ADMIN: &str = "test-admin-token-0123456789";
 const NOTICE: &str = "6b86b273ff34fce19d6b804eff5a3f5747ada4eaa22f1d49c01e52ddb7875b4b";
@@ -175,16 +176,9 @@ fn link_after(text: &str, prefix: &str) -> String {
 // The server under test.
 
 struct Server {
-    child: Child,
+    _process: Process,
     addr: SocketAddr,
     dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn start(extra: &[&str]) -> Server {
@@ -194,10 +188,8 @@ fn start(extra: &[&str]) -> Server {
 }
 
 fn start_in(dir: tempfile::TempDir, db: &str, extra: &[&str]) -> Server {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_assent"));
-    cmd.arg("serve")
-        .args(["--listen", "127.0.0.1:0"])
-        .arg("--db")
+    let mut cmd = serve::command(env!("CARGO_BIN_EXE_assent"));
+    cmd.arg("--db")
         .arg(db)
         .arg("--keys")
         .arg(dir.path().join("keys"))
@@ -209,30 +201,16 @@ fn start_in(dir: tempfile::TempDir, db: &str, extra: &[&str]) -> Server {
         .arg(data("lists.json"))
         .args(["--email-postal-address", "1 Example Street, Springfield"])
         .args(extra)
-        .env("ASSENT_ADMIN_TOKEN", ADMIN)
-        .env("RUST_LOG", "debug")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(dir.path().join("server.log")).unwrap());
-    for (k, _) in
-        std::env::vars().filter(|(k, _)| k.starts_with("ASSENT_") && k != "ASSENT_ADMIN_TOKEN")
-    {
-        cmd.env_remove(k);
+        .env("ASSENT_ADMIN_TOKEN", ADMIN);
+    let process = Process::start(cmd, &dir.path().join("server.log"));
+    Server {
+        addr: process.addr,
+        _process: process,
+        dir,
     }
-    let mut child = cmd.spawn().expect("spawn assent serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("assent: listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .parse()
-        .unwrap();
-    Server { child, addr, dir }
 }
 
+/// A response with its body as text (these tests read pages and JSON).
 #[derive(Debug)]
 struct Reply {
     status: u16,
@@ -260,46 +238,11 @@ impl Server {
 
     fn request(&self, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
         let target = target.strip_prefix(&self.base()).unwrap_or(target);
-        let mut s = TcpStream::connect(self.addr).unwrap();
-        let mut req = format!(
-            "{method} {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
-            self.addr
-        );
-        for (k, v) in headers {
-            write!(req, "{k}: {v}\r\n").unwrap();
-        }
-        write!(req, "Content-Length: {}\r\n\r\n", body.len()).unwrap();
-        s.write_all(req.as_bytes()).unwrap();
-        s.write_all(body).unwrap();
-        let mut raw = Vec::new();
-        s.read_to_end(&mut raw).unwrap();
-        let text = String::from_utf8_lossy(&raw).into_owned();
-        let (head, rest) = text.split_once("\r\n\r\n").expect("a complete response");
-        let mut lines = head.split("\r\n");
-        let status = lines
-            .next()
-            .unwrap()
-            .split(' ')
-            .nth(1)
-            .unwrap()
-            .parse()
-            .unwrap();
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-            .collect();
-        let chunked = headers
-            .iter()
-            .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-        let body = if chunked {
-            dechunk(rest)
-        } else {
-            rest.to_owned()
-        };
+        let r = http::request(self.addr, method, target, headers, body);
         Reply {
-            status,
-            headers,
-            body,
+            status: r.status,
+            body: r.text(),
+            headers: r.headers,
         }
     }
 
@@ -391,21 +334,6 @@ fn enc(s: &str) -> String {
             }
         })
         .collect()
-}
-
-fn dechunk(mut rest: &str) -> String {
-    let mut out = String::new();
-    loop {
-        let Some((size, after)) = rest.split_once("\r\n") else {
-            return out;
-        };
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 {
-            return out;
-        }
-        out.push_str(&after[..n]);
-        rest = &after[n + 2..];
-    }
 }
 
 /// Subscribes, takes the confirmation link from the SMTP inbox and opens it.

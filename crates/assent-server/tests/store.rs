@@ -21,12 +21,14 @@ use assent_server::store::{
 use assent_testkit::postgres::LocalPostgres;
 use uuid::Uuid;
 
+/// Runs one SQL statement outside the store (to show what the database itself refuses).
+type RawSql = Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
+
 /// One fresh, empty database of a backend.
 struct Db {
     url: String,
     store: Arc<dyn Store>,
-    /// Runs one SQL statement outside the store (to show what the database itself refuses).
-    raw: Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>,
+    raw: RawSql,
     _dir: Option<tempfile::TempDir>,
 }
 

@@ -92,10 +92,7 @@ impl LocalPostgres {
         } else {
             std::env::temp_dir()
         };
-        let dir = parent.join(format!(
-            "assent-pg-{}",
-            name.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        ));
+        let dir = parent.join(format!("assent-pg-{:016x}", u64::from_le_bytes(name)));
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let mut pg = LocalPostgres {
             dir,

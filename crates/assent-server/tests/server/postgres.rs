@@ -1,20 +1,19 @@
 //! The same scenarios against PostgreSQL: the real `assent serve --db postgres://…` on 127.0.0.1, backed by a
-//! private PostgreSQL server started for each test in a temporary directory (`LocalPostgres`: binaries from
+//! private PostgreSQL server started for each test in a temporary directory (`assent_testkit::postgres::LocalPostgres`: binaries from
 //! `ASSENT_TEST_POSTGRES_BIN` or `/usr/lib/postgresql/*/bin`, run as the `postgres` user when we are root).
 //!
 //! Without PostgreSQL binaries these tests fail and say why; outside CI, `ASSENT_SKIP_POSTGRES=1` skips them
 //! explicitly (`cargo xtask test` then reports them as skipped; under `CI` it is refused).
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use assent_testkit::postgres::LocalPostgres;
+use assent_testkit::serve::{self, Process};
 use assent_verify::{KeySet, Verifier};
 use serde_json::{Value, json};
 
@@ -28,59 +27,34 @@ pub(crate) fn cluster() -> Option<LocalPostgres> {
 /// One `assent serve` instance on a PostgreSQL database. Instances of one test share `dir` (signing keys).
 #[derive(Debug)]
 pub(crate) struct Instance {
-    child: Child,
+    process: Process,
     pub(crate) addr: SocketAddr,
-    log: PathBuf,
 }
 
 impl Instance {
     pub(crate) fn start(db: &str, dir: &Path, name: &str, extra: &[&str]) -> Instance {
-        let log = dir.join(format!("server-{name}.log"));
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_assent"));
-        cmd.arg("serve")
-            .args(["--listen", "127.0.0.1:0", "--db", db, "--rate-limit", "0"])
+        let mut cmd = serve::command(env!("CARGO_BIN_EXE_assent"));
+        cmd.args(["--db", db, "--rate-limit", "0"])
             .arg("--keys")
             .arg(dir.join("keys"))
             .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap());
-        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("ASSENT_")) {
-            cmd.env_remove(k);
-        }
-        cmd.env("ASSENT_ADMIN_TOKEN", ADMIN)
-            .env("ASSENT_LOG", "debug")
-            .env_remove("RUST_LOG");
+            .env("ASSENT_ADMIN_TOKEN", ADMIN);
         if !extra.contains(&"--site-config") {
             cmd.arg("--site-config").arg(data("site.json"));
         }
-        let mut child = cmd.spawn().expect("start assent serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let Some(addr) = line
-            .trim()
-            .strip_prefix("assent: listening on http://")
-            .and_then(|a| a.parse().ok())
-        else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "server did not start (stdout {line:?}); log:\n{}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-        };
-        Instance { child, addr, log }
+        let process = Process::start(cmd, &dir.join(format!("server-{name}.log")));
+        Instance {
+            addr: process.addr,
+            process,
+        }
     }
 
     pub(crate) fn kill9(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
+        self.process.kill9();
     }
 
     pub(crate) fn logs(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        self.process.logs()
     }
 
     fn get(&self, path: &str) -> Response {
@@ -166,15 +140,6 @@ impl Instance {
             .unwrap_or_else(|| panic!("no postgres records gauge in {}", r.text()))
             .parse()
             .unwrap()
-    }
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
     }
 }
 

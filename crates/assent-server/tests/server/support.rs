@@ -1,14 +1,13 @@
-//! Test harness: the real `assent` binary on 127.0.0.1 (port chosen by the server and read from its stdout),
-//! a temporary directory for the database and keys, and a small HTTP/1.1 client over `TcpStream` that can
-//! also send malformed requests.
+//! Test harness: the real `assent` binary on 127.0.0.1 (started by `assent_testkit::serve`), a temporary
+//! directory for the database and keys, and the test tools' HTTP/1.1 client over `TcpStream` that can also send
+//! malformed requests.
 
-use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub(crate) use assent_testkit::http::{Response, connect, parse_response, raw_request, request};
+use assent_testkit::serve::{self, Process};
 use assent_verify::{KeySet, Verifier};
 use serde_json::Value;
 
@@ -69,17 +68,14 @@ impl Setup {
 pub(crate) struct Server {
     pub(crate) dir: tempfile::TempDir,
     pub(crate) addr: SocketAddr,
-    child: Child,
+    process: Process,
     setup: Setup,
     generation: u32,
 }
 
-fn spawn(dir: &Path, setup: &Setup, generation: u32) -> (Child, SocketAddr) {
-    let log = std::fs::File::create(dir.join(format!("server-{generation}.log"))).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_assent"));
-    cmd.arg("serve")
-        .args(["--listen", "127.0.0.1:0"])
-        .arg("--db")
+fn spawn(dir: &Path, setup: &Setup, generation: u32) -> Process {
+    let mut cmd = serve::command(env!("CARGO_BIN_EXE_assent"));
+    cmd.arg("--db")
         .arg(format!(
             "sqlite:{}{}",
             dir.join("assent.db").display(),
@@ -92,38 +88,14 @@ fn spawn(dir: &Path, setup: &Setup, generation: u32) -> (Child, SocketAddr) {
         // Inside the server's directory, never the working directory (the default is ./data/outbox).
         .arg("--outbox")
         .arg(dir.join("outbox"))
-        .args(&setup.args)
-        .env_remove("ASSENT_ADMIN_TOKEN")
-        .env_remove("RUST_LOG")
-        .env("ASSENT_LOG", "debug")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(log);
+        .args(&setup.args);
     for (k, v) in &setup.env {
         cmd.env(k, v);
     }
     if setup.admin {
         cmd.env("ASSENT_ADMIN_TOKEN", ADMIN);
     }
-    let mut child = cmd.spawn().expect("start assent serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let Some(addr) = line
-        .trim()
-        .strip_prefix("assent: listening on http://")
-        .and_then(|a| a.parse().ok())
-    else {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!(
-            "server did not start (stdout {line:?}); log:\n{}",
-            std::fs::read_to_string(dir.join(format!("server-{generation}.log")))
-                .unwrap_or_default()
-        );
-    };
-    (child, addr)
+    Process::start(cmd, &dir.join(format!("server-{generation}.log")))
 }
 
 impl Server {
@@ -133,11 +105,11 @@ impl Server {
 
     pub(crate) fn with(setup: Setup) -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let (child, addr) = spawn(dir.path(), &setup, 0);
+        let process = spawn(dir.path(), &setup, 0);
         Server {
             dir,
-            addr,
-            child,
+            addr: process.addr,
+            process,
             setup,
             generation: 0,
         }
@@ -145,7 +117,7 @@ impl Server {
 
     /// The server's process id.
     pub(crate) fn pid(&self) -> u32 {
-        self.child.id()
+        self.process.pid()
     }
 
     /// Everything the server has logged so far (all runs).
@@ -160,20 +132,12 @@ impl Server {
 
     /// SIGKILL: no chance to flush or clean up.
     pub(crate) fn kill9(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
+        self.process.kill9();
     }
 
     /// Waits (up to 60 s) for the process to exit; returns whether it exited with success.
     pub(crate) fn wait_exit(&mut self) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.success();
-            }
-            assert!(Instant::now() < deadline, "server did not exit");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        self.process.wait_exit()
     }
 
     /// Waits (up to 30 s) until the log contains `needle`.
@@ -191,22 +155,17 @@ impl Server {
 
     /// Sends a signal by name (`HUP`).
     pub(crate) fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        self.process.signal(name);
     }
 
     /// Starts the server again on the same directory (database and keys).
     pub(crate) fn restart(&mut self) {
-        if self.child.try_wait().unwrap().is_none() {
+        if self.process.running() {
             self.kill9();
         }
         self.generation += 1;
-        let (child, addr) = spawn(self.dir.path(), &self.setup, self.generation);
-        self.child = child;
-        self.addr = addr;
+        self.process = spawn(self.dir.path(), &self.setup, self.generation);
+        self.addr = self.process.addr;
     }
 
     pub(crate) fn get(&self, path: &str) -> Response {
@@ -279,15 +238,6 @@ impl Server {
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
 /// A valid choice for the test site.
 pub(crate) fn choice() -> Value {
     serde_json::json!({
@@ -301,124 +251,6 @@ pub(crate) fn choice() -> Value {
         "decided_at": 1_790_000_000u64,
         "sdk_version": "0.1.0",
     })
-}
-
-/// An HTTP response.
-#[derive(Debug)]
-pub(crate) struct Response {
-    pub(crate) status: u16,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) body: Vec<u8>,
-}
-
-impl Response {
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub(crate) fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    pub(crate) fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
-    }
-
-    /// The `error.code` of a JSON error body.
-    pub(crate) fn error_code(&self) -> String {
-        let v = self.json();
-        v["error"]["code"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no error code in {v}"))
-            .to_owned()
-    }
-}
-
-pub(crate) fn connect(addr: SocketAddr) -> TcpStream {
-    let s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    s.set_write_timeout(Some(Duration::from_secs(60))).unwrap();
-    s
-}
-
-/// Sends one request (`Connection: close`) and reads the whole response.
-pub(crate) fn request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Response {
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        let _ = write!(head, "{k}: {v}\r\n");
-    }
-    if !body.is_empty() || method == "POST" {
-        let _ = write!(head, "Content-Length: {}\r\n", body.len());
-    }
-    head.push_str("\r\n");
-    let mut raw = head.into_bytes();
-    raw.extend_from_slice(body);
-    raw_request(addr, &raw)
-}
-
-/// Sends raw bytes and parses the response.
-pub(crate) fn raw_request(addr: SocketAddr, raw: &[u8]) -> Response {
-    let mut s = connect(addr);
-    // The server may answer (and close) before reading everything, e.g. for an oversized body.
-    let _ = s.write_all(raw);
-    let mut bytes = Vec::new();
-    let _ = s.read_to_end(&mut bytes);
-    parse_response(&bytes).unwrap_or_else(|| {
-        panic!(
-            "unparseable response: {:?}",
-            String::from_utf8_lossy(&bytes)
-        )
-    })
-}
-
-pub(crate) fn parse_response(bytes: &[u8]) -> Option<Response> {
-    let end = bytes.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&bytes[..end]).ok()?;
-    let mut lines = head.split("\r\n");
-    let status = lines.next()?.get(9..12)?.parse().ok()?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let rest = &bytes[end + 4..];
-    let chunked = headers
-        .iter()
-        .any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
-    let body = if chunked {
-        dechunk(rest)?
-    } else {
-        rest.to_vec()
-    };
-    Some(Response {
-        status,
-        headers,
-        body,
-    })
-}
-
-fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = rest.windows(2).position(|w| w == b"\r\n")?;
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&rest[..line_end]).ok()?.trim(), 16).ok()?;
-        rest = &rest[line_end + 2..];
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(rest.get(..size)?);
-        rest = rest.get(size + 2..)?;
-    }
 }
 
 /// The number of records in the store, from `/metrics`.
