@@ -355,13 +355,11 @@ mod tests {
     use super::*;
     use crate::store::{ConsentRecord, ConsentStore, Subject, test_record as record};
 
-    fn cluster() -> Option<LocalPostgres> {
-        LocalPostgres::for_test()
-    }
-
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn append_only_duplicates_and_a_bad_row_fail_alone() {
-        let Some(pg) = cluster() else { return };
+        let Some(pg) = LocalPostgres::for_test() else {
+            return;
+        };
         let store = PostgresStore::open(&pg.url(), Options::default())
             .await
             .unwrap();
@@ -396,7 +394,9 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_starts_migrate_once_and_a_newer_schema_is_refused() {
-        let Some(pg) = cluster() else { return };
+        let Some(pg) = LocalPostgres::for_test() else {
+            return;
+        };
         let url = pg.url();
         let opens = futures_util::future::join_all(
             (0..4).map(|_| PostgresStore::open(&url, Options::default())),
