@@ -1,4 +1,6 @@
-//! Per-client rate limiting: a token bucket per client (an IPv4 address, an IPv6 /64; see `http::client`).
+//! Per-client rate limiting for every route (`--rate-limit`): a [`TokenBucket`] per client (an IPv4 address, an
+//! IPv6 /64; see `http::client`). The subscribe limits use a fixed window instead (`email::ratelimit`); both
+//! read a limit of 0 as unlimited.
 //!
 //! Memory is bounded ([`MAX_TRACKED`] buckets). When the map is full, buckets that have refilled are swept, at
 //! most once a second (a sweep walks the whole map under the lock, so it must not run on every call); a new
@@ -12,9 +14,10 @@ use std::time::{Duration, Instant};
 /// Buckets kept before idle ones are dropped.
 const MAX_TRACKED: usize = 65_536;
 
-/// Allows each client `per_minute` requests per minute, in bursts of up to `per_minute`.
+/// Allows each client `per_minute` requests per minute, in bursts of up to `per_minute`; a client's bucket
+/// refills continuously. A limit of 0 is unlimited (nothing is tracked).
 #[derive(Debug)]
-pub struct RateLimiter {
+pub struct TokenBucket {
     per_minute: u32,
     buckets: Mutex<Buckets>,
 }
@@ -31,10 +34,10 @@ struct Bucket {
     at: Instant,
 }
 
-impl RateLimiter {
-    /// A limiter; `per_minute == 0` disables it.
-    pub fn new(per_minute: u32) -> RateLimiter {
-        RateLimiter {
+impl TokenBucket {
+    /// A limiter of `per_minute` requests per minute per client; 0 = unlimited.
+    pub fn per_minute(per_minute: u32) -> TokenBucket {
+        TokenBucket {
             per_minute,
             buckets: Mutex::new(Buckets::default()),
         }
@@ -90,7 +93,7 @@ mod tests {
 
     #[test]
     fn bucket_empties_and_refills() {
-        let limiter = RateLimiter::new(3);
+        let limiter = TokenBucket::per_minute(3);
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
         let t0 = Instant::now();
@@ -105,6 +108,19 @@ mod tests {
         assert!(limiter.check_at(b, t0).is_ok(), "clients are independent");
         assert!(limiter.check_at(a, t0 + Duration::from_secs(21)).is_ok());
         assert!(limiter.check_at(a, t0 + Duration::from_secs(21)).is_err());
-        assert!(RateLimiter::new(0).check_at(a, t0).is_ok());
+    }
+
+    #[test]
+    fn zero_is_unlimited() {
+        let unlimited = TokenBucket::per_minute(0);
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let t0 = Instant::now();
+        for _ in 0..10_000 {
+            assert_eq!(unlimited.check_at(a, t0), Ok(()));
+        }
+        assert!(
+            unlimited.buckets.lock().unwrap().map.is_empty(),
+            "an unlimited limiter tracks nobody"
+        );
     }
 }

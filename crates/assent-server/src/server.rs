@@ -197,10 +197,14 @@ pub async fn run(
     if opts.admin_token.is_none() {
         tracing::info!("admin endpoints disabled (set ASSENT_ADMIN_TOKEN to enable them)");
     }
-    // --- e-mail consent ---
-    let email = crate::email::EmailService::new(&opts.email, &opts.keys_dir).map_err(ServeError)?;
+    // The composition root: each part of the server outside `http` plugs its routes and export lines in here.
+    let email =
+        Arc::new(crate::email::EmailService::new(&opts.email, &opts.keys_dir).map_err(ServeError)?);
     tracing::info!(mailer = %email.mailer.describe(), lists = email.lists.iter().count(), "e-mail consent");
-    // --- end e-mail consent ---
+    let plugins = vec![crate::email::http::plugin(
+        Arc::clone(&email),
+        Arc::clone(&store),
+    )];
     let app = Arc::new(
         AppState::new(
             Arc::clone(&store),
@@ -209,11 +213,10 @@ pub async fn run(
             opts.admin_token.as_deref(),
             opts.limits.clone(),
         )
-        .with_email(email)
         .with_region_headers(opts.region_headers.clone())
         .with_trusted_proxies(trusted_proxies.clone()),
     );
-    let router = http::router(Arc::clone(&app), opts.www.as_deref(), &origins);
+    let router = http::router(Arc::clone(&app), opts.www.as_deref(), &origins, plugins);
 
     let listener = TcpListener::bind(opts.listen)
         .await
@@ -222,9 +225,7 @@ pub async fn run(
         .local_addr()
         .map_err(|e| ServeError(e.to_string()))?;
     tracing::info!(%addr, store = store.backend(), "listening");
-    if let Some(email) = app.email() {
-        email.default_public_url(addr);
-    }
+    email.default_public_url(addr);
     #[cfg(unix)]
     spawn_key_reloader(Arc::clone(&app), opts.keys_dir.clone());
     ready(addr);

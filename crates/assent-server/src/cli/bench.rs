@@ -6,7 +6,7 @@ use std::time::Duration;
 use assent_server::bench::{self, BenchOptions};
 use clap::Args;
 
-use super::{CmdResult, Failure, Io, say};
+use super::output::{CmdResult, Failure, Io, say};
 
 /// Longest run accepted, so a typo cannot start an hour-long load test.
 const MAX_SECONDS: u64 = 300;

@@ -16,7 +16,7 @@ use assent_core::Config;
 use assent_server::sites::{Sites, inline_configs};
 use clap::Args;
 
-use super::{CmdResult, Failure, Io, say};
+use super::output::{CmdResult, Failure, Io, say};
 
 /// Largest document read from a file or URL.
 const MAX_DOCUMENT_BYTES: u64 = 8 << 20;

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use assent_server::email::{EmailAddress, EmailKeys, EmailOptions, ListId, unsubscribe_headers};
 use clap::{Args, Subcommand};
 
-use super::serve::{DEFAULT_KEYS, DEFAULT_LISTEN};
-use super::{CmdResult, Failure, Io, say};
+use super::defaults::{DEFAULT_KEYS, DEFAULT_LISTEN};
+use super::output::{CmdResult, Failure, Io, say};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum EmailCommand {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::Failure;
+use super::output::Failure;
 
 /// A fetched document.
 pub(crate) struct Fetched {

@@ -6,7 +6,7 @@ use assent_server::keys::{KEY_SET_FILE, KeyDir};
 use assent_verify::Kid;
 use clap::{Args, Subcommand};
 
-use super::{CmdResult, Failure, Io, say};
+use super::output::{CmdResult, Failure, Io, say};
 
 #[derive(Debug, Args)]
 pub(crate) struct KeygenArgs {

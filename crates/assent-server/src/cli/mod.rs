@@ -1,19 +1,25 @@
 //! `assent` subcommands (clap derive). One file per command group; add a group by adding a variant to
 //! [`Command`] and a module with its `Args` and `run`.
 //!
+//! Shared by the commands: [`output`] (where they write, how they fail) and [`defaults`] (paths and addresses
+//! several commands agree on); this file only parses and dispatches.
+//!
 //! Exit codes: 0 success; 1 the thing checked is invalid (`token verify` refused the token, `check` found a
 //! problem in a config); 2 usage errors and failures to do the work (unreadable files, network errors).
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub(crate) use output::Io;
+
 mod bench;
 mod check;
+mod defaults;
 mod email;
 mod http;
 mod keys;
+mod output;
 mod serve;
 #[cfg(test)]
 mod tests;
@@ -49,47 +55,6 @@ enum Command {
     #[command(subcommand)]
     Email(email::EmailCommand),
 }
-
-/// Where a command writes: stdout for results, stderr for messages (separate so tests can capture them).
-pub(crate) struct Io<'a> {
-    pub(crate) out: &'a mut dyn Write,
-    pub(crate) err: &'a mut dyn Write,
-}
-
-/// A command that did not succeed: the exit code and what to tell the user.
-#[derive(Debug)]
-pub(crate) struct Failure {
-    pub(crate) code: u8,
-    pub(crate) message: String,
-}
-
-impl Failure {
-    /// Exit 1: the input was checked and is invalid.
-    pub(crate) fn invalid(message: impl Into<String>) -> Failure {
-        Failure {
-            code: 1,
-            message: message.into(),
-        }
-    }
-
-    /// Exit 2: the command could not do its work.
-    pub(crate) fn error(message: impl Into<String>) -> Failure {
-        Failure {
-            code: 2,
-            message: message.into(),
-        }
-    }
-}
-
-pub(crate) type CmdResult = Result<(), Failure>;
-
-/// Writes a line, turning a closed pipe into a failure instead of a panic.
-macro_rules! say {
-    ($w:expr, $($arg:tt)*) => {
-        writeln!($w, $($arg)*).map_err(|e| $crate::cli::Failure::error(format!("write failed: {e}")))
-    };
-}
-pub(crate) use say;
 
 pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();

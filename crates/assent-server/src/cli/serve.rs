@@ -13,12 +13,9 @@ use assent_server::server::{self, ServeOptions};
 use clap::Args;
 use serde::Deserialize;
 
-use super::{CmdResult, Failure, Io};
-
-/// Defaults used by `cargo xtask demo`: `assent serve --listen ADDR --db sqlite:./data/assent.db --www www`.
-pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
-const DEFAULT_DB: &str = "sqlite:./data/assent.db";
-pub(crate) const DEFAULT_KEYS: &str = "./data/keys";
+use super::defaults::{DEFAULT_DB, DEFAULT_KEYS, DEFAULT_LISTEN};
+use super::email::EmailServeArgs;
+use super::output::{CmdResult, Failure, Io};
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
@@ -99,7 +96,7 @@ pub(crate) struct ServeArgs {
     subdivision_header: Option<String>,
     /// E-mail consent (src/cli/email.rs).
     #[command(flatten)]
-    email: super::email::EmailServeArgs,
+    email: EmailServeArgs,
 }
 
 /// The config file: the same options as the flags.

@@ -10,7 +10,7 @@ use assent_verify::{
 };
 use clap::{Args, Subcommand};
 
-use super::{CmdResult, Failure, Io, say};
+use super::output::{CmdResult, Failure, Io, say};
 
 /// Default token lifetime: 180 days.
 const DEFAULT_TTL_SECS: u64 = 180 * 24 * 3600;

@@ -14,15 +14,15 @@
 //! | `DELETE /v1/admin/subscribers?email=` | erase every e-mail record of an address — admin |
 //! | `POST /v1/admin/unsubscribe` | `{token}` from a `mailto:` unsubscribe e-mail → unsubscribes — admin |
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
+use futures_util::StreamExt as _;
 use serde::Deserialize;
 
 use super::address::EmailAddress;
@@ -32,13 +32,50 @@ use super::message::confirmation_message;
 use super::service::EmailService;
 use super::store::{SubscribeOutcome, SubscribeRequest, Suppression, UnsubscribeMethod};
 use super::token::{self, LinkKind};
-use crate::http::admin::authorize;
-use crate::http::client::ClientIp;
+use crate::http::auth::authorize;
+use crate::http::body::{self, json};
+use crate::http::client::{self, ClientIp};
 use crate::http::error::ApiError;
-use crate::http::{App, AppState, body, json};
+use crate::http::plugin::{Plugin, SecretPath};
+use crate::http::state::{App, AppState};
+use crate::store::{RecordFilter, Store};
+
+/// The e-mail service as the handlers take it (an `Extension` on the e-mail routes).
+type Email = Extension<Arc<EmailService>>;
+
+/// E-mail consent as the HTTP API sees it: its routes (with `service` for their handlers), its lines in the
+/// admin export (read from `store`), the link paths that carry tokens (never logged) and the one-click
+/// unsubscribe that is never refused for its body. Built by the composition root (`crate::server::run`).
+pub fn plugin(service: Arc<EmailService>, store: Arc<dyn Store>) -> Plugin {
+    let with_service = Extension(service);
+    Plugin {
+        public_routes: public_routes().layer(with_service.clone()),
+        admin_routes: admin_routes().layer(with_service.clone()),
+        root_routes: root_routes().layer(with_service),
+        export: Some(Arc::new(move |filter| {
+            export_stream(Arc::clone(&store), filter).boxed()
+        })),
+        secret_paths: vec![
+            SecretPath {
+                prefix: "/u/",
+                logged_as: "/u/{token}",
+            },
+            SecretPath {
+                prefix: "/e/o/",
+                logged_as: "/e/o/{token}",
+            },
+            SecretPath {
+                prefix: "/e/c/",
+                logged_as: "/e/c/{token}",
+            },
+        ],
+        // One-click unsubscribe is never refused on a technicality (RFC 8058): its body only tells how.
+        body_optional: vec!["/u/"],
+    }
+}
 
 /// Routes under `/v1` reachable from browsers (CORS applies): `POST /subscriptions`, `GET /subscriptions/confirm`.
-pub fn public_routes() -> Router<App> {
+fn public_routes() -> Router<App> {
     Router::new()
         .route("/subscriptions", axum::routing::post(subscribe))
         .route(
@@ -48,7 +85,7 @@ pub fn public_routes() -> Router<App> {
 }
 
 /// Admin routes under `/v1`.
-pub fn admin_routes() -> Router<App> {
+fn admin_routes() -> Router<App> {
     Router::new()
         .route("/admin/subscriptions/status", get(status))
         .route("/admin/suppressions.csv", get(suppressions_csv))
@@ -58,7 +95,7 @@ pub fn admin_routes() -> Router<App> {
 }
 
 /// Routes at the root: unsubscribe links and tracking.
-pub fn root_routes() -> Router<App> {
+fn root_routes() -> Router<App> {
     Router::new()
         .route(
             "/u/{token}",
@@ -68,22 +105,8 @@ pub fn root_routes() -> Router<App> {
         .route("/e/c/{token}", get(links::click))
 }
 
-fn service(app: &AppState) -> Result<&Arc<EmailService>, ApiError> {
-    app.email()
-        .ok_or_else(|| ApiError::not_found("e-mail consent is not enabled on this server"))
-}
-
 fn now_ms() -> i64 {
     crate::time::now_ms()
-}
-
-/// The client the guard resolved (the peer, or behind a trusted proxy its `X-Forwarded-For`), keyed as the
-/// limiters count it (an IPv6 client's /64).
-fn client_key(req_ext: &axum::http::Extensions) -> IpAddr {
-    let ip = req_ext
-        .get::<ClientIp>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0);
-    crate::http::client::rate_key(ip)
 }
 
 /// The body of `POST /v1/subscriptions`.
@@ -119,9 +142,14 @@ const ACCEPTED: &str = "if this address can receive mail, a confirmation message
 /// same whether the address is new, pending, confirmed, unsubscribed or over its limit, and so is the work done
 /// before it (one store write and durable commit, see [`super::store::unchanged_request`]); the message is built
 /// and sent in the background.
-async fn subscribe(State(app): State<App>, req: Request) -> Result<Response, ApiError> {
-    let email = service(&app)?.clone();
-    let ip = client_key(req.extensions());
+async fn subscribe(
+    State(app): State<App>,
+    Extension(email): Email,
+    ClientIp(client): ClientIp,
+    req: Request,
+) -> Result<Response, ApiError> {
+    // Counted as every limiter counts clients (an IPv6 client by its /64).
+    let ip = client::rate_key(client);
     let (parts, body_) = req.into_parts();
     body::require_json(&parts.headers)?;
     let bytes = body::read(
@@ -251,11 +279,11 @@ fn query_address(q: Result<Query<EmailQuery>, QueryRejection>) -> Result<EmailAd
 /// list mail may be sent, plus its stored records and history (GDPR Art. 15).
 async fn status(
     State(app): State<App>,
+    Extension(email): Email,
     headers: HeaderMap,
     q: Result<Query<EmailQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     authorize(&app, &headers)?;
-    let email = service(&app)?;
     let address = query_address(q)?;
     let subject = email.keys.pseudonym(&address);
     let subs = app
@@ -301,10 +329,13 @@ struct UnsubscribeInput {
 /// `POST /v1/admin/unsubscribe` `{"token": "…"}`: for whoever processes the `mailto:` of `List-Unsubscribe` (the
 /// token is in the subject, `unsubscribe TOKEN`). Same effect as the one-click POST; method `mailto`. Answers
 /// `{"unsubscribed": true, "changed": bool}`; an invalid or expired token is 422.
-async fn admin_unsubscribe(State(app): State<App>, req: Request) -> Result<Response, ApiError> {
+async fn admin_unsubscribe(
+    State(app): State<App>,
+    Extension(email): Email,
+    req: Request,
+) -> Result<Response, ApiError> {
     let (parts, body_) = req.into_parts();
     authorize(&app, &parts.headers)?;
-    let email = service(&app)?;
     body::require_json(&parts.headers)?;
     let bytes = body::read(
         body_,
@@ -343,11 +374,11 @@ async fn admin_unsubscribe(State(app): State<App>, req: Request) -> Result<Respo
 /// `DELETE /v1/admin/subscribers?email=`: erases every e-mail record of the address (GDPR Art. 17).
 async fn erase(
     State(app): State<App>,
+    Extension(email): Email,
     headers: HeaderMap,
     q: Result<Query<EmailQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     authorize(&app, &headers)?;
-    let email = service(&app)?;
     let address = query_address(q)?;
     let subject = email.keys.pseudonym(&address);
     let erased = app
@@ -380,7 +411,6 @@ async fn load_suppressions(
     headers: &HeaderMap,
 ) -> Result<Vec<Suppression>, ApiError> {
     authorize(app, headers)?;
-    service(app)?;
     app.store
         .email_suppressions()
         .await
@@ -460,20 +490,19 @@ enum ExportCursor {
 /// that of their subscription; `since`/`until` the last change of a subscription and the time of an event).
 /// Streamed in pages of [`EXPORT_PAGE`], like the consent records, so memory does not grow with the number of
 /// records. A backend without e-mail support contributes nothing.
-pub fn export_stream(
-    app: App,
-    filter: crate::store::RecordFilter,
+fn export_stream(
+    store: Arc<dyn Store>,
+    filter: RecordFilter,
 ) -> impl futures_util::Stream<Item = Result<axum::body::Bytes, std::io::Error>> + Send {
     futures_util::stream::unfold(ExportCursor::Subscriptions(None), move |cursor| {
-        let app = app.clone();
+        let store = Arc::clone(&store);
         let filter = filter.clone();
         async move {
             let mut out = Vec::new();
             let next = match cursor {
                 ExportCursor::Done => return None,
                 ExportCursor::Subscriptions(after) => {
-                    match app
-                        .store
+                    match store
                         .email_subscriptions_page(filter, after, EXPORT_PAGE)
                         .await
                     {
@@ -501,11 +530,7 @@ pub fn export_stream(
                     }
                 }
                 ExportCursor::Events(after) => {
-                    match app
-                        .store
-                        .email_events_page(filter, after, EXPORT_PAGE)
-                        .await
-                    {
+                    match store.email_events_page(filter, after, EXPORT_PAGE).await {
                         Ok(page) => {
                             for e in &page {
                                 let mut v = serde_json::to_value(e).expect("serializable");

@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -21,13 +22,12 @@ use super::service::EmailService;
 use super::store::{ConfirmResult, TrackKind, UnsubscribeMethod};
 use super::texts::{self, EmailTexts};
 use super::token::{self, LinkKind};
+use crate::http::body;
 use crate::http::error::ApiError;
-use crate::http::{App, AppState, body};
+use crate::http::state::{App, AppState};
 
-fn service(app: &AppState) -> Result<&Arc<EmailService>, ApiError> {
-    app.email()
-        .ok_or_else(|| ApiError::not_found("e-mail consent is not enabled on this server"))
-}
+/// The e-mail service as the handlers take it (an `Extension` on the e-mail routes, `http.rs`).
+type Email = Extension<Arc<EmailService>>;
 
 fn now_ms() -> i64 {
     crate::time::now_ms()
@@ -44,11 +44,10 @@ pub(super) struct ConfirmQuery {
 /// (and re-subscribe people who had unsubscribed). The page shows a button that POSTs the token to the public
 /// URL (`--public-url`, path prefix kept).
 pub(super) async fn confirm_page(
-    State(app): State<App>,
+    Extension(email): Email,
     headers: HeaderMap,
     q: Result<Query<ConfirmQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let email = service(&app)?;
     let asked = browser_language(&headers);
     let token = q.map(|Query(q)| q.t).unwrap_or_default();
     if confirm::hash_token(&token).is_none() {
@@ -69,7 +68,7 @@ pub(super) async fn confirm_page(
         button = escape(asked.get("confirm_button")),
     );
     Ok(form_target(
-        email,
+        &email,
         page(asked, StatusCode::OK, asked.get("confirm_title"), &body),
     ))
 }
@@ -78,11 +77,11 @@ pub(super) async fn confirm_page(
 /// query parameter `?t=`: confirms, once, before the link expires.
 pub(super) async fn confirm_post(
     State(app): State<App>,
+    Extension(email): Email,
     headers: HeaderMap,
     q: Result<Query<ConfirmQuery>, QueryRejection>,
     body_: Body,
 ) -> Result<Response, ApiError> {
-    let email = service(&app)?.clone();
     // Until the token finds a subscription, the page speaks the browser's language.
     let asked = browser_language(&headers);
     let bytes = body::read(
@@ -197,10 +196,10 @@ async fn subscription_language(
 /// `GET /u/{token}`: never unsubscribes (link scanners fetch links); shows a page with a button that POSTs.
 pub(super) async fn unsubscribe_page(
     State(app): State<App>,
+    Extension(email): Email,
     Path(token_text): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let email = service(&app)?;
     let now_s = (now_ms() / 1000) as u64;
     let Ok(t) = token::verify(&email.keys, LinkKind::Unsubscribe, &token_text, now_s) else {
         return Ok(not_found_page(browser_language(&headers)));
@@ -221,7 +220,7 @@ pub(super) async fn unsubscribe_page(
         action = escape(&format!("{}/u/{token_text}", email.public_url())),
     );
     Ok(form_target(
-        email,
+        &email,
         page(words, StatusCode::OK, words.get("unsubscribe_title"), &body),
     ))
 }
@@ -230,11 +229,11 @@ pub(super) async fn unsubscribe_page(
 /// answers 200 every time for a valid token (idempotent), 404 for anything else.
 pub(super) async fn unsubscribe_post(
     State(app): State<App>,
+    Extension(email): Email,
     Path(token_text): Path<String>,
     headers: HeaderMap,
     body_: Body,
 ) -> Result<Response, ApiError> {
-    let email = service(&app)?;
     let now = now_ms();
     let Ok(t) = token::verify(
         &email.keys,
@@ -357,22 +356,24 @@ const PIXEL: &[u8] = &[
 
 /// `GET /e/o/{token}`: records an open only for a confirmed subscriber who consented to tracking; the answer is
 /// the same pixel whatever happened.
-pub(super) async fn open_pixel(State(app): State<App>, Path(token_text): Path<String>) -> Response {
-    if let Some(email) = app.email() {
-        let now = now_ms();
-        if let Ok(t) = token::verify(
-            &email.keys,
-            LinkKind::Tracking,
-            &token_text,
-            (now / 1000) as u64,
-        ) {
-            if let Err(e) = app
-                .store
-                .email_track(t.subject(), t.list().clone(), TrackKind::Open, None, now)
-                .await
-            {
-                tracing::warn!(error = %e, "open not recorded");
-            }
+pub(super) async fn open_pixel(
+    State(app): State<App>,
+    Extension(email): Email,
+    Path(token_text): Path<String>,
+) -> Response {
+    let now = now_ms();
+    if let Ok(t) = token::verify(
+        &email.keys,
+        LinkKind::Tracking,
+        &token_text,
+        (now / 1000) as u64,
+    ) {
+        if let Err(e) = app
+            .store
+            .email_track(t.subject(), t.list().clone(), TrackKind::Open, None, now)
+            .await
+        {
+            tracing::warn!(error = %e, "open not recorded");
         }
     }
     let mut r = (StatusCode::OK, PIXEL).into_response();
@@ -395,10 +396,10 @@ pub(super) struct ClickQuery {
 /// whether or not anything is recorded; anything else is 404 (never an open redirect).
 pub(super) async fn click(
     State(app): State<App>,
+    Extension(email): Email,
     Path(token_text): Path<String>,
     q: Result<Query<ClickQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let email = service(&app)?;
     let target = q.map(|Query(q)| q.u).unwrap_or_default();
     let registered = token::untrusted_list(&token_text)
         .is_some_and(|list| email.lists.is_click_target(&list, &target));

@@ -1,4 +1,5 @@
-//! Subscribe rate limits: a fixed-window counter per key (an address pseudonym, or a client), in memory.
+//! Subscribe rate limits: a [`FixedWindow`] counter per key (an address pseudonym, or a client), in memory. (Every
+//! route's `--rate-limit` is a token bucket instead, `crate::ratelimit`; both read a limit of 0 as unlimited.)
 //!
 //! Two limits guard `POST /v1/subscriptions`:
 //! - **per client** (an IPv4 address, an IPv6 /64): over the limit, the request is refused with 429 and
@@ -19,9 +20,10 @@ use std::sync::Mutex;
 /// Keys tracked at most.
 pub const MAX_KEYS: usize = 100_000;
 
-/// At most `max` events per `window_secs` per key; `max == 0` means unlimited (as `--rate-limit 0`).
+/// At most `max` events per `window_secs` per key, counted in windows that start at a key's first event;
+/// `max == 0` is unlimited (nothing is tracked), as for `--rate-limit 0`.
 #[derive(Debug)]
-pub struct RateLimiter<K> {
+pub struct FixedWindow<K> {
     max: u32,
     window_secs: u64,
     capacity: usize,
@@ -37,15 +39,15 @@ struct Windows<K> {
     order: VecDeque<(u64, K)>,
 }
 
-impl<K: Eq + Hash + Clone> RateLimiter<K> {
+impl<K: Eq + Hash + Clone> FixedWindow<K> {
     /// A limiter allowing `max` events per `window_secs` per key. `max == 0` allows everything.
-    pub fn new(max: u32, window_secs: u64) -> RateLimiter<K> {
-        RateLimiter::with_capacity(max, window_secs, MAX_KEYS)
+    pub fn new(max: u32, window_secs: u64) -> FixedWindow<K> {
+        FixedWindow::with_capacity(max, window_secs, MAX_KEYS)
     }
 
     /// The same with another key cap (tests).
-    pub fn with_capacity(max: u32, window_secs: u64, capacity: usize) -> RateLimiter<K> {
-        RateLimiter {
+    pub fn with_capacity(max: u32, window_secs: u64, capacity: usize) -> FixedWindow<K> {
+        FixedWindow {
             max,
             window_secs: window_secs.max(1),
             capacity: capacity.max(1),
@@ -128,7 +130,7 @@ mod tests {
 
     #[test]
     fn limits_per_key_and_window() {
-        let l = RateLimiter::new(2, 60);
+        let l = FixedWindow::new(2, 60);
         assert_eq!(l.check(&"a", 100), Ok(()));
         assert_eq!(l.check(&"a", 110), Ok(()));
         assert_eq!(l.check(&"a", 120), Err(40));
@@ -138,7 +140,7 @@ mod tests {
 
     #[test]
     fn zero_means_unlimited() {
-        let none = RateLimiter::new(0, 60);
+        let none = FixedWindow::new(0, 60);
         for _ in 0..1000 {
             assert_eq!(none.check(&"a", 1), Ok(()));
         }
@@ -147,7 +149,7 @@ mod tests {
 
     #[test]
     fn memory_is_capped_and_the_oldest_window_goes_first() {
-        let l = RateLimiter::with_capacity(1, 86_400, 3);
+        let l = FixedWindow::with_capacity(1, 86_400, 3);
         for (i, k) in ["a", "b", "c"].iter().enumerate() {
             assert_eq!(l.check(k, 10 + i as u64), Ok(()));
         }
@@ -167,7 +169,7 @@ mod tests {
 
     #[test]
     fn expired_windows_are_dropped_as_time_passes() {
-        let l = RateLimiter::with_capacity(5, 60, 1000);
+        let l = FixedWindow::with_capacity(5, 60, 1000);
         for i in 0..500u32 {
             assert_eq!(l.check(&i, 100), Ok(()));
         }
@@ -178,7 +180,7 @@ mod tests {
 
     #[test]
     fn many_keys_stay_bounded() {
-        let l = RateLimiter::with_capacity(3, 86_400, 1000);
+        let l = FixedWindow::with_capacity(3, 86_400, 1000);
         for i in 0..100_000u32 {
             let _ = l.check(&i, 1000);
         }

@@ -10,7 +10,7 @@ use super::confirm::CONFIRM_VALIDITY_SECS;
 use super::headers::normalize_public_url;
 use super::list::{ListId, ListRegistry};
 use super::message::Sender;
-use super::ratelimit::RateLimiter;
+use super::ratelimit::FixedWindow;
 use super::secret::{EmailKeys, Pseudonym};
 use super::transport::Mailer;
 use crate::store::{Store, StoreError};
@@ -77,8 +77,8 @@ pub struct EmailService {
     public_url: OnceLock<String>,
     /// Confirmation link lifetime (seconds).
     pub confirm_validity_secs: u64,
-    pub(crate) per_client: RateLimiter<IpAddr>,
-    pub(crate) per_address: RateLimiter<Pseudonym>,
+    pub(crate) per_client: FixedWindow<IpAddr>,
+    pub(crate) per_address: FixedWindow<Pseudonym>,
 }
 
 impl EmailService {
@@ -128,8 +128,8 @@ impl EmailService {
             unsubscribe_mailto,
             public_url,
             confirm_validity_secs: opts.confirm_validity_secs,
-            per_client: RateLimiter::new(opts.per_client_per_hour, 3600),
-            per_address: RateLimiter::new(opts.per_address_per_day, 86_400),
+            per_client: FixedWindow::new(opts.per_client_per_hour, 3600),
+            per_address: FixedWindow::new(opts.per_address_per_day, 86_400),
         })
     }
 

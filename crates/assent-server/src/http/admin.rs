@@ -1,5 +1,5 @@
-//! Admin endpoints, behind `Authorization: Bearer $ASSENT_ADMIN_TOKEN` (compared in constant time). Without
-//! `ASSENT_ADMIN_TOKEN` they are disabled (403), never open.
+//! Admin endpoints, behind `Authorization: Bearer $ASSENT_ADMIN_TOKEN` (checked by [`super::auth::authorize`]).
+//! Without `ASSENT_ADMIN_TOKEN` they are disabled (403), never open.
 //!
 //! - `GET /v1/admin/records?site=&since=&until=` — JSONL export, one record per line, oldest first; `since`
 //!   (inclusive) and `until` (exclusive) in Unix seconds, server time.
@@ -7,50 +7,26 @@
 //! - `DELETE /v1/admin/subjects/{subject}` — erase every record of one subject (GDPR Art. 17).
 //! - `GET /v1/admin/stats?site=&since=&until=` — aggregate figures.
 
+use std::sync::Arc;
+
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt as _;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-use super::consents::bearer;
+use super::auth::authorize;
+use super::body::json;
 use super::error::ApiError;
-use super::{App, AppState, json};
+use super::plugin::Export;
+use super::state::{App, AppState};
 use crate::store::{RecordFilter, Subject};
 
 /// Records fetched per store round trip while exporting.
 const EXPORT_PAGE: usize = 500;
-
-/// Checks the admin bearer token: 403 when admin is disabled, 401 when no token was sent, 403 when it is wrong.
-pub fn authorize(app: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(expected) = app.admin_token_digest() else {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "admin_disabled",
-            "admin endpoints are disabled: start the server with ASSENT_ADMIN_TOKEN set",
-        ));
-    };
-    let Some(given) = bearer(headers) else {
-        return Err(ApiError::unauthorized(
-            "unauthorized",
-            "send the admin token as Authorization: Bearer <token>",
-        ));
-    };
-    let given: [u8; 32] = Sha256::digest(given.as_bytes()).into();
-    if bool::from(given.ct_eq(expected)) {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "wrong admin token",
-        ))
-    }
-}
 
 /// Query of the export and stats endpoints.
 #[derive(Debug, Default, Deserialize)]
@@ -96,11 +72,13 @@ struct Cursor {
     done: bool,
 }
 
-/// `GET /v1/admin/records`: streams matching records as JSON lines (`application/x-ndjson`).
+/// `GET /v1/admin/records`: streams matching records as JSON lines (`application/x-ndjson`), the consent
+/// records first, then each plugin's lines (`plugins`, in the order the server registered them).
 pub async fn export(
     State(app): State<App>,
     headers: HeaderMap,
     q: Result<Query<FilterQuery>, QueryRejection>,
+    plugins: Arc<[Export]>,
 ) -> Result<Response, ApiError> {
     authorize(&app, &headers)?;
     let filter = query(q)?;
@@ -111,9 +89,7 @@ pub async fn export(
         .await
         .map_err(|e| ApiError::store(&e))?;
     tracing::info!(site = filter.site.as_deref(), "admin export");
-    // --- e-mail consent: e-mail records follow the consent records, paged too (src/email/http.rs) ---
-    let email_records = crate::email::http::export_stream(app.clone(), filter.clone());
-    // --- end e-mail consent ---
+    let after: Vec<_> = plugins.iter().map(|lines| lines(filter.clone())).collect();
     let start = Cursor {
         page: Some(first),
         after: None,
@@ -150,7 +126,7 @@ pub async fn export(
             Some((Ok(Bytes::from(chunk)), cur))
         }
     });
-    let stream = futures_util::StreamExt::chain(stream, email_records); // e-mail consent
+    let stream = stream.chain(futures_util::stream::iter(after).flatten());
     let mut response = Body::from_stream(stream).into_response();
     let h = response.headers_mut();
     h.insert(

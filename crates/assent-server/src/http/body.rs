@@ -1,10 +1,12 @@
-//! Reading request bodies: content type, size limit, read timeout, strict JSON.
+//! Request and response bodies: reading one (content type, size limit, read timeout, strict JSON), and the
+//! JSON answer every API route gives.
 
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 
@@ -93,4 +95,12 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
         }
     })
+}
+
+/// A JSON response with `Cache-Control: no-store`.
+pub fn json(status: StatusCode, value: &serde_json::Value) -> Response {
+    let mut r = (status, axum::Json(value)).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
 }

@@ -8,13 +8,28 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::HeaderMap;
+use axum::http::request::Parts;
 
-/// The client address the guard resolved for a request (a request extension, read by handlers that rate-limit
-/// on their own, such as `POST /v1/subscriptions`).
+/// The client address the guard resolved for a request ([`resolve`]: the peer, or behind a trusted proxy its
+/// `X-Forwarded-For`). The guard stores it as a request extension; a handler that rate-limits on its own (such
+/// as `POST /v1/subscriptions`) takes it as an extractor, so there is one answer to "who is the client".
+/// Outside the guard (a router without it) it is the unspecified address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<ClientIp, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<ClientIp>()
+            .copied()
+            .unwrap_or(ClientIp(IpAddr::V4(Ipv4Addr::UNSPECIFIED))))
+    }
+}
 
 /// An IP network, `ADDR/PREFIX` (a bare address is a /32 or /128).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

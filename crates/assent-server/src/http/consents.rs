@@ -11,8 +11,10 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use uuid::Uuid;
 
+use super::auth::bearer;
+use super::body::{self, json};
 use super::error::ApiError;
-use super::{App, body, json};
+use super::state::{App, AppState};
 use crate::store::{ConsentRecord, Purpose, RecordSignals, Subject};
 
 /// Seconds in a day.
@@ -197,7 +199,7 @@ fn subject_proof(
 /// the body is kept only with proof (`Authorization: Bearer <that subject's token>`, see [`subject_proof`]);
 /// without it the record gets a fresh subject.
 pub fn validate(
-    app: &super::AppState,
+    app: &AppState,
     input: ConsentInput,
     headers: &HeaderMap,
     now_ms: i64,
@@ -351,16 +353,6 @@ pub async fn create(
     Ok(response)
 }
 
-/// The token of `Authorization: Bearer <token>`.
-pub fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
-}
-
 /// `GET /v1/consents/{id}` with the visitor's own token: the stored record (their receipt). The token must
 /// have been issued for this record; an expired token still works (the signature proves it is theirs).
 pub async fn receipt(
@@ -511,25 +503,5 @@ mod tests {
                 .mint(&record)
                 .unwrap();
         assert!(subject_proof(&keys, Some(&foreign), &Subject([5; 16]), &site).is_err());
-    }
-
-    #[test]
-    fn bearer_parsing() {
-        let mut h = HeaderMap::new();
-        assert_eq!(bearer(&h), None);
-        h.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("Bearer abc"),
-        );
-        assert_eq!(bearer(&h), Some("abc"));
-        h.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("bearer  abc "),
-        );
-        assert_eq!(bearer(&h), Some("abc"));
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
-        assert_eq!(bearer(&h), None);
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer "));
-        assert_eq!(bearer(&h), None);
     }
 }

@@ -1,10 +1,12 @@
-//! `/.well-known/assent-keys.json`, `/.well-known/gpc.json`, `/healthz`, `/metrics`.
+//! `/.well-known/assent-keys.json`, `/.well-known/gpc.json`, `/healthz`, `/metrics`, and `GET /v1/region` (which
+//! headers it reads: [`super::region`]).
 
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::{App, json};
+use super::body::json;
+use super::state::App;
 
 /// The public key set that verifies this server's tokens (active and retired keys).
 pub async fn keys(State(app): State<App>) -> Response {
@@ -70,4 +72,24 @@ pub async fn metrics(State(app): State<App>) -> Response {
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     r
+}
+
+/// `GET /v1/region` → `{"country": "DE", "subdivision": null}`, or `{"country": "unknown", "subdivision": null}`.
+/// Never cached by a shared cache (`private, no-store`), and `Vary` names the headers it read.
+pub async fn region(State(app): State<App>, headers: HeaderMap) -> Response {
+    let (country, subdivision) = app.region_headers().locate(&headers);
+    let body = serde_json::json!({
+        "country": country.as_deref().unwrap_or("unknown"),
+        "subdivision": subdivision,
+    });
+    let mut response = json(StatusCode::OK, &body);
+    let h = response.headers_mut();
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    if let Some(vary) = app.region_headers().vary() {
+        h.append(header::VARY, vary);
+    }
+    response
 }

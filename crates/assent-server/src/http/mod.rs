@@ -1,6 +1,11 @@
-//! The HTTP API: routes, shared state, and the middleware that every request passes through (rate limit,
-//! body read, concurrency limit, metrics, logs). Every route is limited, static files and `/metrics` included;
-//! only CORS preflights (`OPTIONS`) are not.
+//! The HTTP API: the router and the middleware that every request passes through (rate limit, body read,
+//! concurrency limit, metrics, logs). Every route is limited, static files and `/metrics` included; only CORS
+//! preflights (`OPTIONS`) are not.
+//!
+//! Modules, in the order they depend on each other (none on one below it): [`error`], [`body`], [`client`] and
+//! [`region`] are leaves; [`state`] (`AppState`) uses them; [`auth`] uses state; the handler modules
+//! ([`consents`], [`admin`], [`meta`]) use those; [`plugin`] is how other parts of the server (e-mail consent)
+//! add routes and export lines; this file assembles it all. Nothing here names an e-mail type.
 //!
 //! | Route | |
 //! |---|---|
@@ -12,209 +17,111 @@
 //! | `GET/DELETE /v1/admin/subjects/{subject}` | a subject's history / erasure — admin |
 //! | `GET /v1/admin/stats` | aggregate figures — admin |
 //! | `GET /.well-known/assent-keys.json`, `/.well-known/gpc.json`, `/healthz`, `/metrics` | |
+//! | plugins' routes | e-mail consent: `src/email/http.rs` |
 
 use std::net::IpAddr;
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::ServeDir;
 
-use crate::metrics::Metrics;
-use crate::ratelimit::RateLimiter;
-use crate::sites::Sites;
-use crate::store::Store;
-use crate::tokens::Keys;
-
 pub mod admin;
+pub mod auth;
 pub mod body;
 pub mod client;
 pub mod consents;
 pub mod error;
 pub mod meta;
+pub mod plugin;
 pub mod region;
+pub mod state;
 
+pub use body::json;
 use error::{ApiError, ErrorCode};
+pub use plugin::Plugin;
+use plugin::{Export, SecretPath};
+pub use state::{App, AppState, Limits};
 
-/// Request limits.
-#[derive(Clone, Debug)]
-pub struct Limits {
-    /// Largest `POST /v1/consents` body.
-    pub consent_body: usize,
-    /// Largest body of the other JSON endpoints.
-    pub small_body: usize,
-    /// Time allowed to receive a request body.
-    pub body_timeout: Duration,
-    /// API requests handled at once; more wait (up to `queue_timeout`), then get 503.
-    pub max_in_flight: usize,
-    /// How long a request waits for a free slot.
-    pub queue_timeout: Duration,
-    /// Requests per minute per client (an IPv4 address, an IPv6 /64) on every route (0 = unlimited).
-    pub rate_per_minute: u32,
-}
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            consent_body: 16 * 1024,
-            small_body: 4 * 1024,
-            body_timeout: Duration::from_secs(10),
-            max_in_flight: 1024,
-            queue_timeout: Duration::from_secs(5),
-            rate_per_minute: 1200,
-        }
-    }
-}
-
-/// Everything a request handler needs.
+/// What the guard needs besides the state: the plugins' path rules.
 #[derive(Debug)]
-pub struct AppState {
-    /// Where records go.
-    pub store: Arc<dyn Store>,
-    /// Known site configs.
-    pub sites: Sites,
-    keys: RwLock<Arc<Keys>>,
-    admin_token: Option<[u8; 32]>,
-    /// Counters for `/metrics`.
-    pub metrics: Metrics,
-    /// Request limits.
-    pub limits: Limits,
-    rate: RateLimiter,
-    in_flight: Semaphore,
-    /// `lastUpdate` of `/.well-known/gpc.json`.
-    pub gpc_last_update: String,
-    /// Reverse proxies whose `X-Forwarded-For` is believed (`--trusted-proxy`).
-    pub trusted_proxies: Vec<client::Cidr>,
-    // --- e-mail consent ---
-    email: Option<Arc<crate::email::EmailService>>,
-    // --- end e-mail consent ---
-    region_headers: region::RegionHeaders,
+struct Guard {
+    app: App,
+    secret_paths: Vec<SecretPath>,
+    body_optional: Vec<&'static str>,
 }
 
-/// Shared state handle.
-pub type App = Arc<AppState>;
-
-impl AppState {
-    /// State for a server. `admin_token` `None` disables the admin endpoints.
-    pub fn new(
-        store: Arc<dyn Store>,
-        sites: Sites,
-        keys: Keys,
-        admin_token: Option<&str>,
-        limits: Limits,
-    ) -> AppState {
-        AppState {
-            store,
-            sites,
-            keys: RwLock::new(Arc::new(keys)),
-            admin_token: admin_token.map(|t| Sha256::digest(t.as_bytes()).into()),
-            metrics: Metrics::default(),
-            rate: RateLimiter::new(limits.rate_per_minute),
-            in_flight: Semaphore::new(limits.max_in_flight.max(1)),
-            limits,
-            gpc_last_update: "2026-11-25".into(),
-            trusted_proxies: Vec::new(),
-            email: None,
-            region_headers: region::RegionHeaders::default(),
-        }
-    }
-
-    /// Reads the visitor's location from these CDN headers (`GET /v1/region`).
-    #[must_use]
-    pub fn with_region_headers(mut self, headers: region::RegionHeaders) -> AppState {
-        self.region_headers = headers;
-        self
-    }
-
-    /// The configured location headers (none by default).
-    pub fn region_headers(&self) -> &region::RegionHeaders {
-        &self.region_headers
-    }
-
-    /// Believes `X-Forwarded-For` from these proxies (see [`client`]).
-    #[must_use]
-    pub fn with_trusted_proxies(mut self, proxies: Vec<client::Cidr>) -> AppState {
-        self.trusted_proxies = proxies;
-        self
-    }
-
-    // --- e-mail consent ---
-    /// Enables the e-mail endpoints (`src/email/http.rs`).
-    #[must_use]
-    pub fn with_email(mut self, email: crate::email::EmailService) -> AppState {
-        self.email = Some(Arc::new(email));
-        self
-    }
-
-    /// The e-mail service, when enabled.
-    pub fn email(&self) -> Option<&Arc<crate::email::EmailService>> {
-        self.email.as_ref()
-    }
-    // --- end e-mail consent ---
-
-    /// The current keys.
-    pub fn keys(&self) -> Arc<Keys> {
-        Arc::clone(&self.keys.read().expect("keys lock"))
-    }
-
-    /// Replaces the keys (after `assent keys rotate`, on SIGHUP).
-    pub fn set_keys(&self, keys: Keys) {
-        *self.keys.write().expect("keys lock") = Arc::new(keys);
-    }
-
-    /// Whether admin endpoints are enabled.
-    pub fn admin_enabled(&self) -> bool {
-        self.admin_token.is_some()
-    }
-
-    fn admin_token_digest(&self) -> Option<&[u8; 32]> {
-        self.admin_token.as_ref()
-    }
-}
-
-/// The full router: the API, and `www` (with `www/dist` at `/assent/`) when given.
-pub fn router(app: App, www: Option<&Path>, allow_origins: &[HeaderValue]) -> Router {
+/// The full router: the API with every plugin's routes, and `www` (with `www/dist` at `/assent/`) when given.
+pub fn router(
+    app: App,
+    www: Option<&Path>,
+    allow_origins: &[HeaderValue],
+    plugins: Vec<Plugin>,
+) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(allow_origins.iter().cloned()))
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
         .max_age(Duration::from_secs(3600));
-    let public = Router::new()
+    let mut public = Router::new()
         .route("/consents", post(consents::create))
         .route("/consents/{id}", get(consents::receipt))
         .route("/verify", post(consents::verify))
-        .route("/region", get(region::region))
-        .merge(crate::email::http::public_routes()) // e-mail consent
-        // Before the CORS layer, so that preflight requests (OPTIONS) still get their CORS answer.
-        .method_not_allowed_fallback(error::method_not_allowed)
-        .layer(cors);
-    let admin = Router::new()
-        .route("/admin/records", get(admin::export))
+        .route("/region", get(meta::region));
+    let mut admin = Router::new()
         .route("/admin/stats", get(admin::stats))
         .route(
             "/admin/subjects/{subject}",
             get(admin::subject).delete(admin::erase),
-        )
-        .merge(crate::email::http::admin_routes()) // e-mail consent
-        .method_not_allowed_fallback(error::method_not_allowed);
-    let api = public.merge(admin).fallback(error::not_found);
-    let mut router = Router::new()
-        .nest("/v1", api)
+        );
+    let mut root = Router::new()
         .route("/.well-known/assent-keys.json", get(meta::keys))
         .route("/.well-known/gpc.json", get(meta::gpc))
         .route("/healthz", get(meta::healthz))
-        .route("/metrics", get(meta::metrics))
-        .merge(crate::email::http::root_routes()) // e-mail consent: /u/{token}, /e/o/{token}, /e/c/{token}
+        .route("/metrics", get(meta::metrics));
+    let mut exports: Vec<Export> = Vec::new();
+    let mut rules = Guard {
+        app: Arc::clone(&app),
+        secret_paths: Vec::new(),
+        body_optional: Vec::new(),
+    };
+    for plugin in plugins {
+        public = public.merge(plugin.public_routes);
+        admin = admin.merge(plugin.admin_routes);
+        root = root.merge(plugin.root_routes);
+        exports.extend(plugin.export);
+        rules.secret_paths.extend(plugin.secret_paths);
+        rules.body_optional.extend(plugin.body_optional);
+    }
+    let exports: Arc<[Export]> = exports.into();
+    let admin = admin.route(
+        "/admin/records",
+        get(
+            move |state: State<App>,
+                  headers: HeaderMap,
+                  q: Result<Query<admin::FilterQuery>, QueryRejection>| {
+                admin::export(state, headers, q, Arc::clone(&exports))
+            },
+        ),
+    );
+    let public = public
+        // Before the CORS layer, so that preflight requests (OPTIONS) still get their CORS answer.
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(cors);
+    let admin = admin.method_not_allowed_fallback(error::method_not_allowed);
+    let api = public.merge(admin).fallback(error::not_found);
+    let mut router = Router::new()
+        .nest("/v1", api)
+        .merge(root)
         .method_not_allowed_fallback(error::method_not_allowed);
     router = match www {
         Some(dir) => router
@@ -223,37 +130,34 @@ pub fn router(app: App, www: Option<&Path>, allow_origins: &[HeaderValue]) -> Ro
         None => router.fallback(error::not_found),
     };
     router
-        .layer(middleware::from_fn_with_state(Arc::clone(&app), guard))
+        .layer(middleware::from_fn_with_state(Arc::new(rules), guard))
         .with_state(app)
 }
 
-/// A path safe to log: subject ids in admin paths are replaced by a placeholder.
-fn loggable_path(path: &str) -> &str {
+/// A path safe to log: subject ids in admin paths and the plugins' secret paths are replaced by a placeholder.
+fn loggable_path<'a>(path: &'a str, secret_paths: &[SecretPath]) -> &'a str {
     if path.starts_with("/v1/admin/subjects/") {
-        "/v1/admin/subjects/{subject}"
-    } else if path.starts_with("/u/") {
-        "/u/{token}"
-    } else if path.starts_with("/e/o/") {
-        "/e/o/{token}"
-    } else if path.starts_with("/e/c/") {
-        "/e/c/{token}"
-    } else {
-        path
+        return "/v1/admin/subjects/{subject}";
     }
+    secret_paths
+        .iter()
+        .find(|s| path.starts_with(s.prefix))
+        .map_or(path, |s| s.logged_as)
 }
 
 /// Rate limit, body read and concurrency limit for every request but CORS preflights, then metrics and a log
 /// line for every request. Never logs headers or bodies (tokens live there).
-async fn guard(State(app): State<App>, mut req: Request, next: Next) -> Response {
+async fn guard(State(guard): State<Arc<Guard>>, mut req: Request, next: Next) -> Response {
+    let app = &guard.app;
     let start = Instant::now();
     let method = req.method().clone();
-    let path = loggable_path(req.uri().path()).to_owned();
+    let path = loggable_path(req.uri().path(), &guard.secret_paths).to_owned();
     let client = client::resolve(client::peer(&req), req.headers(), &app.trusted_proxies);
     req.extensions_mut().insert(client::ClientIp(client));
     let response = if method == Method::OPTIONS {
         next.run(req).await
     } else {
-        limited(&app, client, req, next).await
+        limited(&guard, client, req, next).await
     };
     let status = response.status();
     let code = response.extensions().get::<ErrorCode>().map(|c| c.0);
@@ -269,13 +173,14 @@ async fn guard(State(app): State<App>, mut req: Request, next: Next) -> Response
     response
 }
 
-async fn limited(app: &AppState, client: IpAddr, req: Request, next: Next) -> Response {
+async fn limited(guard: &Guard, client: IpAddr, req: Request, next: Next) -> Response {
+    let app = &guard.app;
     if let Err(wait) = app.rate.check(client::rate_key(client)) {
         return ApiError::too_many_requests(wait.as_secs() + 1).into_response();
     }
     // The body is read before a slot is taken: a client trickling its body in holds its connection (capped per
     // client by `--max-connections-per-ip`), never one of the `--max-in-flight` slots everyone shares.
-    let req = match read_body_first(app, req).await {
+    let req = match read_body_first(guard, req).await {
         Ok(r) => r,
         Err(refused) => return refused,
     };
@@ -303,8 +208,9 @@ async fn limited(app: &AppState, client: IpAddr, req: Request, next: Next) -> Re
 /// Reads the whole body into memory (at most the largest body any route takes, within `--body-timeout`) and
 /// hands the request on with it; each handler still applies its own, smaller, limit. A request that declares
 /// no body is passed on as it is.
-async fn read_body_first(app: &AppState, req: Request) -> Result<Request, Response> {
+async fn read_body_first(guard: &Guard, req: Request) -> Result<Request, Response> {
     use axum::body::HttpBody as _;
+    let app = &guard.app;
     if req.body().is_end_stream() {
         return Ok(req);
     }
@@ -312,18 +218,15 @@ async fn read_body_first(app: &AppState, req: Request) -> Result<Request, Respon
     let limit = app.limits.consent_body.max(app.limits.small_body);
     match body::read(body_, &parts.headers, limit, app.limits.body_timeout).await {
         Ok(bytes) => Ok(Request::from_parts(parts, Body::from(bytes))),
-        // One-click unsubscribe is never refused on a technicality (RFC 8058): its body only tells how.
-        Err(_) if parts.uri.path().starts_with("/u/") => {
+        // A plugin's request that must never be refused on a technicality (RFC 8058 one-click unsubscribe).
+        Err(_)
+            if guard
+                .body_optional
+                .iter()
+                .any(|p| parts.uri.path().starts_with(p)) =>
+        {
             Ok(Request::from_parts(parts, Body::empty()))
         }
         Err(e) => Err(e.into_response()),
     }
-}
-
-/// A JSON response with `Cache-Control: no-store`.
-pub fn json(status: StatusCode, value: &serde_json::Value) -> Response {
-    let mut r = (status, axum::Json(value)).into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
 }

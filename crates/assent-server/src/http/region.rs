@@ -1,16 +1,13 @@
-//! `GET /v1/region`: the visitor's country and subdivision, as a trusted CDN in front of the server reports
-//! them in request headers. No IP database: without configured headers (or without a usable value) the answer
-//! is `"unknown"`, and the browser then applies the strictest configured region (fail closed).
+//! Which request headers carry the visitor's location, for `GET /v1/region` (route in `meta.rs`): the country
+//! and subdivision as a trusted CDN in front of the server reports them. No IP database: without configured
+//! headers (or without a usable value) the answer is `"unknown"`, and the browser then applies the strictest
+//! configured region (fail closed).
 //!
 //! The headers are read only when named at start-up (`--region-header`, `--subdivision-header`): a header any
 //! client can send must never decide by default which rules apply. Only a CDN that overwrites the header on
 //! every request (so a visitor cannot supply their own) should be named.
 
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
-use axum::response::Response;
-
-use super::{App, json};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 
 /// Which request headers carry the visitor's location (both optional).
 #[derive(Clone, Debug, Default)]
@@ -67,7 +64,8 @@ impl RegionHeaders {
         (country, subdivision)
     }
 
-    fn vary(&self) -> Option<HeaderValue> {
+    /// The `Vary` value naming the headers [`RegionHeaders::locate`] reads, when any is configured.
+    pub fn vary(&self) -> Option<HeaderValue> {
         let names: Vec<&str> = [&self.country, &self.subdivision]
             .into_iter()
             .flatten()
@@ -77,26 +75,6 @@ impl RegionHeaders {
             .then(|| HeaderValue::from_str(&names.join(", ")).ok())
             .flatten()
     }
-}
-
-/// `GET /v1/region` → `{"country": "DE", "subdivision": null}`, or `{"country": "unknown", "subdivision": null}`.
-/// Never cached by a shared cache (`private, no-store`), and `Vary` names the headers it read.
-pub async fn region(State(app): State<App>, headers: HeaderMap) -> Response {
-    let (country, subdivision) = app.region_headers().locate(&headers);
-    let body = serde_json::json!({
-        "country": country.as_deref().unwrap_or("unknown"),
-        "subdivision": subdivision,
-    });
-    let mut response = json(StatusCode::OK, &body);
-    let h = response.headers_mut();
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    if let Some(vary) = app.region_headers().vary() {
-        h.append(header::VARY, vary);
-    }
-    response
 }
 
 #[cfg(test)]
