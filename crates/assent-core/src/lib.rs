@@ -21,6 +21,7 @@ pub mod config;
 pub mod consent_mode;
 pub mod cookie;
 pub mod decision;
+pub mod fields;
 pub mod gpp;
 pub mod i18n;
 pub mod json;

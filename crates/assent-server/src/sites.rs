@@ -10,11 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use assent_core::Config;
+use assent_core::fields::{MAX_SITE_ID_LEN, is_site_id};
 
 pub use crate::html_scan::inline_configs;
-
-/// Longest site id a token can carry.
-const MAX_SITE_LEN: usize = 64;
 
 /// Site configs by site id.
 #[derive(Clone, Debug, Default)]
@@ -86,9 +84,9 @@ impl Sites {
         if site.is_empty() {
             return Err(err("config has no \"site\"".into()));
         }
-        if site.len() > MAX_SITE_LEN || !site.bytes().all(|b| b.is_ascii_graphic()) {
+        if !is_site_id(site) {
             return Err(err(format!(
-                "site {site:?} must be 1-{MAX_SITE_LEN} visible ASCII characters"
+                "site {site:?} must be 1-{MAX_SITE_ID_LEN} visible ASCII characters"
             )));
         }
         if let Some(existing) = self.by_site.get(&site) {

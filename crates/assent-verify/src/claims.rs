@@ -6,7 +6,7 @@ use core::str::FromStr;
 use assent_core::{Category, CategorySet};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-use crate::format::{RECORD_ID_LEN, SUBJECT_ID_LEN};
+use crate::lengths::{RECORD_ID_LEN, SUBJECT_ID_LEN};
 
 /// The id of the stored proof of consent (a UUIDv7 made by the server), 16 bytes.
 ///

@@ -28,18 +28,9 @@ use crate::keys::Kid;
 pub const VERSION: u8 = 1;
 /// Format version 2: version 1 followed by the region that applied.
 pub const VERSION_REGION: u8 = 2;
-/// Length of a key id in bytes.
-pub const KID_LEN: usize = 4;
-/// Length of a record id in bytes.
-pub const RECORD_ID_LEN: usize = 16;
-/// Length of a subject id in bytes.
-pub const SUBJECT_ID_LEN: usize = 12;
-/// Length of an Ed25519 signature in bytes.
-pub const SIGNATURE_LEN: usize = 64;
-/// Longest site id in bytes.
-pub const MAX_SITE_ID_LEN: usize = 64;
-/// Longest region name in bytes.
-pub const MAX_REGION_LEN: usize = 32;
+pub use crate::lengths::{
+    KID_LEN, MAX_REGION_LEN, MAX_SITE_ID_LEN, RECORD_ID_LEN, SIGNATURE_LEN, SUBJECT_ID_LEN,
+};
 /// Longest version 1 payload: every varint at its widest and a 64-byte site id.
 pub const MAX_PAYLOAD_LEN_V1: usize =
     1 + KID_LEN + 1 + 4 + 5 + 5 + 10 + RECORD_ID_LEN + SUBJECT_ID_LEN + 1 + MAX_SITE_ID_LEN;
@@ -156,9 +147,10 @@ impl fmt::Display for EncodeError {
 
 impl std::error::Error for EncodeError {}
 
-/// Whether a site id is encodable: 1–64 bytes of visible ASCII.
+/// Whether a site id is encodable: 1–64 bytes of visible ASCII (assent-core's rule,
+/// [`assent_core::fields::is_site_id`]).
 pub fn is_valid_site_id(site: &str) -> bool {
-    (1..=MAX_SITE_ID_LEN).contains(&site.len()) && site.bytes().all(|b| b.is_ascii_graphic())
+    assent_core::fields::is_site_id(site)
 }
 
 /// Whether a region name is encodable: 1–32 characters of `a-z`, `0-9`, `_`, starting with a letter (the

@@ -8,7 +8,7 @@ use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::format::KID_LEN;
+use crate::lengths::KID_LEN;
 
 /// A key id: the first 4 bytes of SHA-256 over the 32-byte Ed25519 public key. Shown as 6 base64url characters.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

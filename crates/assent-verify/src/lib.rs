@@ -37,6 +37,7 @@ mod claims;
 mod cookie;
 pub mod format;
 mod keys;
+mod lengths;
 #[cfg(feature = "sign")]
 mod sign;
 mod verify;

@@ -96,7 +96,8 @@ impl From<DecodeError> for VerifyError {
 }
 
 /// A value whose signature and validity period were checked. Only this crate can make one: the only way to
-/// get a `Verified<ConsentClaims>` is a successful [`Verifier::verify`] (or a cache hit of one).
+/// get a `Verified<ConsentClaims>` is a successful [`Verifier::verify`], [`Verifier::verify_at_issue_time`]
+/// (validity at the token's own issue time), or a cache hit of a `verify`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verified<T> {
     kid: Kid,
@@ -235,6 +236,20 @@ impl Verifier {
         site: &str,
     ) -> Result<Verified<ConsentClaims>, VerifyError> {
         self.verify_for_site(token, site, unix_now())
+    }
+
+    /// Verifies a token **at its issue time**: canonical decoding, a known kid and a strict Ed25519 signature,
+    /// as [`Verifier::verify`], with the times checked at the token's own `issued_at` instead of a clock, so an
+    /// expired token still verifies. It proves that the key set's owner issued these claims, not that consent
+    /// is still given: for a visitor's receipt or proof of their subject after their consent lapsed, never for
+    /// deciding what may run (use [`Verifier::verify`] for that).
+    ///
+    /// The one place that reads a token's claims before its signature is checked: the issue time is taken from
+    /// the token, and nothing else is returned until the signature verified.
+    pub fn verify_at_issue_time(&self, token: &str) -> Result<Verified<ConsentClaims>, VerifyError> {
+        let untrusted = UntrustedToken::parse(token)?;
+        let issued_at = untrusted.decoded.claims.issued_at;
+        self.verify_untrusted(untrusted, issued_at)
     }
 
     /// Checks the signature and times of an already parsed token.

@@ -81,6 +81,45 @@ fn check_all_vectors() {
     }
 }
 
+/// The "verify at issue time" mode: every valid vector, and every token refused only for its times (expired, not
+/// yet valid), verifies with its claims; every other refusal (format, key, signature) stays a refusal, with the
+/// same code, so the mode waives the clock and nothing else.
+#[test]
+fn verify_at_issue_time_waives_the_clock_only() {
+    let v = load();
+    let verifier = verifier(&v);
+    for case in list(&v, "valid") {
+        let name = case["name"].as_str().unwrap();
+        let verified = verifier
+            .verify_at_issue_time(case["token"].as_str().unwrap())
+            .unwrap_or_else(|e| panic!("valid vector {name:?} refused at issue time: {e}"));
+        assert_eq!(verified.to_json(), case["claims"], "{name}");
+    }
+    let mut waived = 0;
+    for case in list(&v, "invalid") {
+        let name = case["name"].as_str().unwrap();
+        let token = case["token"].as_str().unwrap();
+        let code = case["error"].as_str().unwrap();
+        let at_issue = verifier.verify_at_issue_time(token);
+        if matches!(code, "expired" | "not_yet_valid") {
+            let verified =
+                at_issue.unwrap_or_else(|e| panic!("{name:?}: genuine token refused: {e}"));
+            // The same claims `verify` would have returned had the clock been right.
+            let issued_at = verified.issued_at;
+            assert_eq!(
+                verifier.verify(token, issued_at).unwrap().claims(),
+                verified.claims(),
+                "{name}"
+            );
+            waived += 1;
+        } else {
+            let err = at_issue.expect_err(&format!("{name:?} accepted at issue time"));
+            assert_eq!(err.code(), code, "{name}: {err}");
+        }
+    }
+    assert!(waived >= 4, "expired and not-yet-valid vectors present");
+}
+
 #[test]
 fn every_kind_of_error_is_covered() {
     let v = load();

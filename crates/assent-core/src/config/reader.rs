@@ -7,6 +7,7 @@ use super::{
 };
 use crate::category::{Category, CategorySet, FIRST_CUSTOM_INDEX, MAX_CATEGORIES};
 use crate::consent_mode::ConsentModeType;
+use crate::fields::is_language_tag;
 use crate::i18n::{UI_KEY_NAMES, UiText};
 use crate::json::{self, Json};
 use crate::text::{
@@ -284,21 +285,6 @@ fn is_cookie_name_byte(b: u8) -> bool {
                 | b'{'
                 | b'}'
         )
-}
-
-fn is_language_tag(tag: &str) -> bool {
-    let (primary, mut rest) = split_first_byte(tag, b'-');
-    if !(2..=3).contains(&primary.len()) || !primary.bytes().all(|b| b.is_ascii_alphabetic()) {
-        return false;
-    }
-    while let Some(r) = rest {
-        let (part, next) = split_first_byte(r, b'-');
-        if !(1..=8).contains(&part.len()) || !part.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return false;
-        }
-        rest = next;
-    }
-    true
 }
 
 fn is_region(code: &str) -> bool {

@@ -16,6 +16,7 @@
 
 use std::sync::Arc;
 
+use assent_core::fields::{is_language_tag, is_sha256_hex};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -122,19 +123,6 @@ struct SubscribeInput {
     tracking: bool,
 }
 
-fn is_hex64(s: &str) -> bool {
-    s.len() == 64
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-fn is_language_tag(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 35
-        && s.split('-')
-            .all(|p| !p.is_empty() && p.len() <= 8 && p.bytes().all(|b| b.is_ascii_alphanumeric()))
-}
-
 const ACCEPTED: &str = "if this address can receive mail, a confirmation message is on its way; the subscription \
                         starts when the link in it is opened";
 
@@ -175,7 +163,7 @@ async fn subscribe(
             "site: no config for this site on this server",
         ));
     }
-    if !is_hex64(&input.notice_hash) {
+    if !is_sha256_hex(&input.notice_hash) {
         return Err(ApiError::unprocessable(
             "invalid_field",
             "notice_hash: must be the SHA-256 of the notice text, 64 lowercase hex digits",

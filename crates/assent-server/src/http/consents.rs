@@ -2,6 +2,7 @@
 
 use core::fmt;
 
+use assent_core::fields::{is_language_tag, is_sha256_hex};
 use assent_core::{Config, Method};
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -106,17 +107,6 @@ fn header_is_one(headers: &HeaderMap, name: &str) -> bool {
         .get(name)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim() == "1")
-}
-
-fn is_language_tag(s: &str) -> bool {
-    (2..=35).contains(&s.len())
-        && s.split('-')
-            .all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
-        && s.as_bytes()[0].is_ascii_alphabetic()
-}
-
-fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 fn is_version(s: &str) -> bool {
@@ -440,16 +430,6 @@ mod tests {
 
     #[test]
     fn field_checks() {
-        assert!(is_language_tag("en"));
-        assert!(is_language_tag("pt-BR"));
-        assert!(is_language_tag("zh-Hant-TW"));
-        assert!(!is_language_tag("e"));
-        assert!(!is_language_tag("1en"));
-        assert!(!is_language_tag("en--US"));
-        assert!(!is_language_tag("en US"));
-        assert!(is_sha256_hex(&"0a".repeat(32)));
-        assert!(!is_sha256_hex(&"0A".repeat(32)));
-        assert!(!is_sha256_hex(&"0a".repeat(31)));
         assert!(is_version("0.1.0-beta+1"));
         assert!(!is_version(""));
         assert!(!is_version("1 0"));

@@ -440,3 +440,58 @@ fn clients_over_the_rate_limit_get_429() {
         .unwrap();
     assert_eq!(stored, 3, "the refused request stored nothing");
 }
+
+#[test]
+fn rate_limit_zero_is_unlimited() {
+    // More requests than the default limit (1200 a minute) from one client: none is refused.
+    let server = Server::with(Setup::default().rate_limit(0));
+    for i in 0..1250 {
+        assert_eq!(server.get("/healthz").status, 200, "request {i}");
+    }
+    let r = server.post_json("/v1/consents", &choice());
+    assert_eq!(r.status, 201, "{}", r.text());
+}
+
+#[test]
+fn bad_subscription_fields_are_refused_naming_the_field_and_store_nothing() {
+    let mut setup = Setup::default();
+    for a in crate::scenarios::email_args() {
+        setup = setup.arg(&a);
+    }
+    let server = Server::with(setup);
+    let body = |field: &str, value: &str| {
+        let mut v = json!({"email": "bad@mail.example", "list": "newsletter",
+                           "site": crate::scenarios::EMAIL_SITE,
+                           "notice_hash": crate::support::NOTICE, "language": "pt-BR"});
+        v[field] = value.into();
+        v
+    };
+    // `"language": "1"` and `"e1"` were accepted here before the one language-tag rule (assent_core::fields:
+    // a primary subtag of 2-3 letters), which `POST /v1/consents` and the config reader use too.
+    let long_tag = format!("en-{}", ["abcdefgh"; 4].join("-"));
+    for (field, value) in [
+        ("language", "1"),
+        ("language", "e1"),
+        ("language", "en_US"),
+        ("language", ""),
+        ("language", long_tag.as_str()),
+        ("notice_hash", "ABCDEF"),
+        ("notice_hash", &"0A".repeat(32)),
+    ] {
+        let r = server.post_json("/v1/subscriptions", &body(field, value));
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (422, "invalid_field"),
+            "{field}: {value:?}: {}",
+            r.text()
+        );
+        let message = r.json()["error"]["message"].as_str().unwrap().to_owned();
+        assert!(message.starts_with(field), "{message}");
+    }
+    let status = server.admin_get("/v1/admin/subscriptions/status?email=bad%40mail.example");
+    assert_eq!(status.json()["records"], json!([]), "nothing was stored");
+    assert_eq!(server.get("/healthz").status, 200);
+    // The same body with valid fields is accepted (so the refusals above were for the field named).
+    let ok = server.post_json("/v1/subscriptions", &body("language", "pt-BR"));
+    assert_eq!(ok.status, 202, "{}", ok.text());
+}
