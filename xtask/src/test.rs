@@ -312,8 +312,16 @@ fn native_tests(ctx: &mut Ctx) -> Result<Outcome> {
             // assent-scan scans the built examples: its tests run in the `scan` step, after `dist`.
             .args(["--exclude", "assent-scan"]),
     )?;
-    // assent-web natively: its unit tests only (the browser tests in tests/ run in `wasm-test`).
-    let web = run_tests(ctx.cargo().args(["test", "-p", "assent-web", "--lib"]))?;
+    // assent-web natively: its unit tests and its dependency policy (the browser tests in tests/ run in
+    // `wasm-test`; the policy file compiles to nothing there).
+    let web = run_tests(ctx.cargo().args([
+        "test",
+        "-p",
+        "assent-web",
+        "--lib",
+        "--test",
+        "dependency_policy",
+    ]))?;
     tally.ignored += web.ignored;
     skipped.extend(ignored_tests(tally, "Rust"));
     Ok(outcome(skipped))

@@ -3,6 +3,8 @@
 //! `POST /v1/consents`, `POST /v1/subscriptions`, the site registry and the token format call these, so a value
 //! one part accepts is never refused by another.
 
+use crate::text::split_first_byte;
+
 /// Longest language tag accepted (RFC 5646 §4.4.1: implementations must handle at least 35 characters).
 pub const MAX_LANGUAGE_TAG_LEN: usize = 35;
 /// Longest site id (what a token's `site_len` byte can carry, and what the server stores).
@@ -15,14 +17,23 @@ pub const SUBJECT_ID_TEXT_LEN: usize = 22;
 /// `es-419`), at most [`MAX_LANGUAGE_TAG_LEN`] characters. Case is not checked (`pt-br` is accepted); `1`,
 /// `e`, `en--US`, `en_US` and `en US` are refused.
 pub fn is_language_tag(tag: &str) -> bool {
-    if tag.len() > MAX_LANGUAGE_TAG_LEN {
+    // `split_first_byte`, not `str::split`: the browser build reads config languages with this, and the
+    // pattern machinery of `split` costs wasm bytes.
+    let (primary, mut rest) = split_first_byte(tag, b'-');
+    if tag.len() > MAX_LANGUAGE_TAG_LEN
+        || !(2..=3).contains(&primary.len())
+        || !primary.bytes().all(|b| b.is_ascii_alphabetic())
+    {
         return false;
     }
-    let mut subtags = tag.split('-');
-    let primary = subtags.next().unwrap_or_default();
-    (2..=3).contains(&primary.len())
-        && primary.bytes().all(|b| b.is_ascii_alphabetic())
-        && subtags.all(|s| (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()))
+    while let Some(r) = rest {
+        let (subtag, next) = split_first_byte(r, b'-');
+        if !(1..=8).contains(&subtag.len()) || !subtag.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return false;
+        }
+        rest = next;
+    }
+    true
 }
 
 /// Whether `text` is a SHA-256 digest as Assent writes them: 64 lowercase hexadecimal digits.
@@ -49,14 +60,34 @@ mod tests {
 
     #[test]
     fn language_tags() {
-        for good in ["en", "pt-BR", "pt-br", "zh-Hant-TW", "es-419", "fil", "sr-Latn"] {
+        for good in [
+            "en",
+            "pt-BR",
+            "pt-br",
+            "zh-Hant-TW",
+            "es-419",
+            "fil",
+            "sr-Latn",
+        ] {
             assert!(is_language_tag(good), "{good}");
         }
         let long = format!("en-{}", ["abcdefgh"; 4].join("-"));
         assert_eq!(long.len(), 38);
         for bad in [
-            "", "1", "e", "1en", "e1", "engl", "en--US", "en-", "-en", "en_US", "en US", "en-abcdefghi",
-            "ü", &long,
+            "",
+            "1",
+            "e",
+            "1en",
+            "e1",
+            "engl",
+            "en--US",
+            "en-",
+            "-en",
+            "en_US",
+            "en US",
+            "en-abcdefghi",
+            "ü",
+            &long,
         ] {
             assert!(!is_language_tag(bad), "{bad}");
         }
@@ -75,7 +106,12 @@ mod tests {
         }
         assert!(is_subject_id("AAAAAAAAAAAAAAAAAAAAAA"));
         assert!(is_subject_id("_-_-_-_-_-_-_-_-_-_-_w"));
-        for bad in ["", "AAAAAAAAAAAAAAAAAAAAA", "AAAAAAAAAAAAAAAAAAAAAAA", "AAAAAAAAAAAAAAAAAAAA=="] {
+        for bad in [
+            "",
+            "AAAAAAAAAAAAAAAAAAAAA",
+            "AAAAAAAAAAAAAAAAAAAAAAA",
+            "AAAAAAAAAAAAAAAAAAAA==",
+        ] {
             assert!(!is_subject_id(bad), "{bad:?}");
         }
     }

@@ -84,7 +84,7 @@ impl Sites {
         if site.is_empty() {
             return Err(err("config has no \"site\"".into()));
         }
-        if !is_site_id(site) {
+        if !is_site_id(&site) {
             return Err(err(format!(
                 "site {site:?} must be 1-{MAX_SITE_ID_LEN} visible ASCII characters"
             )));

@@ -7,8 +7,8 @@
 
 use assent_verify::format::SUBJECT_ID_LEN;
 use assent_verify::{
-    ConsentClaims, EncodeError, KeySet, RecordId, Signals, SigningKey, SubjectId, Verified, Verifier,
-    VerifyError,
+    ConsentClaims, EncodeError, KeySet, RecordId, Signals, SigningKey, SubjectId, Verified,
+    Verifier, VerifyError,
 };
 
 use crate::keys::KeyDir;

@@ -246,7 +246,10 @@ impl Verifier {
     ///
     /// The one place that reads a token's claims before its signature is checked: the issue time is taken from
     /// the token, and nothing else is returned until the signature verified.
-    pub fn verify_at_issue_time(&self, token: &str) -> Result<Verified<ConsentClaims>, VerifyError> {
+    pub fn verify_at_issue_time(
+        &self,
+        token: &str,
+    ) -> Result<Verified<ConsentClaims>, VerifyError> {
         let untrusted = UntrustedToken::parse(token)?;
         let issued_at = untrusted.decoded.claims.issued_at;
         self.verify_untrusted(untrusted, issued_at)

@@ -11,8 +11,8 @@ use crate::fields::is_language_tag;
 use crate::i18n::{UI_KEY_NAMES, UiText};
 use crate::json::{self, Json};
 use crate::text::{
-    concat, contains_byte, join as join_all, push_i64, push_u64, split_first_byte, split_once_byte,
-    trim_end_byte, trim_start_byte,
+    concat, contains_byte, join as join_all, push_i64, push_u64, split_once_byte, trim_end_byte,
+    trim_start_byte,
 };
 
 type Members = [(String, Json)];
