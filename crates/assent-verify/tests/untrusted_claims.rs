@@ -27,7 +27,9 @@ fn no_code_outside_assent_verify_reads_unverified_claims() {
         }
     }
     assert!(
-        files.iter().any(|f| f.ends_with("assent-server/src/tokens.rs")),
+        files
+            .iter()
+            .any(|f| f.ends_with("assent-server/src/tokens.rs")),
         "the search reached the server: {} files",
         files.len()
     );
