@@ -145,9 +145,10 @@ pub fn queue_json(queue: &[String]) -> String {
     s
 }
 
-/// Whether a subject id is what the contract says: 22 characters of base64url (16 bytes).
+/// Whether a subject id is what the contract says: 22 characters of base64url (16 bytes), the rule of
+/// `assent_core::fields`.
 pub fn is_subject(s: &str) -> bool {
-    s.len() == 22 && assent_core::base64url::decode(s).is_ok_and(|b| b.len() == 16)
+    assent_core::fields::is_subject_id(s)
 }
 
 /// Seconds the token cookie should live: until `expires_at`, at most 13 months; `None` when already expired.

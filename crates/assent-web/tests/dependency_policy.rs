@@ -9,10 +9,25 @@
 use std::process::Command;
 
 /// Crates the browser build must not contain, by name or name prefix (`serde` covers `serde_json`,
-/// `serde_derive`, `serde-wasm-bindgen`; `regex` covers `regex-automata`, `regex-syntax`).
+/// `serde_derive`, `serde-wasm-bindgen`; `regex` covers `regex-automata`, `regex-syntax`). `futures-util` is
+/// not on the list: js-sys itself depends on it (for JavaScript async iterators); the SDK's promises go
+/// through js-sys alone.
 const FORBIDDEN_PREFIXES: &[&str] = &[
-    "serde", "regex", "tokio", "futures", "mio", "hyper", "http", "reqwest", "ureq", "axum",
-    "tower", "rusqlite", "postgres", "sqlx",
+    "serde",
+    "regex",
+    "tokio",
+    "async-std",
+    "smol",
+    "mio",
+    "hyper",
+    "http",
+    "reqwest",
+    "ureq",
+    "axum",
+    "tower",
+    "rusqlite",
+    "postgres",
+    "sqlx",
 ];
 
 /// `cargo tree` of `package` for the browser target: the crate names of its normal dependencies.
