@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, params};
 
-use super::records::rows;
+use super::rows::rows;
 use super::{SqliteStore, backend};
 use crate::email::store::{self as email, NewEvent, Subscription, Transition};
 use crate::email::{ListId, Pseudonym};

@@ -22,6 +22,7 @@ use writer::{ExecDone, Job, checkpoint_loop, writer_loop};
 
 mod email;
 mod records;
+mod rows;
 mod writer;
 
 /// Tuning knobs.

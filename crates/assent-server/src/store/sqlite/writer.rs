@@ -136,7 +136,7 @@ fn run_batch(
         for job in batch.drain(..) {
             match job {
                 Job::Insert(record, reply) => {
-                    let r = super::records::insert(&tx, &record);
+                    let r = super::rows::insert(&tx, &record);
                     replies.push(Reply::Insert(reply, r));
                 }
                 Job::Erase(subject, reply) => {
