@@ -206,7 +206,11 @@ pub fn decide(
             none_granted &= !granted_index(c.index);
         }
     }
-    let gpc_honored = gpc_on && has_sale_or_share && none_granted;
+    // "Opt-Out Request Honored" is a US notice: with regions, only opt-out regions show it (never Europe).
+    let gpc_honored = gpc_on
+        && has_sale_or_share
+        && none_granted
+        && (config.region.is_none() || config.mode == Mode::OptOut);
 
     Decision {
         categories,
@@ -310,5 +314,6 @@ pub fn apply_choice(
         granted,
         signals,
         method,
+        region: config.region,
     })
 }

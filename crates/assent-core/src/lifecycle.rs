@@ -15,6 +15,7 @@
 use crate::config::Config;
 use crate::consent_mode::ConsentModeState;
 use crate::decision::{Choice, ChoiceError, Decision, Reason, apply_choice, decide};
+use crate::region::Show;
 use crate::state::{ConsentState, Method, Signals};
 pub use crate::url::is_activatable_url;
 
@@ -35,6 +36,8 @@ pub enum Effect {
     Activate,
     /// Show the first layer.
     ShowBanner,
+    /// Show the non-blocking notice (an opt-out region's "Do Not Sell or Share" link).
+    ShowNotice,
     /// `assent:change` and the `assent_change` dataLayer event.
     EmitChange,
     /// Resolve `assent.ready`, `assent:ready`.
@@ -77,7 +80,11 @@ pub fn on_boot(config: &Config, stored: Option<&ConsentState>, signals: Signals,
     // Returning visitors: allowed scripts start now, before the page has finished parsing.
     effects.push(Effect::Activate);
     if decision.banner.is_some() {
-        effects.push(Effect::ShowBanner);
+        match config.show {
+            Show::Banner => effects.push(Effect::ShowBanner),
+            Show::Notice => effects.push(Effect::ShowNotice),
+            Show::Nothing => {}
+        }
     }
     // GPC on top of a stored "allow" of a sale/share category: decide() already denies it; store and record the
     // opt-out as a withdrawal made with the signal on, so both it and a later re-grant are on record.

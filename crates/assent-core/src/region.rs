@@ -200,6 +200,20 @@ pub fn resolve(
     strictest(all())
 }
 
+/// The region for a page's `data-region`: a configured region's name (`eu`), else an ISO code — a country
+/// (`DE`) or a subdivision with its country (`US-CA`) — resolved as [`resolve`] does; garbage is unknown (the
+/// strictest region).
+pub fn resolve_hint(hint: &str, configured: &[RegionSpec]) -> Option<usize> {
+    if let Some(i) = configured.iter().position(|r| r.name == hint) {
+        return Some(i);
+    }
+    let (country, sub) = match crate::text::split_once_byte(hint, b'-') {
+        Some((c, s)) => (c, Some(s)),
+        None => (hint, None),
+    };
+    resolve(Some(country), sub, configured)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,6 +318,20 @@ mod tests {
         let regions = presets(&["us_states", "eu"]);
         assert_eq!(resolve(Some("JP"), None, &regions), Some(1));
         assert_eq!(resolve(Some("US"), Some("WY"), &regions), Some(1));
+    }
+
+    #[test]
+    fn hints_name_a_region_or_a_place() {
+        let regions = presets(&["eu", "us_states", "default"]);
+        assert_eq!(resolve_hint("us_states", &regions), Some(1));
+        assert_eq!(resolve_hint("DE", &regions), Some(0));
+        assert_eq!(resolve_hint("US-CA", &regions), Some(1));
+        assert_eq!(resolve_hint("US-WY", &regions), Some(2));
+        assert_eq!(resolve_hint("JP", &regions), Some(2));
+        // Garbage and unknown names: the strictest (eu, listed first among the opt-in banners).
+        for bad in ["", "mars", "EU", "<b>"] {
+            assert_eq!(resolve_hint(bad, &regions), Some(0), "{bad:?}");
+        }
     }
 
     #[test]

@@ -11,6 +11,11 @@
 //! | LEB128 | categories presented (bitmap by category index) |
 //! | LEB128 | categories granted (bitmap, a subset of presented) |
 //!
+//! Version 2 is version 1 followed by one byte: the position in the config's `regions` of the region whose rules
+//! applied. It is written only when the site uses regions (a site without them keeps writing version 1), so that
+//! a returning visitor's rules apply at once, before any network answer; version 1 values are still read (no
+//! region: the browser then finds it again).
+//!
 //! Every integer uses the shortest LEB128 form and nothing may follow the last field, so each state has exactly
 //! one encoding. A typical value is 10–14 bytes, 14–19 characters.
 
@@ -20,6 +25,8 @@ use crate::base64url;
 use crate::category::CategorySet;
 
 const VERSION: u8 = 1;
+/// Version 1 and the region byte.
+const VERSION_REGION: u8 = 2;
 
 /// Browser privacy signals as seen when a decision is made.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -88,6 +95,8 @@ pub struct ConsentState {
     /// Signals seen when choosing. A choice made while GPC was on is an explicit override of GPC.
     pub signals: Signals,
     pub method: Method,
+    /// The position in the config's `regions` of the region whose rules applied; `None` without regions.
+    pub region: Option<u8>,
 }
 
 /// Why a stored value was refused. Callers treat every case the same way: no valid choice, fail closed.
@@ -151,7 +160,11 @@ impl ConsentState {
     /// The cookie value.
     pub fn encode(&self) -> String {
         let mut bytes = Vec::with_capacity(24);
-        bytes.push(VERSION);
+        bytes.push(if self.region.is_some() {
+            VERSION_REGION
+        } else {
+            VERSION
+        });
         let method = Method::ALL
             .iter()
             .position(|m| *m == self.method)
@@ -161,6 +174,9 @@ impl ConsentState {
         put_leb128(&mut bytes, self.decided_at);
         put_leb128(&mut bytes, self.presented.0);
         put_leb128(&mut bytes, self.granted.0);
+        if let Some(r) = self.region {
+            bytes.push(r);
+        }
         base64url::encode(&bytes)
     }
 
@@ -172,7 +188,7 @@ impl ConsentState {
         let bytes = base64url::decode(text).map_err(|_| StateDecodeError::Encoding)?;
         let mut rest: &[u8] = &bytes;
         let (&version, r) = rest.split_first().ok_or(StateDecodeError::Malformed)?;
-        if version != VERSION {
+        if version != VERSION && version != VERSION_REGION {
             return Err(StateDecodeError::UnsupportedVersion);
         }
         let (&flags, r) = r.split_first().ok_or(StateDecodeError::Malformed)?;
@@ -185,6 +201,12 @@ impl ConsentState {
         let decided_at = take_leb128(&mut rest)?;
         let presented = CategorySet(take_leb128(&mut rest)?);
         let granted = CategorySet(take_leb128(&mut rest)?);
+        let mut region = None;
+        if version == VERSION_REGION {
+            let (&r, tail) = rest.split_first().ok_or(StateDecodeError::Malformed)?;
+            region = Some(r);
+            rest = tail;
+        }
         if !rest.is_empty()
             || !granted.is_subset(presented)
             || !granted.contains(0)
@@ -202,6 +224,7 @@ impl ConsentState {
                 gpc: flags & 2 != 0,
             },
             method: Method::ALL[usize::from(flags >> 2)],
+            region,
         })
     }
 }
@@ -222,6 +245,7 @@ mod tests {
                 gpc: true,
             },
             method: Method::Preferences,
+            region: None,
         }
     }
 
@@ -233,12 +257,31 @@ mod tests {
     }
 
     #[test]
+    fn the_region_makes_version_2_and_version_1_still_reads() {
+        let v1 = sample().encode();
+        assert_eq!(base64url::decode(&v1).unwrap()[0], 1);
+        let with_region = ConsentState {
+            region: Some(1),
+            ..sample()
+        };
+        let v2 = with_region.encode();
+        let bytes = base64url::decode(&v2).unwrap();
+        assert_eq!((bytes[0], *bytes.last().unwrap()), (2, 1));
+        assert_eq!(bytes.len(), base64url::decode(&v1).unwrap().len() + 1);
+        assert_eq!(ConsentState::decode(&v2), Ok(with_region));
+        assert_eq!(ConsentState::decode(&v1).unwrap().region, None);
+    }
+
+    #[test]
     fn rejects_garbage() {
         let good = sample().encode();
         let mut bytes = base64url::decode(&good).unwrap();
         let reencode = |b: &[u8]| base64url::encode(b);
         let mut trailing = bytes.clone();
         trailing.push(0);
+        let mut v3 = bytes.clone();
+        v3[0] = 3;
+        // Version 2 without its region byte.
         let mut v2 = bytes.clone();
         v2[0] = 2;
         let mut flags = bytes.clone();
@@ -249,7 +292,8 @@ mod tests {
             ("AQ==", StateDecodeError::Encoding),
             (&good[..good.len() - 3], StateDecodeError::Malformed),
             (&reencode(&trailing), StateDecodeError::Malformed),
-            (&reencode(&v2), StateDecodeError::UnsupportedVersion),
+            (&reencode(&v3), StateDecodeError::UnsupportedVersion),
+            (&reencode(&v2), StateDecodeError::Malformed),
             (&reencode(&flags), StateDecodeError::Malformed),
         ];
         for (text, want) in cases {
@@ -277,13 +321,14 @@ mod tests {
 
     proptest! {
         #[test]
-        fn valid_states_round_trip(revision in 1u32.., decided_at: u64, presented: u64, granted: u64, dnt: bool, gpc: bool, m in 0usize..4) {
+        fn valid_states_round_trip(revision in 1u32.., decided_at: u64, presented: u64, granted: u64, dnt: bool, gpc: bool, m in 0usize..4, region: Option<u8>) {
             let presented = CategorySet(presented | 1);
             let state = ConsentState {
                 revision, decided_at, presented,
                 granted: CategorySet((granted & presented.0) | 1),
                 signals: Signals { dnt, gpc },
                 method: Method::ALL[m],
+                region,
             };
             prop_assert_eq!(ConsentState::decode(&state.encode()), Ok(state));
         }

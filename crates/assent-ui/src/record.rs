@@ -192,6 +192,7 @@ mod tests {
                 gpc: true,
             },
             method: Method::Banner,
+            region: None,
         };
         let ctx = RecordContext {
             site: "shop.\"x\"",

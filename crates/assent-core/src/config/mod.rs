@@ -12,6 +12,7 @@ use core::fmt;
 use crate::category::{Category, CategorySet};
 use crate::consent_mode::ConsentModeType;
 use crate::i18n::UiText;
+use crate::region::{RegionSpec, Show};
 
 /// Longest choice lifetime and cookie lifetime accepted: 13 months (CNIL, EDPB).
 pub const MAX_DAYS: u32 = 395;
@@ -108,6 +109,15 @@ pub struct ConsentModeConfig {
     pub url_passthrough: bool,
 }
 
+/// What a configured region changes beyond its [`RegionSpec`] (mode, show, places).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegionRules {
+    /// Categories granted before a choice (always empty in an opt-in region but essential).
+    pub defaults: CategorySet,
+    /// Signal handling in this region (`dnt_categories` is the site's).
+    pub signals: SignalConfig,
+}
+
 /// A validated site configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -132,6 +142,14 @@ pub struct Config {
     pub languages: Vec<String>,
     /// `default_language`, if set.
     pub default_language: Option<String>,
+    /// `regions`, in config order (empty: one policy everywhere, the top-level `mode`).
+    pub regions: Vec<RegionSpec>,
+    /// The rules of each region, same order as `regions`.
+    pub region_rules: Vec<RegionRules>,
+    /// The region whose rules are applied ([`apply_region`](Self::apply_region)); `None` without regions.
+    pub region: Option<u8>,
+    /// What is shown before a choice: the banner, unless a region says otherwise.
+    pub show: Show,
 }
 
 impl Config {
@@ -145,6 +163,28 @@ impl Config {
     /// [`from_json`](Self::from_json), except what only text shows (duplicate keys, syntax).
     pub fn from_value(root: &crate::json::Json) -> Result<Config, ConfigError> {
         reader::read_value(root)
+    }
+
+    /// Makes region `index`'s rules this config's: its mode, what it shows, its per-category defaults and its
+    /// signal handling. Out of range: nothing changes (callers pass what [`region::resolve`](crate::region) gave).
+    pub fn apply_region(&mut self, index: usize) {
+        let (Some(spec), Some(rules)) = (self.regions.get(index), self.region_rules.get(index))
+        else {
+            return;
+        };
+        self.mode = spec.mode;
+        self.show = spec.show;
+        self.signals = rules.signals.clone();
+        for c in &mut self.categories {
+            c.default = c.category.is_essential() || rules.defaults.contains(c.index);
+        }
+        self.region = u8::try_from(index).ok();
+    }
+
+    /// The name of the applied region.
+    pub fn region_name(&self) -> Option<&str> {
+        let i = usize::from(self.region?);
+        self.regions.get(i).map(|r| r.name.as_str())
     }
 
     /// The configuration of a category, if the site declares it.

@@ -35,6 +35,8 @@ macro_rules! msg_owned {
     };
 }
 
+mod regions;
+
 struct Reader {
     errors: Vec<FieldError>,
 }
@@ -410,6 +412,7 @@ fn read_root(r: &mut Reader, root: &Json) -> Option<Config> {
     let consent_mode = read_consent_mode(r, top);
     let translations = read_translations(r, top);
     let (languages, default_language) = read_languages(r, top, &translations);
+    let (regions, region_rules) = regions::read_regions(r, top, &categories, &signals, mode);
 
     Some(Config {
         revision,
@@ -427,6 +430,10 @@ fn read_root(r: &mut Reader, root: &Json) -> Option<Config> {
         translations,
         languages,
         default_language,
+        regions,
+        region_rules,
+        region: None,
+        show: crate::region::Show::Banner,
     })
 }
 

@@ -205,6 +205,48 @@ pub const FIELDS: &[Field] = &[
         default: "the built-in text for built-in languages; required for others",
         doc: "Keys: `title`, `description`, `accept_all`, `reject_all`, `preferences`, `preferences_title`, `preferences_description`, `save`, `close`, `policy_link`, `always_on`, `gpc_honored`, `embed_blocked`, `embed_load`.",
     },
+    Field {
+        path: "regions",
+        kind: "object: region name → region",
+        default: "none (one policy everywhere: `mode`)",
+        doc: "Rules by place (see Regions). A region named `eu`, `us_states` or `default` is that preset unless it says otherwise: `\"regions\": {\"eu\": {}, \"us_states\": {}, \"default\": {}}`. The visitor's place picks one (`data-region` on the script tag, else the consent server's `GET /v1/region`); unknown → the strictest region. Names as category names (`a-z0-9_`); the first region that lists a place wins; at most 32 regions.",
+    },
+    Field {
+        path: "regions.<region>.places",
+        kind: "preset name, or array of ISO 3166 codes",
+        default: "the preset's (required for a region not named after one)",
+        doc: "Where the region applies: `\"eu\"`, `\"us_states\"`, `\"default\"` (everywhere no other region claims) or codes such as `[\"DE\", \"US-CA\"]` (a subdivision beats its country).",
+    },
+    Field {
+        path: "regions.<region>.mode",
+        kind: "`\"opt-in\"` \\| `\"opt-out\"`",
+        default: "the preset's, else `mode`",
+        doc: "As the top-level `mode`, in this region.",
+    },
+    Field {
+        path: "regions.<region>.show",
+        kind: "`\"banner\"` \\| `\"notice\"` \\| `\"none\"`",
+        default: "the preset's, else `banner` (opt-in) / `notice` (opt-out)",
+        doc: "Before a choice: the banner; a non-blocking notice with a \"Do Not Sell or Share My Personal Information\" link to the preferences (and \"Opt-Out Request Honored\" when GPC is honoured); or nothing.",
+    },
+    Field {
+        path: "regions.<region>.defaults",
+        kind: "object: category → boolean",
+        default: "opt-out: each category's `default` (granted when `mode` is opt-in); opt-in: all `false`",
+        doc: "Granted before any choice in this region. `true` is refused in an opt-in region (no pre-ticked boxes).",
+    },
+    Field {
+        path: "regions.<region>.signals.gpc",
+        kind: "`\"honor\"` \\| `\"ignore\"`",
+        default: "`signals.gpc`",
+        doc: "Global Privacy Control in this region. \"Opt-Out Request Honored\" is shown only in opt-out regions.",
+    },
+    Field {
+        path: "regions.<region>.signals.dnt",
+        kind: "`\"honor\"` \\| `\"ignore\"`",
+        default: "`signals.dnt`",
+        doc: "Do Not Track in this region (denies `signals.dnt_categories` by default).",
+    },
 ];
 
 /// The paths of [`FIELDS`], in the same order (a test checks it). The reader uses this list, so the browser build
@@ -241,6 +283,13 @@ const PATHS: &[&str] = &[
     "default_language",
     "translations",
     "translations.<lang>.<key>",
+    "regions",
+    "regions.<region>.places",
+    "regions.<region>.mode",
+    "regions.<region>.show",
+    "regions.<region>.defaults",
+    "regions.<region>.signals.gpc",
+    "regions.<region>.signals.dnt",
 ];
 
 /// The config reference as a Markdown table (embedded in README.md).

@@ -727,7 +727,7 @@ mod properties {
             let c = config(if opt_out { r#""mode": "opt-out","# } else { "" });
             let state = stored.map(|bits| ConsentState {
                 revision: 2, decided_at: now.saturating_sub(bits % (200 * DAY)), presented: c.declared(),
-                granted: assent_core::CategorySet((bits & c.declared().0) | 1), signals: sig, method: Method::Banner,
+                granted: assent_core::CategorySet((bits & c.declared().0) | 1), signals: sig, method: Method::Banner, region: None,
             });
             let d = decide(&c, state.as_ref(), sig, now);
             prop_assert!(d.granted(&Category::Essential));
@@ -776,3 +776,4 @@ mod properties {
 }
 
 mod lifecycle;
+mod regions;

@@ -1,0 +1,247 @@
+//! `regions` in the config: presets by name, custom places, per-region validation, and what applying a region
+//! changes (mode, defaults, signals, what is shown, the stored choice's region).
+
+use super::{GPC, NONE, NOW, config, errors, reason};
+use assent_core::config::Mode;
+use assent_core::lifecycle::{Effect, on_boot, on_choice};
+use assent_core::region::{Places, Show, resolve};
+use assent_core::{Choice, ConsentState, Method, Reason, decide};
+
+const ALL_PRESETS: &str = r#""regions": {"eu": {}, "us_states": {}, "default": {}},"#;
+
+fn config_in(extra: &str, region: &str) -> assent_core::Config {
+    let mut c = config(extra);
+    let i = c.regions.iter().position(|r| r.name == region).unwrap();
+    c.apply_region(i);
+    c
+}
+
+#[test]
+fn without_regions_nothing_changes() {
+    let c = config("");
+    assert!(c.regions.is_empty() && c.region_rules.is_empty());
+    assert_eq!(
+        (c.region, c.show, c.region_name()),
+        (None, Show::Banner, None)
+    );
+    // Opt-in without regions keeps today's GPC notice.
+    assert!(decide(&c, None, GPC, NOW).gpc_honored);
+}
+
+#[test]
+fn presets_by_name_take_their_places_mode_and_show() {
+    let c = config(ALL_PRESETS);
+    let names: Vec<&str> = c.regions.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["eu", "us_states", "default"]);
+    let rules: Vec<(Mode, Show)> = c.regions.iter().map(|r| (r.mode, r.show)).collect();
+    assert_eq!(
+        rules,
+        [
+            (Mode::OptIn, Show::Banner),
+            (Mode::OptOut, Show::Notice),
+            (Mode::OptIn, Show::Banner)
+        ]
+    );
+    assert!(matches!(&c.regions[0].places, Places::Listed(p) if p.iter().any(|p| p == "FR")));
+    assert_eq!(c.regions[2].places, Places::Everywhere);
+    assert_eq!(resolve(Some("US"), Some("CA"), &c.regions), Some(1));
+    // A preset's places under another name, with its rules changed.
+    let c = config(r#""regions": {"europe": {"places": "eu", "show": "none"}},"#);
+    assert_eq!(
+        (c.regions[0].mode, c.regions[0].show),
+        (Mode::OptIn, Show::Nothing)
+    );
+}
+
+#[test]
+fn an_opt_out_region_grants_by_default_except_what_gpc_turns_off() {
+    let c = config_in(ALL_PRESETS, "us_states");
+    assert_eq!(
+        (c.mode, c.show, c.region_name()),
+        (Mode::OptOut, Show::Notice, Some("us_states"))
+    );
+    let d = decide(&c, None, NONE, NOW);
+    for name in ["analytics", "remarketing", "marketing_email", "functional"] {
+        assert_eq!(reason(&d, name), (true, Reason::Default), "{name}");
+    }
+    assert!(!d.gpc_honored);
+    let d = decide(&c, None, GPC, NOW);
+    assert_eq!(reason(&d, "remarketing"), (false, Reason::Gpc));
+    assert_eq!(reason(&d, "analytics"), (true, Reason::Default));
+    assert!(d.gpc_honored, "the US notice says the opt-out was honoured");
+}
+
+#[test]
+fn europe_with_gpc_denies_but_never_shows_the_us_notice() {
+    let c = config_in(ALL_PRESETS, "eu");
+    let d = decide(&c, None, GPC, NOW);
+    assert_eq!(reason(&d, "remarketing"), (false, Reason::Gpc));
+    assert_eq!(reason(&d, "analytics"), (false, Reason::Default));
+    assert!(!d.gpc_honored);
+}
+
+#[test]
+fn region_defaults_and_signals_override_the_site_wide_ones() {
+    let c = config_in(
+        r#""regions": {"us_states": {"defaults": {"analytics": false},
+                                      "signals": {"gpc": "ignore", "dnt": "ignore"}}},"#,
+        "us_states",
+    );
+    let d = decide(&c, None, GPC, NOW);
+    assert_eq!(reason(&d, "analytics"), (false, Reason::Default));
+    assert_eq!(reason(&d, "remarketing"), (true, Reason::Default));
+    assert!(!d.gpc_honored);
+    let dnt = assent_core::Signals {
+        dnt: true,
+        gpc: false,
+    };
+    assert_eq!(
+        reason(&decide(&c, None, dnt, NOW), "remarketing"),
+        (true, Reason::Default)
+    );
+}
+
+#[test]
+fn custom_regions_need_places_and_default_their_show_by_mode() {
+    let c = config(r#""regions": {"california": {"places": ["US-CA"], "mode": "opt-out"}},"#);
+    assert_eq!(c.regions[0].places, Places::Listed(vec!["US-CA".into()]));
+    assert_eq!(
+        (c.regions[0].mode, c.regions[0].show),
+        (Mode::OptOut, Show::Notice)
+    );
+    let c = config(r#""regions": {"dach": {"places": ["DE", "AT", "CH"]}},"#);
+    assert_eq!(
+        (c.regions[0].mode, c.regions[0].show),
+        (Mode::OptIn, Show::Banner)
+    );
+}
+
+#[test]
+fn bad_regions_are_refused_with_their_path() {
+    let base = |regions: &str| {
+        format!(
+            r#"{{"revision": 1, "policy_url": "/p", "regions": {regions},
+                "categories": {{"analytics": {{}}, "remarketing": {{}}}}}}"#
+        )
+    };
+    let cases = [
+        (
+            r#"{"eu": {"defaults": {"analytics": true}}}"#,
+            "regions.eu.defaults.analytics",
+        ),
+        (
+            r#"{"eu": {"mode": "opt-out", "defaults": {"essential": false}}}"#,
+            "regions.eu.defaults.essential",
+        ),
+        (
+            r#"{"us_states": {"defaults": {"ads": true}}}"#,
+            "regions.us_states.defaults.ads",
+        ),
+        (
+            r#"{"us_states": {"defaults": {"analytics": "yes"}}}"#,
+            "regions.us_states.defaults.analytics",
+        ),
+        (r#"{"mars": {}}"#, "regions.mars.places"),
+        (r#"{"x": {"places": "moon"}}"#, "regions.x.places"),
+        (r#"{"x": {"places": []}}"#, "regions.x.places"),
+        (r#"{"x": {"places": ["de"]}}"#, "regions.x.places[0]"),
+        (
+            r#"{"x": {"places": ["DE", "US-CALI"]}}"#,
+            "regions.x.places[1]",
+        ),
+        (r#"{"eu": {"mode": "optin"}}"#, "regions.eu.mode"),
+        (r#"{"eu": {"show": "popup"}}"#, "regions.eu.show"),
+        (r#"{"eu": {"show": true}}"#, "regions.eu.show"),
+        (r#"{"eu": {"colour": "red"}}"#, "regions.eu.colour"),
+        (
+            r#"{"eu": {"signals": {"gpc": "maybe"}}}"#,
+            "regions.eu.signals.gpc",
+        ),
+        (
+            r#"{"eu": {"signals": {"dnt_categories": []}}}"#,
+            "regions.eu.signals.dnt_categories",
+        ),
+        (r#"{"Europe": {"places": "eu"}}"#, "regions.Europe"),
+        (
+            r#"{"default": {}, "rest": {"places": "default"}}"#,
+            "regions.rest.places",
+        ),
+        ("{}", "regions"),
+        (r#"["eu"]"#, "regions"),
+    ];
+    for (regions, path) in cases {
+        let e = errors(&base(regions));
+        assert!(
+            e.has(path),
+            "{regions}: expected an error at {path}, got {e}"
+        );
+    }
+    // An opt-out region may pre-tick; the same `true` in the opt-in EU may not.
+    assert!(
+        assent_core::Config::from_json(&base(
+            r#"{"us_states": {"defaults": {"analytics": true}}}"#
+        ))
+        .is_ok()
+    );
+}
+
+#[test]
+fn what_is_shown_follows_the_region() {
+    let show = |region: &str| {
+        let c = config_in(
+            r#""regions": {"eu": {}, "us_states": {}, "quiet": {"places": ["JP"], "mode": "opt-out", "show": "none"}},"#,
+            region,
+        );
+        let effects = on_boot(&c, None, NONE, NOW).effects;
+        (
+            effects.contains(&Effect::ShowBanner),
+            effects.contains(&Effect::ShowNotice),
+            effects.contains(&Effect::Activate),
+        )
+    };
+    assert_eq!(show("eu"), (true, false, true));
+    assert_eq!(show("us_states"), (false, true, true));
+    assert_eq!(show("quiet"), (false, false, true));
+}
+
+#[test]
+fn the_stored_choice_carries_the_region_that_applied() {
+    let c = config_in(ALL_PRESETS, "us_states");
+    let boot = on_boot(&c, None, NONE, NOW);
+    let plan = on_choice(
+        &c,
+        &boot.decision,
+        &Choice::RejectAll,
+        Method::Preferences,
+        NONE,
+        NOW,
+    )
+    .unwrap();
+    let Some(Effect::WriteChoice(state)) = plan
+        .effects
+        .iter()
+        .find(|e| matches!(e, Effect::WriteChoice(_)))
+    else {
+        panic!("no WriteChoice");
+    };
+    assert_eq!(state.region, Some(1));
+    let read = ConsentState::decode(&state.encode()).unwrap();
+    assert_eq!(read.region, Some(1));
+    // Without regions the cookie stays version 1 and carries none.
+    let plain = config("");
+    let boot = on_boot(&plain, None, NONE, NOW);
+    let plan = on_choice(
+        &plain,
+        &boot.decision,
+        &Choice::AcceptAll,
+        Method::Banner,
+        NONE,
+        NOW,
+    )
+    .unwrap();
+    assert!(
+        plan.effects
+            .iter()
+            .any(|e| matches!(e, Effect::WriteChoice(s) if s.region.is_none()))
+    );
+}
