@@ -51,7 +51,7 @@
     }));
   }
   glue
-    .then(function (m) { return m.default({ module_or_path: wasm }).then(function () { m.boot(loadUi, url("lang/")); }); })
+    .then(function (m) { return m.default({ module_or_path: wasm }).then(function () { m.boot(loadUi, url("lang/"), me && me.getAttribute("data-region")); }); })
     .catch(function (e) {
       console.error("Assent: could not load the engine; nothing optional will run", e);
       if (a._ready) a._ready({ categories: { essential: true }, decided: false, error: "not loaded" });

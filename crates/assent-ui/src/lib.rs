@@ -141,6 +141,8 @@ fn run(p: Pending) {
         Pending::Show(surface) => {
             if surface == "preferences" {
                 ui::open_preferences();
+            } else if surface == "notice" {
+                assent_dom::when_body(ui::show_notice);
             } else {
                 assent_dom::when_body(ui::show_banner);
             }
@@ -150,7 +152,8 @@ fn run(p: Pending) {
     }
 }
 
-/// Shows `"banner"` (the first layer) or `"preferences"` (the dialog, focus moved into it).
+/// Shows `"banner"` (the first layer), `"notice"` (an opt-out region's non-blocking notice) or `"preferences"`
+/// (the dialog, focus moved into it).
 #[cfg_attr(feature = "exports", wasm_bindgen)]
 pub fn show(surface: &str) {
     when_ready(Pending::Show(surface.to_owned()));

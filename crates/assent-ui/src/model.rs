@@ -38,6 +38,8 @@ pub struct Model {
     /// `cookie.name` and `cookie.domain` of the config (the token cookie is `<name>_token`).
     pub cookie: String,
     pub cookie_domain: Option<String>,
+    /// The name of the region whose rules apply, when the site uses regions (records carry it).
+    pub region: Option<String>,
     /// Where the built-in texts of `lang` are (`…/lang/<tag>.json`), when it is a built-in language other than
     /// English; the interface fetches it before it shows anything.
     pub lang_url: Option<String>,
@@ -170,6 +172,7 @@ pub(crate) fn read(v: &wasm_bindgen::JsValue) -> Model {
         site: get_str(v, "site").unwrap_or_default(),
         cookie: get_str(v, "cookie").unwrap_or_else(|| String::from("assent")),
         cookie_domain: get_str(v, "cookie_domain"),
+        region: get_str(v, "region"),
         lang_url: get_str(v, "lang_url"),
         builtin: Vec::new(),
         builtin_categories: Vec::new(),

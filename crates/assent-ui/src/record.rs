@@ -33,6 +33,8 @@ pub struct RecordContext<'a> {
     /// 64 lowercase hex characters.
     pub notice_hash: &'a str,
     pub subject: Option<&'a str>,
+    /// The region whose rules applied, when the site uses regions.
+    pub region: Option<&'a str>,
 }
 
 /// The JSON body of one record for a stored choice: every non-essential category of the config with its state,
@@ -70,6 +72,10 @@ pub fn body(categories: &[CategoryView], state: &ConsentState, ctx: &RecordConte
     push_json_str(&mut s, ctx.language);
     s.push_str(",\"method\":");
     push_json_str(&mut s, state.method.as_str());
+    if let Some(region) = ctx.region {
+        s.push_str(",\"region\":");
+        push_json_str(&mut s, region);
+    }
     s.push_str(",\"notice_hash\":");
     push_json_str(&mut s, ctx.notice_hash);
     if let Some(subject) = ctx.subject {
@@ -199,6 +205,7 @@ mod tests {
             language: "de",
             notice_hash: "ab",
             subject: Some("s"),
+            region: None,
         };
         let b = body(&c, &state, &ctx);
         assert_eq!(
@@ -214,6 +221,14 @@ mod tests {
             ..ctx
         };
         assert!(!body(&c, &state, &no_subject).contains("subject"));
+        let in_region = RecordContext {
+            region: Some("us_states"),
+            ..ctx
+        };
+        assert!(
+            body(&c, &state, &in_region)
+                .contains(",\"method\":\"banner\",\"region\":\"us_states\",")
+        );
     }
 
     #[test]

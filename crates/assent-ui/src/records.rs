@@ -125,6 +125,7 @@ pub(crate) fn record(state: &str, reload: bool) {
             language: &m.lang,
             notice_hash: &hash,
             subject: subject.as_deref(),
+            region: m.region.as_deref(),
         };
         let body = record::body(&m.categories, &state, &ctx);
         let mut q = read_queue();

@@ -25,6 +25,11 @@ use crate::model::Model;
 
 const BANNER: &str = "[data-assent-ui=banner]";
 const PREFS: &str = "[data-assent-ui=preferences]";
+const NOTICE: &str = "[data-assent-ui=notice]";
+
+/// The link an opt-out region's notice carries. The US state laws name it in English (CCPA §1798.135); it opens
+/// the preferences.
+const DO_NOT_SELL: &str = "Do Not Sell or Share My Personal Information";
 const FOCUSABLE: &str = "button:not([disabled]),input:not([disabled]),a[href]";
 
 thread_local! {
@@ -239,6 +244,37 @@ pub(crate) fn show_banner() {
     call(&body, "prepend", &[&root]);
 }
 
+/// Shows the non-blocking notice of an opt-out region (once): the "Do Not Sell or Share" link, which opens the
+/// preferences, the policy link, and "Opt-Out Request Honored" when a GPC signal was honoured. Not a dialog:
+/// nothing waits for it, and it goes away with the first choice.
+pub(crate) fn show_notice() {
+    let m = crate::model();
+    let d = doc();
+    let Some(body) = get_el(&d, "body") else {
+        return;
+    };
+    if d.query_selector(NOTICE).ok().flatten().is_some() {
+        return;
+    }
+    install_css();
+    let root = el(
+        "div",
+        &[
+            ("class", "assent-banner assent-notice"),
+            ("data-assent-ui", "notice"),
+            ("role", "region"),
+            ("aria-label", DO_NOT_SELL),
+            ("lang", &m.lang),
+            ("dir", m.dir()),
+        ],
+    );
+    let actions = el("div", &[("class", "assent-actions")]);
+    append(&actions, &button("preferences", DO_NOT_SELL));
+    append(&root, &actions);
+    intro(&m, &root, "assent-n", UiKey::Description);
+    call(&body, "append", &[&root]);
+}
+
 /// Opens the preferences dialog and moves focus into it.
 pub(crate) fn open_preferences() {
     let m = crate::model();
@@ -389,8 +425,10 @@ pub(crate) fn close_preferences() {
 /// Removes the banner and the dialog after a choice.
 pub(crate) fn close_all() {
     let had_dialog = remove_preferences();
-    if let Some(banner) = doc().query_selector(BANNER).ok().flatten() {
-        call(&banner, "remove", &[]);
+    for surface in [BANNER, NOTICE] {
+        if let Some(e) = doc().query_selector(surface).ok().flatten() {
+            call(&e, "remove", &[]);
+        }
     }
     if had_dialog {
         restore_focus();

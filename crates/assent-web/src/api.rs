@@ -13,7 +13,7 @@
 //!
 //! The state: `{categories: {essential: true, analytics: false, …}, reasons: {analytics: "default", …},
 //! decided: bool, revision, decided_at: seconds|null, method: "banner"|"preferences"|"api"|"withdraw"|null,
-//! gpc_honored: bool, signals: {dnt, gpc}, language}`; with a broken config `{categories: {essential: true},
+//! gpc_honored: bool, signals: {dnt, gpc}, language[, region: "eu"|… when the site uses regions]}`; with a broken config `{categories: {essential: true},
 //! decided: false, error: "…"}`.
 
 use std::cell::{Cell, RefCell};
@@ -81,6 +81,9 @@ pub(crate) fn state_object() -> JsValue {
     set(&sig, "gpc", &b(app.signals.gpc));
     set(&o, "signals", &sig);
     set(&o, "language", &JsValue::from_str(&app.lang));
+    if let Some(r) = app.config.region_name() {
+        set(&o, "region", &JsValue::from_str(r));
+    }
     o.into()
 }
 

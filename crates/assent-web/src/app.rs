@@ -4,7 +4,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use assent_core::lifecycle::{Effect, Plan, on_boot, on_choice};
-use assent_core::{Choice, Config, Decision, Method, Signals};
+use assent_core::region::{resolve, resolve_hint};
+use assent_core::{Choice, Config, ConsentState, Decision, Method, Signals};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::dom::{doc, error, now};
@@ -47,8 +48,8 @@ pub(crate) fn failure() -> Option<String> {
 /// id, e.g. HTML injected earlier in the page, is not a config).
 const CONFIG: &str = "script#assent-config[type=\"application/json\"]";
 
-/// Reads the config and acts on it (once).
-pub(crate) fn boot() {
+/// Reads the config and acts on it (once). `region`: the page's `data-region`.
+pub(crate) fn boot(region: Option<String>) {
     if BOOTED.with(Cell::get) {
         return;
     }
@@ -56,7 +57,7 @@ pub(crate) fn boot() {
     let Some(el) = d.query_selector(CONFIG).ok().flatten() else {
         if crate::dom::get_str(&d, "readyState").as_deref() == Some("loading") {
             // The config comes later in the page: try again when it is parsed.
-            let c = crate::dom::once(|_| boot());
+            let c = crate::dom::once(|_| boot(region));
             let _ = d.add_event_listener_with_callback("DOMContentLoaded", c.unchecked_ref());
         } else {
             fail(String::from(
@@ -71,7 +72,7 @@ pub(crate) fn boot() {
     }
     let text = crate::dom::get_str(&el, "textContent").unwrap_or_default();
     match config_value::read(&text) {
-        Ok(config) => start(config),
+        Ok(config) => locate(config, region),
         Err(e) => {
             let mut m = String::from("invalid config (nothing non-essential will run): ");
             m.push_str(&e);
@@ -89,9 +90,91 @@ fn fail(message: String) {
     api::ready();
 }
 
-fn start(config: Config) {
+/// How long the consent server's `GET /v1/region` may take before the strictest region applies.
+const REGION_TIMEOUT_MS: i32 = 3_000;
+
+/// With `regions`, finds the region before anything else happens (nothing optional runs meanwhile): the page's
+/// `data-region`, else the region stored with the visitor's choice (a returning visitor waits for nothing), else
+/// the consent server's `GET /v1/region`; unknown, unreachable, slow or garbage → the strictest region.
+fn locate(mut config: Config, hint: Option<String>) {
     // Consent Mode default first, before anything else can happen.
     gtag::ensure_default(&config);
+    let stored = storage::read_state(&config.cookie.name);
+    if config.regions.is_empty() {
+        return start(config, stored);
+    }
+    let known = match hint {
+        Some(h) => resolve_hint(&h, &config.regions),
+        None => stored
+            .and_then(|s| s.region)
+            .map(usize::from)
+            .filter(|&i| i < config.regions.len()),
+    };
+    let endpoint = config.endpoint.clone();
+    match (known, endpoint) {
+        (Some(i), _) => {
+            config.apply_region(i);
+            start(config, stored);
+        }
+        (None, Some(endpoint)) => ask_server(config, stored, &endpoint),
+        (None, None) => {
+            config.apply_region(resolve(None, None, &config.regions).unwrap_or(0));
+            start(config, stored);
+        }
+    }
+}
+
+type Waiting = Rc<RefCell<Option<(Config, Option<ConsentState>)>>>;
+
+/// `GET {endpoint}/v1/region` → `{country, subdivision}`; whichever comes first of the answer, a failure or the
+/// timeout decides, once.
+fn ask_server(config: Config, stored: Option<ConsentState>, endpoint: &str) {
+    let waiting: Waiting = Rc::new(RefCell::new(Some((config, stored))));
+    let w = waiting.clone();
+    let on_failure = move || {
+        let w = w.clone();
+        crate::dom::once(move |_| located(&w, &JsValue::NULL))
+    };
+    let url = assent_core::text::concat(&[endpoint, "/v1/region"]);
+    let response = crate::dom::call(&crate::dom::win(), "fetch", &[&JsValue::from_str(&url)]);
+    let w = waiting.clone();
+    let fail = on_failure.clone();
+    let on_response = crate::dom::once(move |r: JsValue| {
+        let body = if crate::dom::get(&r, "ok") == JsValue::TRUE {
+            crate::dom::call(&r, "json", &[])
+        } else {
+            JsValue::NULL
+        };
+        let w2 = w.clone();
+        crate::dom::then(
+            &body,
+            &crate::dom::once(move |answer| located(&w2, &answer)),
+            Some(&fail()),
+        );
+        if body.is_null() {
+            located(&w, &JsValue::NULL);
+        }
+    });
+    crate::dom::then(&response, &on_response, Some(&on_failure()));
+    crate::dom::call(
+        &crate::dom::win(),
+        "setTimeout",
+        &[&on_failure(), &JsValue::from(REGION_TIMEOUT_MS)],
+    );
+}
+
+fn located(waiting: &Waiting, answer: &JsValue) {
+    let Some((mut config, stored)) = waiting.borrow_mut().take() else {
+        return;
+    };
+    let country = crate::dom::get_str(answer, "country");
+    let subdivision = crate::dom::get_str(answer, "subdivision");
+    let i = resolve(country.as_deref(), subdivision.as_deref(), &config.regions).unwrap_or(0);
+    config.apply_region(i);
+    start(config, stored);
+}
+
+fn start(config: Config, stored: Option<ConsentState>) {
     let signals = signals::read();
     let wanted = signals::languages();
     let mut wanted_str: Vec<&str> = Vec::with_capacity(wanted.len());
@@ -99,7 +182,6 @@ fn start(config: Config) {
         wanted_str.push(w);
     }
     let lang = config.language_for(&wanted_str);
-    let stored = storage::read_state(&config.cookie.name);
     let config = Rc::new(config);
     let plan = on_boot(&config, stored.as_ref(), signals, now());
     api::install();
@@ -133,6 +215,7 @@ fn execute(app: &Rc<App>, effect: Effect) {
         Effect::ConsentModeUpdate(state) => gtag::update(&app.config, state),
         Effect::Activate => blocking::start(),
         Effect::ShowBanner => ui_link::show_banner(),
+        Effect::ShowNotice => ui_link::show_notice(),
         Effect::EmitChange => api::changed(),
         Effect::EmitReady => api::ready(),
         Effect::Record { state, reload } => {

@@ -38,12 +38,13 @@ use wasm_bindgen::prelude::wasm_bindgen;
 
 /// Starts the SDK: reads the config and acts on it. Called by the bootstrap once the module is loaded, with the
 /// interface part's loader (`() => Promise<exports of assent_ui.js>`) and the base URL of the built-in language
-/// files (`…/lang/`); calling it again does nothing.
+/// files (`…/lang/`), and the script tag's `data-region` (a configured region's name or an ISO code such as `DE`
+/// or `US-CA`; only read when the config has `regions`); calling it again does nothing.
 #[wasm_bindgen]
-pub fn boot(load_ui: JsValue, lang_base: Option<String>) {
+pub fn boot(load_ui: JsValue, lang_base: Option<String>, region: Option<String>) {
     ui_link::set_loader(load_ui);
     ui_link::set_lang_base(lang_base);
-    app::boot();
+    app::boot(region);
 }
 
 /// Test support: the interface part is linked into this wasm already; `exports` is

@@ -48,6 +48,7 @@ fn model(app: &App) -> Model {
         site: super::site(&app.config),
         cookie: app.config.cookie.name.clone(),
         cookie_domain: app.config.cookie.domain.clone(),
+        region: app.config.region_name().map(str::to_owned),
         lang_url: super::lang_url(&app.lang),
         builtin: Vec::new(),
         builtin_categories: Vec::new(),
@@ -58,6 +59,13 @@ fn model(app: &App) -> Model {
 pub(crate) fn show_banner() {
     if current().is_some_and(|a| a.decision.banner.is_some()) {
         assent_ui::show("banner");
+    }
+}
+
+/// Shows the non-blocking notice (an opt-out region).
+pub(crate) fn show_notice() {
+    if current().is_some_and(|a| a.decision.banner.is_some()) {
+        assent_ui::show("notice");
     }
 }
 

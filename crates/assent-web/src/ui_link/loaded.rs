@@ -97,6 +97,9 @@ pub(crate) fn model(app: &App) -> JsValue {
     if let Some(d) = &app.config.cookie.domain {
         set(&o, "cookie_domain", &JsValue::from_str(d));
     }
+    if let Some(r) = app.config.region_name() {
+        set(&o, "region", &JsValue::from_str(r));
+    }
     o.into()
 }
 
@@ -187,10 +190,19 @@ fn failed(why: JsValue) {
 
 /// Shows the banner, if the decision still asks for it when the interface is there.
 pub(crate) fn show_banner() {
+    show_first("banner");
+}
+
+/// Shows the non-blocking notice (an opt-out region), if the decision still asks for it.
+pub(crate) fn show_notice() {
+    show_first("notice");
+}
+
+fn show_first(surface: &'static str) {
     with(
-        |ui| {
+        move |ui| {
             if current().is_some_and(|a| a.decision.banner.is_some()) {
-                call(ui, "show", &[&JsValue::from_str("banner")]);
+                call(ui, "show", &[&JsValue::from_str(surface)]);
             }
         },
         None,
