@@ -68,14 +68,33 @@ test.describe('croo (000: Google Analytics, DoubleClick remarketing, newsletters
     expect(s.reasons.marketing_email).toBe('default');
   });
 
-  test('GPC: remarketing and the partner newsletter (sale/share) are opted out and the notice is shown', async ({ page, context }) => {
+  test('GPC, visitor of unknown location: the strictest region (eu) opts out remarketing and the partner newsletter, without the US notice', async ({ page, context }) => {
     await emulateGpc(context, true);
     await page.goto(url(CROO));
     const s = await ready(page);
+    expect(s.region).toBe('eu');
     expect(s.reasons.remarketing).toBe('gpc');
     expect(s.reasons.marketing_email).toBe('gpc');
     expect(s.reasons.analytics).toBe('default');
-    await expect(banner(page).getByText('Opt-Out Request Honored')).toBeVisible();
+    await expect(banner(page)).toBeVisible();
+    await expect(page.getByText('Opt-Out Request Honored')).toHaveCount(0);
+  });
+
+  test('GPC, visitor in California (the consent server says US-CA): opt-out rules, the honoured notice', async ({ page, context }) => {
+    await emulateGpc(context, true);
+    // What `assent serve --region-header …` answers behind a CDN (the server side is tested in regions.spec.mjs).
+    await page.route('**/v1/region', (route) => route.fulfill({
+      status: 200, contentType: 'application/json', body: '{"country": "US", "subdivision": "CA"}',
+    }));
+    await page.goto(url(CROO));
+    const s = await ready(page);
+    expect(s.region).toBe('us_states');
+    expect(s.reasons.remarketing).toBe('gpc');
+    expect(s.reasons.marketing_email).toBe('gpc');
+    expect(s.categories.analytics).toBe(true);
+    const notice = page.locator('[data-assent-ui="notice"]');
+    await expect(notice.getByText('Opt-Out Request Honored')).toBeVisible();
+    await expect(notice.getByText('Do Not Sell or Share My Personal Information')).toBeVisible();
   });
 });
 
