@@ -104,19 +104,35 @@ impl RegionSpec {
     }
 
     fn lists(&self, place: &str) -> bool {
-        matches!(&self.places, Places::Listed(p) if p.iter().any(|p| p == place))
+        if let Places::Listed(list) = &self.places {
+            for p in list {
+                if p == place {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     /// Whether the region lists any subdivision of this country (`US-…` for `US`).
     fn lists_subdivisions_of(&self, country: &str) -> bool {
-        matches!(&self.places, Places::Listed(p) if p.iter().any(|p| {
-            p.len() > 3 && p.starts_with(country) && p.as_bytes()[2] == b'-'
-        }))
+        if let Places::Listed(list) = &self.places {
+            for p in list {
+                if p.len() > 3 && p.starts_with(country) && p.as_bytes()[2] == b'-' {
+                    return true;
+                }
+            }
+        }
+        false
     }
 }
 
 fn listed(places: &[&str]) -> Places {
-    Places::Listed(places.iter().map(|&p| p.to_owned()).collect())
+    let mut out = Vec::with_capacity(places.len());
+    for p in places {
+        out.push((*p).to_owned());
+    }
+    Places::Listed(out)
 }
 
 /// A two-letter ISO 3166-1 alpha-2 country code, upper-cased; `None` for anything else, including the codes
@@ -151,15 +167,37 @@ pub fn subdivision_code(country: &str, value: &str) -> Option<String> {
         .then(|| suffix.to_ascii_uppercase())
 }
 
-fn strictest<'a>(candidates: impl Iterator<Item = (usize, &'a RegionSpec)>) -> Option<usize> {
+/// The strictest region, among those that could apply in `country` when given (they list a subdivision of it,
+/// list it, or apply everywhere). Plain loops, no iterator adapters: this runs in the browser build, where each
+/// adapter chain is its own generic code.
+fn strictest(configured: &[RegionSpec], country: Option<&str>) -> Option<usize> {
     let mut best: Option<(usize, (u8, u8))> = None;
-    for (i, r) in candidates {
+    for (i, r) in configured.iter().enumerate() {
+        if let Some(cc) = country {
+            if !(r.lists_subdivisions_of(cc) || r.lists(cc) || r.places == Places::Everywhere) {
+                continue;
+            }
+        }
         let s = r.strictness();
         if best.is_none_or(|(_, b)| s > b) {
             best = Some((i, s));
         }
     }
     best.map(|(i, _)| i)
+}
+
+/// The first region listing `place`, or applying everywhere when `place` is `None`.
+fn first_for(configured: &[RegionSpec], place: Option<&str>) -> Option<usize> {
+    for (i, r) in configured.iter().enumerate() {
+        let hit = match place {
+            Some(p) => r.lists(p),
+            None => r.places == Places::Everywhere,
+        };
+        if hit {
+            return Some(i);
+        }
+    }
+    None
 }
 
 /// The index of the region that applies to a visitor in `country` / `subdivision` (raw header values; garbage
@@ -172,40 +210,36 @@ pub fn resolve(
     subdivision: Option<&str>,
     configured: &[RegionSpec],
 ) -> Option<usize> {
-    let all = || configured.iter().enumerate();
     let Some(cc) = country.and_then(country_code) else {
-        return strictest(all());
+        return strictest(configured, None);
     };
     let sub = subdivision.and_then(|s| subdivision_code(&cc, s));
     if let Some(sub) = &sub {
         let place = crate::text::concat(&[&cc, "-", sub]);
-        if let Some(i) = configured.iter().position(|r| r.lists(&place)) {
+        if let Some(i) = first_for(configured, Some(&place)) {
             return Some(i);
         }
-    } else if configured.iter().any(|r| r.lists_subdivisions_of(&cc)) {
-        // The state decides, and it is unknown: any region that could apply, the strictest.
-        return strictest(all().filter(|(_, r)| {
-            r.lists_subdivisions_of(&cc) || r.lists(&cc) || r.places == Places::Everywhere
-        }));
+    } else {
+        for r in configured {
+            if r.lists_subdivisions_of(&cc) {
+                // The state decides, and it is unknown: any region that could apply, the strictest.
+                return strictest(configured, Some(&cc));
+            }
+        }
     }
-    if let Some(i) = configured.iter().position(|r| r.lists(&cc)) {
-        return Some(i);
-    }
-    if let Some(i) = configured
-        .iter()
-        .position(|r| r.places == Places::Everywhere)
-    {
-        return Some(i);
-    }
-    strictest(all())
+    first_for(configured, Some(&cc))
+        .or_else(|| first_for(configured, None))
+        .or_else(|| strictest(configured, None))
 }
 
 /// The region for a page's `data-region`: a configured region's name (`eu`), else an ISO code — a country
 /// (`DE`) or a subdivision with its country (`US-CA`) — resolved as [`resolve`] does; garbage is unknown (the
 /// strictest region).
 pub fn resolve_hint(hint: &str, configured: &[RegionSpec]) -> Option<usize> {
-    if let Some(i) = configured.iter().position(|r| r.name == hint) {
-        return Some(i);
+    for (i, r) in configured.iter().enumerate() {
+        if r.name == hint {
+            return Some(i);
+        }
     }
     let (country, sub) = match crate::text::split_once_byte(hint, b'-') {
         Some((c, s)) => (c, Some(s)),

@@ -43,11 +43,11 @@ pub(super) fn read_regions(
         if let Some((spec, rule)) =
             read_region(r, value, &path, name, categories, signals, top_mode)
         {
-            if spec.places == Places::Everywhere
-                && specs
-                    .iter()
-                    .any(|s: &RegionSpec| s.places == Places::Everywhere)
-            {
+            let mut everywhere_twice = false;
+            for s in &specs {
+                everywhere_twice |= s.places == Places::Everywhere;
+            }
+            if spec.places == Places::Everywhere && everywhere_twice {
                 r.error(
                     &join(&path, "places"),
                     msg!("only one region may apply everywhere else"),
@@ -206,7 +206,13 @@ fn read_defaults(
     };
     for (cat, value) in items {
         let p = join(&dp, cat);
-        let Some(c) = categories.iter().find(|c| c.category.name() == cat) else {
+        let mut found = None;
+        for c in categories {
+            if c.category.name() == cat {
+                found = Some(c);
+            }
+        }
+        let Some(c) = found else {
             r.error(&p, msg!("unknown category (not declared in categories)"));
             continue;
         };
