@@ -17,7 +17,7 @@ function merge(base, over) {
 }
 
 function escapeHtml(text) {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 function inlineScript({ name, nonce }) {
@@ -35,6 +35,7 @@ export function renderPages() {
     const html = template
       .replaceAll('{{TITLE}}', escapeHtml(page.title))
       .replace('{{CONFIG}}', config)
+      .replace('{{BOOTSTRAP_ATTRS}}', Object.entries(page.bootstrap_attrs || {}).map(([k, v]) => ` ${k}="${escapeHtml(v)}"`).join(''))
       .replace('{{INLINE_AFTER_FIRST}}', page.inline?.at === 'after_first' ? inline : '')
       .replace('{{INLINE_LAST}}', page.inline?.at === 'last' ? inline : '');
     return [page.file, html];
