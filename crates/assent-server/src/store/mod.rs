@@ -23,6 +23,7 @@ pub mod postgres;
 pub mod record;
 pub(crate) mod schema;
 pub mod sqlite;
+pub mod timeseries;
 
 pub use record::{
     ConsentRecord, InvalidSubject, Purpose, RecordFilter, RecordSignals, SCHEMA_VERSION, SiteStats,
@@ -69,6 +70,12 @@ pub trait ConsentStore: Send + Sync + fmt::Debug {
 
     /// Total number of records stored.
     fn count(&self) -> StoreFuture<'_, u64>;
+
+    /// One site's records in a time range, grouped for the dashboard (`store/timeseries/`).
+    fn timeseries(
+        &self,
+        query: timeseries::TimeseriesQuery,
+    ) -> StoreFuture<'_, timeseries::TimeseriesRows>;
 
     /// Checks that the store answers (for `/healthz`).
     fn ping(&self) -> StoreFuture<'_, ()>;

@@ -166,6 +166,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (2, email::MIGRATION),
     // The region whose rules applied (NULL: the site uses no regions, or the record predates them).
     (3, "ALTER TABLE consent_records ADD COLUMN region text;"),
+    (4, super::timeseries::POSTGRES_MIGRATION), // the dashboard's covering index
 ];
 
 /// A consent record store in a PostgreSQL database.
@@ -412,7 +413,7 @@ mod tests {
             )
             .unwrap()
             .trim(),
-            "1,2,3"
+            "1,2,3,4"
         );
         pg.psql("postgres", "INSERT INTO schema_migrations VALUES (99, 0)")
             .unwrap();

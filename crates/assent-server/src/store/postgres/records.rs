@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::writer::InsertJob;
 use super::{COUNT_FOR, PostgresStore, pg};
 use crate::store::schema::{self, RECORD_COLUMNS};
+use crate::store::timeseries::{TimeseriesQuery, TimeseriesRows};
 use crate::store::{
     ConsentRecord, ConsentStore, RecordFilter, Stats, StoreError, StoreFuture, Subject,
 };
@@ -265,6 +266,12 @@ impl ConsentStore for PostgresStore {
             let n = row.get::<_, i64>(0) as u64;
             *self.counted.lock().expect("count lock") = Some((n, std::time::Instant::now()));
             Ok(n)
+        })
+    }
+
+    fn timeseries(&self, q: TimeseriesQuery) -> StoreFuture<'_, TimeseriesRows> {
+        Box::pin(async move {
+            crate::store::timeseries::postgres::timeseries(&mut self.client().await?, &q).await
         })
     }
 

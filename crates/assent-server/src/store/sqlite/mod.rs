@@ -109,6 +109,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (2, email::MIGRATION),
     // The region whose rules applied (NULL: the site uses no regions, or the record predates them).
     (3, "ALTER TABLE consent_records ADD COLUMN region TEXT;"),
+    (4, super::timeseries::SQLITE_MIGRATION), // the dashboard's covering index
 ];
 
 /// A consent record store in one SQLite file.
@@ -401,7 +402,9 @@ mod tests {
             .unwrap()
             .execute_batch(
                 "ALTER TABLE consent_records DROP COLUMN region;
-                 DELETE FROM schema_migrations WHERE version = 3;",
+                 DROP INDEX consent_records_site_ts_choice;
+                 CREATE INDEX consent_records_site_ts ON consent_records (site, ts_ms);
+                 DELETE FROM schema_migrations WHERE version >= 3;",
             )
             .unwrap();
         let store = SqliteStore::open(&path, Options::default()).await.unwrap();

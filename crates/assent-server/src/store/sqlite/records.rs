@@ -9,6 +9,7 @@ use super::rows::rows;
 use super::writer::Job;
 use super::{SqliteStore, backend};
 use crate::store::schema::{self, RECORD_COLUMNS};
+use crate::store::timeseries::{TimeseriesQuery, TimeseriesRows};
 use crate::store::{
     ConsentRecord, ConsentStore, RecordFilter, SiteStats, Stats, StoreError, StoreFuture, Subject,
 };
@@ -175,6 +176,10 @@ impl ConsentStore for SqliteStore {
     fn count(&self) -> StoreFuture<'_, u64> {
         let n = self.records.load(Ordering::Relaxed);
         Box::pin(async move { Ok(n) })
+    }
+
+    fn timeseries(&self, q: TimeseriesQuery) -> StoreFuture<'_, TimeseriesRows> {
+        self.read(move |conn| crate::store::timeseries::sqlite::timeseries(conn, &q))
     }
 
     fn ping(&self) -> StoreFuture<'_, ()> {
