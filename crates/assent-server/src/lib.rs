@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bench;
+pub mod dashboard;
 pub mod email;
 pub mod html_scan;
 pub mod http;

@@ -201,10 +201,13 @@ pub async fn run(
     let email =
         Arc::new(crate::email::EmailService::new(&opts.email, &opts.keys_dir).map_err(ServeError)?);
     tracing::info!(mailer = %email.mailer.describe(), lists = email.lists.iter().count(), "e-mail consent");
-    let plugins = vec![crate::email::http::plugin(
-        Arc::clone(&email),
-        Arc::clone(&store),
-    )];
+    let plugins = vec![
+        crate::email::http::plugin(Arc::clone(&email), Arc::clone(&store)),
+        crate::dashboard::plugin(
+            opts.admin_token.as_deref(),
+            opts.email.public_url.as_deref(),
+        ),
+    ];
     let app = Arc::new(
         AppState::new(
             Arc::clone(&store),

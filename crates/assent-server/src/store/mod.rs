@@ -77,6 +77,9 @@ pub trait ConsentStore: Send + Sync + fmt::Debug {
         query: timeseries::TimeseriesQuery,
     ) -> StoreFuture<'_, timeseries::TimeseriesRows>;
 
+    /// First and last record signed per key id (`store/timeseries/`).
+    fn key_usage(&self) -> StoreFuture<'_, Vec<timeseries::KeyUsage>>;
+
     /// Checks that the store answers (for `/healthz`).
     fn ping(&self) -> StoreFuture<'_, ()>;
 

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::writer::InsertJob;
 use super::{COUNT_FOR, PostgresStore, pg};
 use crate::store::schema::{self, RECORD_COLUMNS};
-use crate::store::timeseries::{TimeseriesQuery, TimeseriesRows};
+use crate::store::timeseries::{KeyUsage, TimeseriesQuery, TimeseriesRows};
 use crate::store::{
     ConsentRecord, ConsentStore, RecordFilter, Stats, StoreError, StoreFuture, Subject,
 };
@@ -272,6 +272,12 @@ impl ConsentStore for PostgresStore {
     fn timeseries(&self, q: TimeseriesQuery) -> StoreFuture<'_, TimeseriesRows> {
         Box::pin(async move {
             crate::store::timeseries::postgres::timeseries(&mut self.client().await?, &q).await
+        })
+    }
+
+    fn key_usage(&self) -> StoreFuture<'_, Vec<KeyUsage>> {
+        Box::pin(async move {
+            crate::store::timeseries::postgres::key_usage(&self.client().await?).await
         })
     }
 

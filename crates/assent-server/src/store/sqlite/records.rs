@@ -9,7 +9,7 @@ use super::rows::rows;
 use super::writer::Job;
 use super::{SqliteStore, backend};
 use crate::store::schema::{self, RECORD_COLUMNS};
-use crate::store::timeseries::{TimeseriesQuery, TimeseriesRows};
+use crate::store::timeseries::{KeyUsage, TimeseriesQuery, TimeseriesRows};
 use crate::store::{
     ConsentRecord, ConsentStore, RecordFilter, SiteStats, Stats, StoreError, StoreFuture, Subject,
 };
@@ -180,6 +180,10 @@ impl ConsentStore for SqliteStore {
 
     fn timeseries(&self, q: TimeseriesQuery) -> StoreFuture<'_, TimeseriesRows> {
         self.read(move |conn| crate::store::timeseries::sqlite::timeseries(conn, &q))
+    }
+
+    fn key_usage(&self) -> StoreFuture<'_, Vec<KeyUsage>> {
+        self.read(crate::store::timeseries::sqlite::key_usage)
     }
 
     fn ping(&self) -> StoreFuture<'_, ()> {

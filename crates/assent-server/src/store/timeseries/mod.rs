@@ -305,6 +305,23 @@ impl Timeseries {
     }
 }
 
+/// How much one key id has signed (the dashboard's Keys view).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyUsage {
+    /// Key id.
+    pub kid: String,
+    /// First record signed, Unix milliseconds.
+    pub first_ms: i64,
+    /// Last record signed, Unix milliseconds.
+    pub last_ms: i64,
+    /// Records signed.
+    pub records: u64,
+}
+
+/// The key-usage query (same text on both backends).
+pub(crate) const KEY_USAGE_SQL: &str =
+    "SELECT kid, MIN(ts_ms), MAX(ts_ms), COUNT(*) FROM consent_records GROUP BY kid ORDER BY kid";
+
 /// The categories of a record's `purposes` JSON, `(index, name)` in index order.
 pub(crate) fn categories_of(purposes: &[crate::store::Purpose]) -> Vec<(u8, String)> {
     let mut out: Vec<(u8, String)> = purposes

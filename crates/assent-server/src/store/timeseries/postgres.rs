@@ -1,6 +1,6 @@
 //! The time-series query on PostgreSQL (a free function over a pooled client).
 
-use super::{Group, TimeseriesQuery, TimeseriesRows, categories_of};
+use super::{Group, KEY_USAGE_SQL, KeyUsage, TimeseriesQuery, TimeseriesRows, categories_of};
 use crate::store::{Purpose, StoreError};
 
 fn err(e: &tokio_postgres::Error) -> StoreError {
@@ -67,4 +67,21 @@ pub async fn timeseries(
     }
     tx.commit().await.map_err(|e| err(&e))?;
     Ok(rows)
+}
+
+/// First and last record signed by each key id, and how many.
+pub async fn key_usage(client: &deadpool_postgres::Client) -> Result<Vec<KeyUsage>, StoreError> {
+    let rows = client
+        .query(KEY_USAGE_SQL, &[])
+        .await
+        .map_err(|e| err(&e))?;
+    Ok(rows
+        .iter()
+        .map(|row| KeyUsage {
+            kid: row.get(0),
+            first_ms: row.get(1),
+            last_ms: row.get(2),
+            records: row.get::<_, i64>(3) as u64,
+        })
+        .collect())
 }

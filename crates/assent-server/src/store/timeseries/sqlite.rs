@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Group, TimeseriesQuery, TimeseriesRows, categories_of};
+use super::{Group, KEY_USAGE_SQL, KeyUsage, TimeseriesQuery, TimeseriesRows, categories_of};
 use crate::store::{Purpose, StoreError};
 
 fn err(e: &rusqlite::Error) -> StoreError {
@@ -65,4 +65,20 @@ pub fn timeseries(conn: &Connection, q: &TimeseriesQuery) -> Result<TimeseriesRo
         }
     }
     Ok(rows)
+}
+
+/// First and last record signed by each key id, and how many.
+pub fn key_usage(conn: &Connection) -> Result<Vec<KeyUsage>, StoreError> {
+    let mut stmt = conn.prepare_cached(KEY_USAGE_SQL).map_err(|e| err(&e))?;
+    stmt.query_map([], |row| {
+        Ok(KeyUsage {
+            kid: row.get(0)?,
+            first_ms: row.get(1)?,
+            last_ms: row.get(2)?,
+            records: row.get::<_, i64>(3)? as u64,
+        })
+    })
+    .map_err(|e| err(&e))?
+    .collect::<Result<Vec<_>, _>>()
+    .map_err(|e| err(&e))
 }

@@ -1,0 +1,25 @@
+//! The dashboard's pages.
+
+pub mod email;
+pub mod keys;
+pub mod overview;
+pub mod records;
+pub mod signin;
+pub mod subject;
+
+use super::html::Html;
+
+/// Unix milliseconds as `2026-12-01 10:22:44 UTC`.
+pub fn when(ms: i64) -> String {
+    let t = crate::time::rfc3339_millis(ms);
+    format!("{} {} UTC", &t[..10], &t[11..19])
+}
+
+/// A `<dl>` of label/value pairs.
+pub fn fields(h: &mut Html, rows: &[(&str, String)]) {
+    h.open("dl", &[("class", "fields")]);
+    for (k, v) in rows {
+        h.el("dt", &[], k).el("dd", &[], v);
+    }
+    h.close("dl");
+}
