@@ -15,6 +15,7 @@ pub(crate) use output::Io;
 
 mod bench;
 mod check;
+mod dashboard;
 mod defaults;
 mod email;
 mod http;
@@ -54,6 +55,9 @@ enum Command {
     /// Marketing e-mail: one-click unsubscribe headers for outgoing messages.
     #[command(subcommand)]
     Email(email::EmailCommand),
+    /// The dashboard: seed a demo history, benchmark the overview query.
+    #[command(subcommand)]
+    Dashboard(dashboard::DashboardCommand),
 }
 
 pub(crate) fn main() -> ExitCode {
@@ -80,6 +84,7 @@ pub(crate) fn run(cli: Cli, io: &mut Io<'_>) -> u8 {
         Command::Bench(args) => bench::run(args, io),
         Command::Check(args) => check::run(&args, io),
         Command::Email(cmd) => email::run(cmd, io),
+        Command::Dashboard(cmd) => dashboard::run(cmd, io),
     };
     match result {
         Ok(()) => 0,

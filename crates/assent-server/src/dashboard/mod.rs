@@ -27,8 +27,10 @@ use sha2::{Digest, Sha256};
 use crate::http::error::ApiError;
 use crate::http::{App, Plugin};
 
+pub mod bench;
 pub mod chart;
 pub mod html;
+pub mod seed;
 pub mod session;
 pub mod timeseries;
 pub mod views;
@@ -180,12 +182,12 @@ impl Dashboard {
 
     /// The session of a page request, or the answer to give instead: the sign-in page (303), or 403 when the
     /// admin endpoints are disabled.
-    pub fn page_session(&self, headers: &HeaderMap) -> Result<Session, Response> {
+    pub fn page_session(&self, headers: &HeaderMap) -> Result<Session, Box<Response>> {
         if !self.app.admin_enabled() {
-            return Err(disabled().into_response());
+            return Err(Box::new(disabled().into_response()));
         }
         self.session(headers)
-            .ok_or_else(|| see_other("/admin/signin"))
+            .ok_or_else(|| Box::new(see_other("/admin/signin")))
     }
 
     /// The session of a state-changing request with its CSRF token, after the same-origin check: 403 JSON for a

@@ -37,10 +37,8 @@ fn history(events: &[EmailEvent], today_end_ms: i64) -> BTreeMap<String, Vec<Sta
             let e = sorted[next];
             let key = (e.subject.as_str(), e.list.as_str());
             match e.kind.as_str() {
-                "requested" => {
-                    if state.get(&key) != Some(&SubscriptionState::Confirmed) {
-                        state.insert(key, SubscriptionState::Pending);
-                    }
+                "requested" if state.get(&key) != Some(&SubscriptionState::Confirmed) => {
+                    state.insert(key, SubscriptionState::Pending);
                 }
                 "confirmed" => {
                     state.insert(key, SubscriptionState::Confirmed);
@@ -71,7 +69,7 @@ fn history(events: &[EmailEvent], today_end_ms: i64) -> BTreeMap<String, Vec<Sta
 pub async fn page(dash: Dash, headers: HeaderMap) -> Response {
     let session = match dash.page_session(&headers) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let nav = Some((&session, Nav::Email));
     let (subs, events) = match (
@@ -199,7 +197,7 @@ fn csv(field: &str) -> String {
 /// `GET /admin/email/suppressions.csv`.
 pub async fn suppressions(dash: Dash, headers: HeaderMap) -> Response {
     if let Err(r) = dash.page_session(&headers) {
-        return r;
+        return *r;
     }
     let rows = match dash.app.store.email_suppressions().await {
         Ok(r) => r,

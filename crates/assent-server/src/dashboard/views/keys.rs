@@ -11,7 +11,7 @@ use crate::dashboard::{Dash, Nav, error_page, now, render};
 pub async fn page(dash: Dash, headers: HeaderMap) -> Response {
     let session = match dash.page_session(&headers) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let nav = Some((&session, Nav::Keys));
     let keys = dash.app.keys();

@@ -286,7 +286,7 @@ fn charts(h: &mut Html, s: &Timeseries) {
 pub async fn page(dash: Dash, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
     let session = match dash.page_session(&headers) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let nav = Some((&session, Nav::Overview));
     let (f, query) = match read_form(&dash, raw.as_deref()) {

@@ -77,7 +77,7 @@ pub fn table(h: &mut Html, records: &[ConsentRecord], caption: &str) {
 pub async fn list(dash: Dash, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
     let session = match dash.page_session(&headers) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let nav = Some((&session, Nav::Records));
     let p = form(raw.as_deref().unwrap_or(""));
@@ -221,7 +221,7 @@ pub async fn list(dash: Dash, headers: HeaderMap, RawQuery(raw): RawQuery) -> Re
 pub async fn one(dash: Dash, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let session = match dash.page_session(&headers) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let nav = Some((&session, Nav::Records));
     let Ok(id) = Uuid::parse_str(&id) else {

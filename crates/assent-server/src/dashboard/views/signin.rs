@@ -47,17 +47,12 @@ fn form_html(error: Option<&str>) -> String {
     h.finish()
 }
 
-/// `GET /admin/signin`.
-pub async fn page_(dash: &Dash, headers: &HeaderMap) -> Response {
-    if dash.session(headers).is_some() {
+/// `GET /admin/signin` (signed in already: the overview).
+pub async fn page(dash: Dash, headers: HeaderMap) -> Response {
+    if dash.session(&headers).is_some() {
         return see_other("/admin/");
     }
     render(StatusCode::OK, "Sign in", None, &form_html(None))
-}
-
-/// `GET /admin/signin`.
-pub async fn page(dash: Dash, headers: HeaderMap) -> Response {
-    page_(&dash, &headers).await
 }
 
 /// `POST /v1/admin/session`: `token=…` (form) or `{"token": "…"}` (JSON). A form gets a 303 to the overview, JSON

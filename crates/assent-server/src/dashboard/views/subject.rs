@@ -43,10 +43,11 @@ fn parse(raw: Option<&str>) -> Result<Option<Subject>, String> {
 }
 
 /// `GET /admin/subject?id=`.
-pub async fn page_(dash: &Dash, headers: &HeaderMap, raw: Option<&str>) -> Response {
-    let session = match dash.page_session(headers) {
+pub async fn page(dash: Dash, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+    let raw = raw.as_deref();
+    let session = match dash.page_session(&headers) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let nav = Some((&session, Nav::Subject));
     let subject = match parse(raw) {
@@ -104,16 +105,11 @@ pub async fn page_(dash: &Dash, headers: &HeaderMap, raw: Option<&str>) -> Respo
     render(StatusCode::OK, "Subject", nav, &h.finish())
 }
 
-/// `GET /admin/subject?id=`.
-pub async fn page(dash: Dash, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
-    page_(&dash, &headers, raw.as_deref()).await
-}
-
 /// `GET /admin/subject/export?id=`: the subject's history as a JSON download (the shape of
 /// `GET /v1/admin/subjects/{subject}`).
 pub async fn export(dash: Dash, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
     if let Err(r) = dash.page_session(&headers) {
-        return r;
+        return *r;
     }
     let subject = match parse(raw.as_deref()) {
         Ok(Some(s)) => s,
@@ -140,7 +136,7 @@ pub async fn export(dash: Dash, headers: HeaderMap, RawQuery(raw): RawQuery) -> 
 pub async fn confirm(dash: Dash, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
     let session = match dash.page_session(&headers) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let nav = Some((&session, Nav::Subject));
     let subject = match parse(raw.as_deref()) {

@@ -244,9 +244,11 @@ impl Timeseries {
     pub fn build(query: &TimeseriesQuery, rows: &TimeseriesRows) -> Timeseries {
         let width = query.bucket.ms();
         let first = query.bucket.floor(query.since_ms);
-        let mut buckets: Vec<BucketCounts> = (0..)
+        let count = (query.until_ms - first + width - 1)
+            .div_euclid(width)
+            .max(0);
+        let mut buckets: Vec<BucketCounts> = (0..count)
             .map(|i| first + i * width)
-            .take_while(|start| *start < query.until_ms)
             .map(|start| BucketCounts {
                 start: start.div_euclid(1000),
                 counts: Counts::default(),
