@@ -6,6 +6,7 @@
 //! |---|---|
 //! | verify | `cargo bench -p assent-verify -- ARGS` (criterion benches in `crates/assent-verify/benches`) |
 //! | server | `cargo run --release -p assent-server --features local-postgres --bin assent -- bench ARGS` (the server's own load benchmark), then the same with `--db postgres` (a private PostgreSQL) |
+//! | dashboard | `assent dashboard bench ARGS` (release, `local-postgres` feature): 1,000,000 records seeded, the 90-day overview query timed on SQLite, then on a private PostgreSQL |
 //! | web | `cargo xtask dist`, then `npm run bench -- ARGS` in `tests/e2e` with `ASSENT_BIN`, `ASSENT_WWW`, `CHROMIUM_PATH` |
 //! | size | `cargo xtask dist`: the size report (`www/dist/size.json`) against the budget |
 //! | scan | `cargo xtask dist`, then a release `assent-scan / /demo/video.html /examples/ --follow-same-site --pages 10` of the demo served by `assent serve`, three runs, wall time each (ARGS are added to the scan) |
@@ -34,6 +35,11 @@ pub(crate) fn suites() -> Vec<Suite> {
             name: "server",
             title: "consent server load (assent bench)",
             run: server,
+        },
+        Suite {
+            name: "dashboard",
+            title: "the dashboard's 90-day overview query over 1,000,000 records",
+            run: dashboard,
         },
         Suite {
             name: "web",
@@ -122,6 +128,37 @@ fn server(args: &[String]) -> Result {
             pg.display()
         ));
         ctx.set_env("ASSENT_TEST_POSTGRES_BIN", pg);
+        bench(&ctx, &["--db", "postgres"])?;
+    }
+    Ok(())
+}
+
+/// `assent dashboard bench` (1,000,000 records, 30 timed runs) on SQLite, then on a private PostgreSQL, unless
+/// ARGS name a database themselves.
+fn dashboard(args: &[String]) -> Result {
+    let bench = |ctx: &Ctx, db: &[&str]| {
+        run(ctx
+            .cargo()
+            .args([
+                "run",
+                "--release",
+                "-p",
+                "assent-server",
+                "--bin",
+                "assent",
+                // `--db postgres`: the private PostgreSQL launcher (assent-testkit) is not in default builds.
+                "--features",
+                "local-postgres",
+                "--",
+            ])
+            .args(["dashboard", "bench"])
+            .args(db)
+            .args(args))
+    };
+    bench(&Ctx::default(), &[])?;
+    if !args.iter().any(|a| a == "--db" || a.starts_with("--db=")) {
+        let mut ctx = Ctx::default();
+        ctx.set_env("ASSENT_TEST_POSTGRES_BIN", install::postgres()?);
         bench(&ctx, &["--db", "postgres"])?;
     }
     Ok(())

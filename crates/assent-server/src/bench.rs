@@ -316,14 +316,14 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 
 /// A private PostgreSQL server for the run, from the test tools (feature `local-postgres`).
 #[cfg(feature = "local-postgres")]
-fn local_postgres() -> Result<assent_testkit::postgres::LocalPostgres, String> {
+pub(crate) fn local_postgres() -> Result<assent_testkit::postgres::LocalPostgres, String> {
     assent_testkit::postgres::LocalPostgres::start()
 }
 
 /// Without the `local-postgres` feature the product carries no PostgreSQL launcher: `--db postgres` says how
 /// to get one.
 #[cfg(not(feature = "local-postgres"))]
-fn local_postgres() -> Result<NoPostgres, String> {
+pub(crate) fn local_postgres() -> Result<NoPostgres, String> {
     Err("`--db postgres` (a private PostgreSQL for the run) needs a build with the local-postgres feature \
          (`cargo xtask bench` has it); or pass --db postgres://USER@HOST/DB"
         .into())
@@ -331,15 +331,15 @@ fn local_postgres() -> Result<NoPostgres, String> {
 
 /// The launcher's place in a build without it: no value exists.
 #[cfg(not(feature = "local-postgres"))]
-enum NoPostgres {}
+pub(crate) enum NoPostgres {}
 
 #[cfg(not(feature = "local-postgres"))]
 impl NoPostgres {
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         match *self {}
     }
 
-    fn psql(&self, _db: &str, _sql: &str) -> Result<String, String> {
+    pub(crate) fn psql(&self, _db: &str, _sql: &str) -> Result<String, String> {
         match *self {}
     }
 }

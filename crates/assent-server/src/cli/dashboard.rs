@@ -124,48 +124,15 @@ fn run_seed(args: &SeedArgs, io: &mut Io<'_>) -> CmdResult {
 }
 
 fn run_bench(args: &BenchArgs, io: &mut Io<'_>) -> CmdResult {
-    let tmp = tempfile_dir()?;
-    let local = match args.db.as_deref() {
-        Some("postgres") => Some(store::postgres::LocalPostgres::start().map_err(failed)?),
-        _ => None,
-    };
-    let url = match (&local, &args.db) {
-        (Some(pg), _) => pg.url(),
-        (None, Some(url)) => url.clone(),
-        (None, None) => format!("sqlite:{}", tmp.join("bench.db").display()),
-    };
-    let figures = runtime()?.block_on(async {
-        let store = store::open(&url).await.map_err(failed)?;
-        let now_ms = assent_server::time::now_ms();
-        let start = std::time::Instant::now();
-        let stored = bench::seed(store.as_ref(), args.records, now_ms)
-            .await
-            .map_err(failed)?;
-        say!(
-            io.err,
-            "dashboard bench: {stored} records seeded in {:.1} s",
-            start.elapsed().as_secs_f64()
-        )?;
-        store.close().await.map_err(failed)?;
-        // Fresh statistics (and, on PostgreSQL, the visibility map for index-only scans), as a live database
-        // has them from autovacuum.
-        if let Some(pg) = &local {
-            pg.psql("postgres", "VACUUM ANALYZE consent_records")
-                .map_err(failed)?;
-        } else if let Some(path) = url.strip_prefix("sqlite:") {
-            rusqlite::Connection::open(path)
-                .and_then(|c| c.execute_batch("ANALYZE"))
-                .map_err(failed)?;
-        }
-        let store = store::open(&url).await.map_err(failed)?;
-        let runs = usize::try_from(args.runs).unwrap_or(30);
-        let figures = bench::time_overview(store.as_ref(), runs, now_ms)
-            .await
-            .map_err(failed)?;
-        store.close().await.map_err(failed)?;
-        Ok::<_, Failure>((figures, store.backend()))
-    })?;
-    let (f, backend) = figures;
+    let runs = usize::try_from(args.runs).unwrap_or(30);
+    let mut progress = Vec::new();
+    let (f, backend) = bench::run(args.db.as_deref(), args.records, runs, &mut |line| {
+        progress.push(line);
+    })
+    .map_err(failed)?;
+    for line in progress {
+        say!(io.err, "dashboard bench: {line}")?;
+    }
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
     say!(
         io.out,
@@ -177,18 +144,5 @@ fn run_bench(args: &BenchArgs, io: &mut Io<'_>) -> CmdResult {
         ms(f.p95()),
         ms(f.runs[0]),
         ms(*f.runs.last().expect("at least one run"))
-    )?;
-    let _ = std::fs::remove_dir_all(&tmp);
-    Ok(())
-}
-
-fn tempfile_dir() -> Result<PathBuf, Failure> {
-    let mut bytes = [0u8; 8];
-    getrandom::getrandom(&mut bytes).map_err(failed)?;
-    let dir = std::env::temp_dir().join(format!(
-        "assent-dashboard-bench-{}",
-        u64::from_le_bytes(bytes)
-    ));
-    std::fs::create_dir_all(&dir).map_err(failed)?;
-    Ok(dir)
+    )
 }

@@ -106,3 +106,64 @@ pub async fn time_overview(
         runs: times,
     })
 }
+
+/// The whole benchmark: a scratch SQLite file (default), the database `db` names, or `postgres` for a private
+/// PostgreSQL server (builds with the `local-postgres` feature); seeds `records`, refreshes the planner's
+/// statistics, times `runs` queries. Returns the figures and the backend's name; `say` gets progress lines.
+pub fn run(
+    db: Option<&str>,
+    records: u64,
+    runs: usize,
+    say: &mut dyn FnMut(String),
+) -> Result<(Figures, &'static str), String> {
+    let mut bytes = [0u8; 8];
+    getrandom::getrandom(&mut bytes).map_err(|e| e.to_string())?;
+    let tmp = std::env::temp_dir().join(format!(
+        "assent-dashboard-bench-{}",
+        u64::from_le_bytes(bytes)
+    ));
+    std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
+    let local = match db {
+        Some("postgres") => Some(crate::bench::local_postgres()?),
+        _ => None,
+    };
+    let url = match (&local, db) {
+        (Some(pg), _) => pg.url(),
+        (None, Some(url)) => url.to_owned(),
+        (None, None) => format!("sqlite:{}", tmp.join("bench.db").display()),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let result = runtime.block_on(async {
+        let s = |e: StoreError| e.to_string();
+        let store = crate::store::open(&url).await.map_err(s)?;
+        let now_ms = crate::time::now_ms();
+        let start = Instant::now();
+        let stored = seed(store.as_ref(), records, now_ms).await.map_err(s)?;
+        say(format!(
+            "{stored} records seeded in {:.1} s",
+            start.elapsed().as_secs_f64()
+        ));
+        store.close().await.map_err(s)?;
+        // Fresh planner statistics (and on PostgreSQL the visibility map that index-only scans need), as a live
+        // database has them from autovacuum.
+        if let Some(pg) = &local {
+            pg.psql("postgres", "VACUUM ANALYZE consent_records")?;
+        } else if let Some(path) = url.strip_prefix("sqlite:") {
+            rusqlite::Connection::open(path)
+                .and_then(|c| c.execute_batch("ANALYZE"))
+                .map_err(|e| e.to_string())?;
+        }
+        let store = crate::store::open(&url).await.map_err(s)?;
+        let figures = time_overview(store.as_ref(), runs, now_ms)
+            .await
+            .map_err(s)?;
+        store.close().await.map_err(s)?;
+        Ok((figures, store.backend()))
+    });
+    drop(local);
+    let _ = std::fs::remove_dir_all(&tmp);
+    result
+}

@@ -267,7 +267,8 @@ pub async fn seed_email(
             }
             let gone_at = confirmed_at + rng.below(20 * 86_400_000) as i64;
             if rng.unit() < 0.15 && gone_at <= opts.now_ms {
-                let method = ["one_click", "one_click", "page", "admin"][rng.below(4) as usize];
+                use crate::email::store::UnsubscribeMethod as M;
+                let method = [M::OneClick, M::OneClick, M::Page, M::Mailto][rng.below(4) as usize];
                 if store
                     .email_unsubscribe(subject, list.clone(), method, gone_at)
                     .await?
