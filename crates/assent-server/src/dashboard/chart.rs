@@ -33,6 +33,8 @@ pub struct Chart<'a> {
     pub id: &'a str,
     /// Caption.
     pub title: &'a str,
+    /// What the x positions are (`Day`, `Category`): the data table's first column header.
+    pub axis: &'a str,
     /// One label per x position.
     pub labels: Vec<String>,
     /// The series.
@@ -248,7 +250,7 @@ impl Chart<'_> {
             .open("table", &[])
             .open("thead", &[])
             .open("tr", &[])
-            .el("th", &[("scope", "col")], "");
+            .el("th", &[("scope", "col")], self.axis);
         for s in &self.series {
             h.el("th", &[("scope", "col")], &s.name);
         }
@@ -276,6 +278,7 @@ mod tests {
         let chart = Chart {
             id: "c",
             title: "Records <per> day",
+            axis: "Day",
             labels: vec!["1 Dec".into(), "2 Dec".into()],
             series: vec![Series {
                 name: "records".into(),

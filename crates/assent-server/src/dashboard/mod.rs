@@ -132,7 +132,9 @@ pub fn plugin(admin_token: Option<&str>, public_url: Option<&str>) -> Plugin {
     }
 }
 
-/// Security headers on every dashboard response.
+/// Security headers on every dashboard response. The referrer policy is `same-origin`, not `no-referrer`: under
+/// `no-referrer` the browser sends `Origin: null` with the dashboard's own form posts, and the same-origin check
+/// could not tell them from a foreign page's.
 async fn headers(req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     let h = response.headers_mut();
@@ -146,7 +148,7 @@ async fn headers(req: Request, next: Next) -> Response {
     );
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     h.entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));

@@ -124,6 +124,7 @@ pub async fn page(dash: Dash, headers: HeaderMap) -> Response {
         Chart {
             id: &id,
             title: &title,
+            axis: "Day",
             labels: labels.clone(),
             series: vec![
                 Series {
@@ -161,6 +162,7 @@ pub async fn page(dash: Dash, headers: HeaderMap) -> Response {
         Chart {
             id: "chart-unsubscribes",
             title: "Unsubscribes by method",
+            axis: "Method",
             labels,
             series: vec![Series {
                 name: "Unsubscribes".into(),

@@ -192,6 +192,11 @@ fn revisions_table(h: &mut Html, s: &Timeseries) {
 
 fn charts(h: &mut Html, s: &Timeseries) {
     let labels: Vec<String> = s.buckets.iter().map(|b| label(b.start, s.bucket)).collect();
+    let axis = match s.bucket {
+        Bucket::Hour => "Hour",
+        Bucket::Day => "Day",
+        Bucket::Week => "Week",
+    };
     let per = |f: fn(&Counts) -> u64| -> Vec<f64> {
         s.buckets.iter().map(|b| f(&b.counts) as f64).collect()
     };
@@ -204,6 +209,7 @@ fn charts(h: &mut Html, s: &Timeseries) {
     Chart {
         id: "chart-records",
         title: &format!("Records per {}", s.bucket.as_str()),
+        axis,
         labels: labels.clone(),
         series: vec![Series {
             name: "Records".into(),
@@ -216,6 +222,7 @@ fn charts(h: &mut Html, s: &Timeseries) {
     Chart {
         id: "chart-choices",
         title: "Choice mix",
+        axis,
         labels: labels.clone(),
         series: vec![
             Series {
@@ -238,6 +245,7 @@ fn charts(h: &mut Html, s: &Timeseries) {
     Chart {
         id: "chart-signals",
         title: "Share of records with GPC and DNT",
+        axis,
         labels,
         series: vec![
             Series {
@@ -274,6 +282,7 @@ fn charts(h: &mut Html, s: &Timeseries) {
     Chart {
         id: "chart-grants",
         title: "Grant rate per category, by notice revision",
+        axis: "Category",
         labels: categories,
         series,
         kind: Kind::Grouped,
