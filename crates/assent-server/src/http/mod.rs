@@ -16,6 +16,7 @@
 //! | `GET /v1/admin/records` | JSONL export (`site`, `since`, `until`) — admin |
 //! | `GET/DELETE /v1/admin/subjects/{subject}` | a subject's history / erasure — admin |
 //! | `GET /v1/admin/stats` | aggregate figures — admin |
+//! | `/admin/`, `/v1/admin/session`, `/v1/admin/stats/timeseries` | the dashboard (`crate::dashboard`) |
 //! | `GET /.well-known/assent-keys.json`, `/.well-known/gpc.json`, `/healthz`, `/metrics` | |
 //! | plugins' routes | e-mail consent: `src/email/http.rs` |
 
