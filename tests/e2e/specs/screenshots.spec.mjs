@@ -10,7 +10,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { test, expect, url, banner, prefs, action, ready } from '../support/fixtures.mjs';
-import { REPO } from '../support/server.mjs';
+import { execFileSync } from 'node:child_process';
+import { REPO, startServer, makeWww } from '../support/server.mjs';
 
 const OUT = path.join(REPO, 'docs', 'img');
 const LAYOUT = path.join(OUT, 'screenshots.json');
@@ -136,5 +137,45 @@ test('screenshots: docs/img matches the banner and preferences dialog as they re
   const scratch = await context.newPage();
   for (const [name, shot] of Object.entries(shots)) {
     await compare(scratch, name, shot.png, shot.layout, expected.shots[name]);
+  }
+});
+
+// The dashboard's overview (docs/img/dashboard.png, README): its own server, a history written by
+// `assent dashboard seed` as if it were noon on 1 December 2026, so the page is the same on any day.
+const DASHBOARD_LAYOUT = path.join(OUT, 'dashboard.json');
+const DASHBOARD_NOW = 1_796_126_400;
+
+test('screenshots: docs/img/dashboard.png matches the dashboard overview as it renders now', async ({ browser }) => {
+  if (UPDATE && process.env.CI && !['0', 'false'].includes(process.env.CI.toLowerCase())) {
+    throw new Error('ASSENT_UPDATE_SCREENSHOTS is refused under CI: CI compares docs/img, it never writes it');
+  }
+  const token = 'screenshot-admin-token-0123456789';
+  const server = await startServer({ www: makeWww(), adminToken: token });
+  const context = await browser.newContext({ viewport: VIEWPORT, colorScheme: 'light' });
+  try {
+    execFileSync(server.bin, ['dashboard', 'seed', '--db', `sqlite:${server.db}`, '--keys', server.keys,
+      '--www', server.www, '--days', '28', '--now', String(DASHBOARD_NOW)], { stdio: 'pipe' });
+    const page = await context.newPage();
+    await page.goto(`${server.origin}/admin/signin`);
+    await page.getByLabel('Admin token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.goto(`${server.origin}/admin/?site=connact.cloud&from=2026-11-04&to=2026-12-01&bucket=day`);
+    await expect(page.locator('#total-records')).not.toHaveText('0');
+    const png = await page.screenshot();
+    const layout = await boxes(page, {
+      summary: page.locator('dl.summary'),
+      records: page.locator('#chart-records svg'),
+    });
+    if (UPDATE) {
+      fs.writeFileSync(path.join(OUT, 'dashboard.png'), png);
+      fs.writeFileSync(DASHBOARD_LAYOUT, `${JSON.stringify({ viewport: VIEWPORT, shots: { 'dashboard.png': layout } }, null, 2)}\n`);
+      console.log(`[docs] wrote dashboard.png and dashboard.json to ${OUT}`);
+      return;
+    }
+    const expected = JSON.parse(fs.readFileSync(DASHBOARD_LAYOUT, 'utf8'));
+    await compare(await context.newPage(), 'dashboard.png', png, layout, expected.shots['dashboard.png']);
+  } finally {
+    await context.close();
+    await server.stop();
   }
 });

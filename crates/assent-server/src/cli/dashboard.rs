@@ -37,6 +37,9 @@ pub(crate) struct SeedArgs {
     /// Do nothing when the database already holds records of these sites.
     #[arg(long)]
     if_empty: bool,
+    /// Write the history as if it were this time (Unix seconds), for reproducible screenshots [default: now].
+    #[arg(long, value_name = "SECS")]
+    now: Option<i64>,
 }
 
 #[derive(Debug, Args)]
@@ -95,7 +98,9 @@ fn run_seed(args: &SeedArgs, io: &mut Io<'_>) -> CmdResult {
                 return store.close().await.map_err(failed);
             }
         }
-        let now_ms = assent_server::time::now_ms();
+        let now_ms = args
+            .now
+            .map_or_else(assent_server::time::now_ms, |s| s.saturating_mul(1000));
         let opts = seed::SeedOptions {
             seed: args.seed,
             days: args.days,

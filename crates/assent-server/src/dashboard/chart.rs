@@ -105,6 +105,7 @@ impl Chart<'_> {
         let y = |v: f64| TOP + plot_h - (v / max * plot_h).clamp(0.0, plot_h);
         let title_id = format!("{}-title", self.id);
         h.open("figure", &[("class", "chart"), ("id", self.id)]);
+        h.el("figcaption", &[], self.title);
         h.open(
             "svg",
             &[
