@@ -1,7 +1,7 @@
 //! The dashboard on the real `assent serve` over loopback: sign-in and sessions, nothing without a session,
 //! CSRF and cross-origin refusals, the time series against the records inserted, bad parameters, erasure.
 
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "server/support.rs"]
 mod support;
 

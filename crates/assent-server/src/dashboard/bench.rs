@@ -163,7 +163,6 @@ pub fn run(
         store.close().await.map_err(s)?;
         Ok((figures, store.backend()))
     });
-    drop(local);
     let _ = std::fs::remove_dir_all(&tmp);
     result
 }
