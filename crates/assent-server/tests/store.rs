@@ -21,6 +21,9 @@ use assent_server::store::{
 use assent_testkit::postgres::LocalPostgres;
 use uuid::Uuid;
 
+#[path = "store/timeseries.rs"]
+mod timeseries;
+
 /// Runs one SQL statement outside the store (to show what the database itself refuses).
 type RawSql = Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
 
@@ -67,6 +70,9 @@ const CASES: &[(&str, Case)] = &[
     }),
     ("e-mail: export pages", |db| {
         Box::pin(email_export_pages(db))
+    }),
+    ("dashboard: time series and key usage", |db| {
+        Box::pin(timeseries::time_series_and_key_usage(db))
     }),
 ];
 
