@@ -7,7 +7,7 @@ use assent_server::sites::Sites;
 use assent_server::store;
 use clap::{Args, Subcommand};
 
-use super::{CmdResult, Failure, Io, say};
+use super::output::{CmdResult, Failure, Io, say};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum DashboardCommand {
