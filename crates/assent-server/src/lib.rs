@@ -14,3 +14,4 @@ pub mod sites;
 pub mod store;
 pub mod time;
 pub mod tokens;
+pub mod web_text;

@@ -2,25 +2,8 @@
 
 use core::fmt::Write as _;
 
-/// `&`, `<`, `>`, `"` and `'` escaped: safe in text and in quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    escape_into(&mut out, text);
-    out
-}
-
-fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-}
+pub use crate::web_text::escape_html as escape;
+use crate::web_text::escape_html_into as escape_into;
 
 /// An HTML document being written.
 #[derive(Debug, Default)]

@@ -25,6 +25,7 @@ use super::token::{self, LinkKind};
 use crate::http::body;
 use crate::http::error::ApiError;
 use crate::http::state::{App, AppState};
+use crate::web_text::{escape_html as escape, form_decode};
 
 /// The e-mail service as the handlers take it (an `Extension` on the e-mail routes, `http.rs`).
 type Email = Extension<Arc<EmailService>>;
@@ -288,7 +289,7 @@ fn form_has(body: &[u8], key: &str, value: &str) -> bool {
     };
     text.trim().split('&').any(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        url_decode(k) == key && url_decode(v) == value
+        form_decode(k) == key && form_decode(v) == value
     })
 }
 
@@ -297,7 +298,7 @@ fn form_value(body: &[u8], key: &str) -> Option<String> {
     let text = std::str::from_utf8(body).ok()?;
     text.trim().split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (url_decode(k) == key).then(|| url_decode(v))
+        (form_decode(k) == key).then(|| form_decode(v))
     })
 }
 
@@ -319,32 +320,6 @@ fn multipart_one_click(headers: &HeaderMap, body: &[u8]) -> bool {
                 w[0].contains("name=\"List-Unsubscribe\"")
                     && w[1].trim_start().starts_with("One-Click")
             })
-}
-
-fn url_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(
-                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
-                    16,
-                ) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A 1×1 transparent GIF.
@@ -440,22 +415,6 @@ pub(super) async fn click(
         HeaderValue::from_static("no-referrer"),
     );
     Ok(r)
-}
-
-/// HTML-escapes text.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A page of a title and one paragraph, both texts of `t`.
@@ -558,8 +517,8 @@ mod tests {
             "One-Click"
         ));
         assert!(!form_has(b"%", "List-Unsubscribe", "One-Click"));
-        assert_eq!(url_decode("a%2"), "a%2");
-        assert_eq!(url_decode("a+b%41"), "a bA");
+        assert_eq!(form_decode("a%2"), "a%2");
+        assert_eq!(form_decode("a+b%41"), "a bA");
     }
 
     #[test]
