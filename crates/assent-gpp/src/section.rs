@@ -1,0 +1,180 @@
+//! The pure part of the `__gpp` API: the Assent state → the `usnat` section, its string, and its fields as the
+//! IAB reference library names them (`parsedSections`, `getField("usnat.SaleOptOut")`). No JS here, so it is
+//! tested natively.
+
+use assent_core::CategorySet;
+use assent_core::gpp::{self, Mspa, UsNat, UsNatNotices, usnat_from_decision};
+
+/// The API names of section 7 (`supportedAPIs` entry `"7:usnat"`, `hasSection("usnat")`).
+pub const USNAT_NAME: &str = "usnat";
+
+/// What the engine hands over once: which categories mean "sale or sharing" of personal data, and the site's
+/// MSPA status (the region's config).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Model {
+    /// Category names (`remarketing`, …) whose denial is a sale/sharing/targeted-advertising opt-out.
+    pub sale_or_share: Vec<String>,
+    pub mspa: Mspa,
+    /// The IAB CMP id (0: none registered).
+    pub cmp_id: u32,
+}
+
+/// A field value as the API returns it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Field {
+    Int(u8),
+    List(Vec<u8>),
+    Bool(bool),
+}
+
+/// The section for a decision: `granted(name)` says whether a category is granted now (a missing category is
+/// denied: fail closed), `gpc` is the browser's signal.
+pub fn usnat_for_state(model: &Model, granted: impl Fn(&str) -> bool, gpc: bool) -> UsNat {
+    let mut sale_or_share = CategorySet::EMPTY;
+    let mut granted_set = CategorySet::EMPTY;
+    for (i, name) in model.sale_or_share.iter().enumerate().take(64) {
+        let i = i as u8;
+        sale_or_share.insert(i);
+        if granted(name) {
+            granted_set.insert(i);
+        }
+    }
+    usnat_from_decision(
+        granted_set,
+        sale_or_share,
+        gpc,
+        &UsNatNotices::default(),
+        &model.mspa,
+    )
+}
+
+/// The GPP string of a section (empty when it cannot be encoded, which a section from
+/// [`usnat_from_decision`] never is).
+pub fn gpp_string(usnat: &UsNat) -> String {
+    gpp::encode(usnat).unwrap_or_default()
+}
+
+/// The core segment's fields, named and ordered as in the specification and the reference library.
+pub fn core_fields(u: &UsNat) -> Vec<(&'static str, Field)> {
+    vec![
+        ("Version", Field::Int(gpp::USNAT_VERSION as u8)),
+        ("SharingNotice", Field::Int(u.sharing_notice)),
+        ("SaleOptOutNotice", Field::Int(u.sale_opt_out_notice)),
+        ("SharingOptOutNotice", Field::Int(u.sharing_opt_out_notice)),
+        (
+            "TargetedAdvertisingOptOutNotice",
+            Field::Int(u.targeted_advertising_opt_out_notice),
+        ),
+        (
+            "SensitiveDataProcessingOptOutNotice",
+            Field::Int(u.sensitive_data_processing_opt_out_notice),
+        ),
+        (
+            "SensitiveDataLimitUseNotice",
+            Field::Int(u.sensitive_data_limit_use_notice),
+        ),
+        ("SaleOptOut", Field::Int(u.sale_opt_out)),
+        ("SharingOptOut", Field::Int(u.sharing_opt_out)),
+        (
+            "TargetedAdvertisingOptOut",
+            Field::Int(u.targeted_advertising_opt_out),
+        ),
+        (
+            "SensitiveDataProcessing",
+            Field::List(u.sensitive_data_processing.to_vec()),
+        ),
+        (
+            "KnownChildSensitiveDataConsents",
+            Field::List(u.known_child_sensitive_data_consents.to_vec()),
+        ),
+        ("PersonalDataConsents", Field::Int(u.personal_data_consents)),
+        (
+            "MspaCoveredTransaction",
+            Field::Int(u.mspa_covered_transaction),
+        ),
+        (
+            "MspaOptOutOptionMode",
+            Field::Int(u.mspa_opt_out_option_mode),
+        ),
+        (
+            "MspaServiceProviderMode",
+            Field::Int(u.mspa_service_provider_mode),
+        ),
+    ]
+}
+
+/// The GPC subsection's fields (none when the section has no GPC subsection).
+pub fn gpc_fields(u: &UsNat) -> Vec<(&'static str, Field)> {
+    match u.gpc {
+        Some(gpc) => vec![("SubsectionType", Field::Int(1)), ("Gpc", Field::Bool(gpc))],
+        None => Vec::new(),
+    }
+}
+
+/// `getField`'s lookup: `"usnat.SaleOptOut"` → the value; `None` for another section or an unknown field.
+pub fn field(u: &UsNat, path: &str) -> Option<Field> {
+    let name = path.strip_prefix(USNAT_NAME)?.strip_prefix('.')?;
+    core_fields(u)
+        .into_iter()
+        .chain(gpc_fields(u))
+        .find(|f| f.0 == name)
+        .map(|f| f.1)
+}
+
+/// `hasSection`'s answer: section 7 by its API name or its id.
+pub fn is_usnat(name: &str) -> bool {
+    name == USNAT_NAME || name == "7"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> Model {
+        Model {
+            sale_or_share: vec![String::from("remarketing")],
+            mspa: Mspa {
+                covered_transaction: true,
+                opt_out_option_mode: true,
+                service_provider_mode: false,
+            },
+            cmp_id: 0,
+        }
+    }
+
+    #[test]
+    fn a_denied_sale_or_share_category_is_an_opt_out_and_the_string_decodes_back() {
+        let denied = usnat_for_state(&model(), |_| false, true);
+        assert_eq!(field(&denied, "usnat.SaleOptOut"), Some(Field::Int(gpp::OPTED_OUT)));
+        assert_eq!(field(&denied, "usnat.Gpc"), Some(Field::Bool(true)));
+        let granted = usnat_for_state(&model(), |n| n == "remarketing", false);
+        assert_eq!(
+            field(&granted, "usnat.SharingOptOut"),
+            Some(Field::Int(gpp::DID_NOT_OPT_OUT))
+        );
+        for u in [denied, granted] {
+            let s = gpp_string(&u);
+            let parsed = gpp::parse(&s).unwrap();
+            assert_eq!(parsed.usnat().unwrap().unwrap(), u);
+        }
+    }
+
+    #[test]
+    fn mspa_modes_come_from_the_model_and_unknown_fields_are_none() {
+        let u = usnat_for_state(&model(), |_| true, false);
+        assert_eq!(field(&u, "usnat.MspaCoveredTransaction"), Some(Field::Int(gpp::YES)));
+        assert_eq!(field(&u, "usnat.MspaOptOutOptionMode"), Some(Field::Int(gpp::YES)));
+        assert_eq!(field(&u, "usnat.MspaServiceProviderMode"), Some(Field::Int(gpp::NO)));
+        assert_eq!(field(&u, "usnat.Nope"), None);
+        assert_eq!(field(&u, "tcfeuv2.Version"), None);
+        assert_eq!(field(&u, "usnatSaleOptOut"), None);
+    }
+
+    #[test]
+    fn no_sale_or_share_category_means_the_opt_outs_are_not_applicable() {
+        let m = Model::default();
+        let u = usnat_for_state(&m, |_| false, false);
+        assert_eq!(field(&u, "usnat.SaleOptOut"), Some(Field::Int(gpp::NOT_APPLICABLE)));
+        assert!(is_usnat("usnat") && is_usnat("7") && !is_usnat("uspv1"));
+    }
+}
