@@ -33,9 +33,10 @@ pub(crate) struct Module {
     pub(crate) out_name: &'static str,
 }
 
-/// The three modules (docs/size.md, "Shape"): the engine a returning visitor loads; the interface part it loads on
-/// demand; and the full build (engine with the interface linked in) a first visit loads, so a page that shows the
-/// banner downloads one module and one copy of the runtime.
+/// The four modules (docs/size.md, "Shape"): the engine a returning visitor loads; the interface part it loads on
+/// demand; the full build (engine with the interface linked in) a first visit loads, so a page that shows the
+/// banner downloads one module and one copy of the runtime; and the GPP part (`window.__gpp`), loaded only in a
+/// region with `gpp`.
 pub(crate) const MODULES: &[Module] = &[
     Module {
         package: "assent-web",
@@ -51,6 +52,11 @@ pub(crate) const MODULES: &[Module] = &[
         package: "assent-web",
         features: "ui",
         out_name: "assent_full",
+    },
+    Module {
+        package: "assent-gpp",
+        features: "",
+        out_name: "assent_gpp",
     },
 ];
 

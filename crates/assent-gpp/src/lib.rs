@@ -62,13 +62,20 @@ pub fn start(model: &JsValue) {
             Ok(JsValue::UNDEFINED)
         })
         .into_js_value();
-        call(&doc(), "addEventListener", &[&JsValue::from_str("assent:change"), &on_change]);
+        call(
+            &doc(),
+            "addEventListener",
+            &[&JsValue::from_str("assent:change"), &on_change],
+        );
         if let Some(queue) = queued.dyn_ref::<Array>() {
             for args in queue.iter() {
                 let arg = |i: u32| get(&args, &i.to_string());
-                let _ = api
-                    .unchecked_ref::<Function>()
-                    .call3(&JsValue::UNDEFINED, &arg(0), &arg(1), &arg(2));
+                let _ = api.unchecked_ref::<Function>().call3(
+                    &JsValue::UNDEFINED,
+                    &arg(0),
+                    &arg(1),
+                    &arg(2),
+                );
             }
         }
         fire("signalStatus", &JsValue::from_str("ready"));
@@ -160,7 +167,9 @@ fn api(command: JsValue, callback: JsValue, parameter: JsValue) -> Result<JsValu
             }
         }
         Some("getField") => {
-            let v = with_usnat(|u| section::field(u, &param).map_or(JsValue::NULL, |f| field_value(&f)));
+            let v = with_usnat(|u| {
+                section::field(u, &param).map_or(JsValue::NULL, |f| field_value(&f))
+            });
             reply(&v, true);
         }
         _ => reply(&JsValue::NULL, false),
@@ -194,7 +203,11 @@ fn ping() -> JsValue {
         &JsValue::from_str(if displayed { "visible" } else { "hidden" }),
     );
     set(&o, "signalStatus", &JsValue::from_str("ready"));
-    set(&o, "supportedAPIs", &Array::of1(&JsValue::from_str("7:usnat")));
+    set(
+        &o,
+        "supportedAPIs",
+        &Array::of1(&JsValue::from_str("7:usnat")),
+    );
     set(&o, "cmpId", &num(cmp_id));
     set(&o, "sectionList", &seven);
     set(&o, "applicableSections", &seven);
@@ -229,7 +242,11 @@ fn field_value(f: &Field) -> JsValue {
     match f {
         Field::Int(n) => num(u32::from(*n)),
         Field::Bool(b) => JsValue::from_bool(*b),
-        Field::List(v) => v.iter().map(|n| num(u32::from(*n))).collect::<Array>().into(),
+        Field::List(v) => v
+            .iter()
+            .map(|n| num(u32::from(*n)))
+            .collect::<Array>()
+            .into(),
     }
 }
 
@@ -245,7 +262,12 @@ fn event(name: &str, listener_id: u32, data: &JsValue) -> JsValue {
 
 /// Calls every listener with this event.
 fn fire(name: &str, data: &JsValue) {
-    let listeners = STATE.with(|s| s.borrow().as_ref().map(|s| s.listeners.clone()).unwrap_or_default());
+    let listeners = STATE.with(|s| {
+        s.borrow()
+            .as_ref()
+            .map(|s| s.listeners.clone())
+            .unwrap_or_default()
+    });
     for (id, f) in listeners {
         let _ = f.call2(&JsValue::UNDEFINED, &event(name, id, data), &JsValue::TRUE);
     }

@@ -145,7 +145,10 @@ mod tests {
     #[test]
     fn a_denied_sale_or_share_category_is_an_opt_out_and_the_string_decodes_back() {
         let denied = usnat_for_state(&model(), |_| false, true);
-        assert_eq!(field(&denied, "usnat.SaleOptOut"), Some(Field::Int(gpp::OPTED_OUT)));
+        assert_eq!(
+            field(&denied, "usnat.SaleOptOut"),
+            Some(Field::Int(gpp::OPTED_OUT))
+        );
         assert_eq!(field(&denied, "usnat.Gpc"), Some(Field::Bool(true)));
         let granted = usnat_for_state(&model(), |n| n == "remarketing", false);
         assert_eq!(
@@ -162,9 +165,18 @@ mod tests {
     #[test]
     fn mspa_modes_come_from_the_model_and_unknown_fields_are_none() {
         let u = usnat_for_state(&model(), |_| true, false);
-        assert_eq!(field(&u, "usnat.MspaCoveredTransaction"), Some(Field::Int(gpp::YES)));
-        assert_eq!(field(&u, "usnat.MspaOptOutOptionMode"), Some(Field::Int(gpp::YES)));
-        assert_eq!(field(&u, "usnat.MspaServiceProviderMode"), Some(Field::Int(gpp::NO)));
+        assert_eq!(
+            field(&u, "usnat.MspaCoveredTransaction"),
+            Some(Field::Int(gpp::YES))
+        );
+        assert_eq!(
+            field(&u, "usnat.MspaOptOutOptionMode"),
+            Some(Field::Int(gpp::YES))
+        );
+        assert_eq!(
+            field(&u, "usnat.MspaServiceProviderMode"),
+            Some(Field::Int(gpp::NO))
+        );
         assert_eq!(field(&u, "usnat.Nope"), None);
         assert_eq!(field(&u, "tcfeuv2.Version"), None);
         assert_eq!(field(&u, "usnatSaleOptOut"), None);
@@ -174,7 +186,10 @@ mod tests {
     fn no_sale_or_share_category_means_the_opt_outs_are_not_applicable() {
         let m = Model::default();
         let u = usnat_for_state(&m, |_| false, false);
-        assert_eq!(field(&u, "usnat.SaleOptOut"), Some(Field::Int(gpp::NOT_APPLICABLE)));
+        assert_eq!(
+            field(&u, "usnat.SaleOptOut"),
+            Some(Field::Int(gpp::NOT_APPLICABLE))
+        );
         assert!(is_usnat("usnat") && is_usnat("7") && !is_usnat("uspv1"));
     }
 }

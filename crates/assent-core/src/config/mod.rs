@@ -116,6 +116,20 @@ pub struct RegionRules {
     pub defaults: CategorySet,
     /// Signal handling in this region (`dnt_categories` is the site's).
     pub signals: SignalConfig,
+    /// Whether the page offers the IAB GPP API (`window.__gpp`, section `usnat`) in this region (`gpp`; the
+    /// `us_states` preset's default).
+    pub gpp: bool,
+    /// The site's MSPA status for the `usnat` section (`mspa_covered_transaction`, …).
+    pub mspa: MspaConfig,
+}
+
+/// `regions.<region>.mspa_*`: the site's Multi-State Privacy Agreement status. Mirrors `gpp::Mspa` (kept here so
+/// that `config` does not import `gpp`, which imports `config`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MspaConfig {
+    pub covered_transaction: bool,
+    pub opt_out_option_mode: bool,
+    pub service_provider_mode: bool,
 }
 
 /// A validated site configuration.
@@ -185,6 +199,13 @@ impl Config {
     pub fn region_name(&self) -> Option<&str> {
         let i = usize::from(self.region?);
         self.regions.get(i).map(|r| r.name.as_str())
+    }
+
+    /// The applied region's rules when it offers GPP (`gpp: true`), else `None` (no regions, no region applied, or
+    /// a region without GPP): the engine loads the GPP part only then.
+    pub fn gpp_rules(&self) -> Option<&RegionRules> {
+        let rules = self.region_rules.get(usize::from(self.region?))?;
+        rules.gpp.then_some(rules)
     }
 
     /// The configuration of a category, if the site declares it.

@@ -247,6 +247,30 @@ pub const FIELDS: &[Field] = &[
         default: "`signals.dnt`",
         doc: "Do Not Track in this region (denies `signals.dnt_categories` by default).",
     },
+    Field {
+        path: "regions.<region>.gpp",
+        kind: "boolean",
+        default: "`true` for the `us_states` preset, else `false`",
+        doc: "Offer the IAB Global Privacy Platform API (`window.__gpp`, section 7 `usnat`) in this region: its opt-outs follow the categories marked `sale_or_share`, its `Gpc` the browser's signal. Visitors of other regions download none of it.",
+    },
+    Field {
+        path: "regions.<region>.mspa_covered_transaction",
+        kind: "boolean",
+        default: "`false`",
+        doc: "`usnat` `MspaCoveredTransaction`: the site signed the IAB Multi-State Privacy Agreement and this is a covered transaction.",
+    },
+    Field {
+        path: "regions.<region>.mspa_opt_out_option_mode",
+        kind: "boolean",
+        default: "`false`",
+        doc: "`usnat` `MspaOptOutOptionMode` (needs `mspa_covered_transaction`; excludes service provider mode).",
+    },
+    Field {
+        path: "regions.<region>.mspa_service_provider_mode",
+        kind: "boolean",
+        default: "`false`",
+        doc: "`usnat` `MspaServiceProviderMode` (needs `mspa_covered_transaction`; excludes opt-out option mode).",
+    },
 ];
 
 /// The paths of [`FIELDS`], in the same order (a test checks it). The reader uses this list, so the browser build
@@ -290,6 +314,10 @@ const PATHS: &[&str] = &[
     "regions.<region>.defaults",
     "regions.<region>.signals.gpc",
     "regions.<region>.signals.dnt",
+    "regions.<region>.gpp",
+    "regions.<region>.mspa_covered_transaction",
+    "regions.<region>.mspa_opt_out_option_mode",
+    "regions.<region>.mspa_service_provider_mode",
 ];
 
 /// The config reference as a Markdown table (embedded in README.md).

@@ -245,3 +245,58 @@ fn the_stored_choice_carries_the_region_that_applied() {
             .any(|e| matches!(e, Effect::WriteChoice(s) if s.region.is_none()))
     );
 }
+
+#[test]
+fn gpp_is_on_in_the_us_preset_and_carries_the_regions_mspa_status() {
+    let c = config_in(ALL_PRESETS, "us_states");
+    let rules = c.gpp_rules().expect("the us_states preset offers GPP");
+    assert!(!rules.mspa.covered_transaction);
+    for region in ["eu", "default"] {
+        assert!(
+            config_in(ALL_PRESETS, region).gpp_rules().is_none(),
+            "{region}"
+        );
+    }
+    assert!(
+        config(ALL_PRESETS).gpp_rules().is_none(),
+        "no region applied yet"
+    );
+    let c = config_in(
+        r#""regions": {"usa": {"places": "us_states", "mspa_covered_transaction": true, "mspa_opt_out_option_mode": true}, "ca": {"places": ["US-CA"], "mode": "opt-out", "gpp": true}, "us_states": {"gpp": false}},"#,
+        "usa",
+    );
+    let mspa = c.gpp_rules().unwrap().mspa;
+    assert!(mspa.covered_transaction && mspa.opt_out_option_mode && !mspa.service_provider_mode);
+    let regions =
+        r#""regions": {"ca": {"places": ["US-CA"], "gpp": true}, "us_states": {"gpp": false}},"#;
+    assert!(config_in(regions, "ca").gpp_rules().is_some());
+    assert!(config_in(regions, "us_states").gpp_rules().is_none());
+}
+
+#[test]
+fn mspa_modes_need_a_covered_transaction_and_exclude_each_other() {
+    let base = |regions: &str| {
+        format!(
+            r#"{{"revision": 1, "policy_url": "/p", "regions": {regions},
+                "categories": {{"analytics": {{}}, "remarketing": {{}}}}}}"#
+        )
+    };
+    let cases = [
+        (
+            r#"{"us_states": {"mspa_opt_out_option_mode": true}}"#,
+            "regions.us_states.mspa_covered_transaction",
+        ),
+        (
+            r#"{"us_states": {"mspa_covered_transaction": true, "mspa_opt_out_option_mode": true, "mspa_service_provider_mode": true}}"#,
+            "regions.us_states.mspa_service_provider_mode",
+        ),
+        (r#"{"us_states": {"gpp": "yes"}}"#, "regions.us_states.gpp"),
+    ];
+    for (regions, path) in cases {
+        let e = errors(&base(regions));
+        assert!(
+            e.has(path),
+            "{regions}: expected an error at {path}, got {e}"
+        );
+    }
+}

@@ -4,7 +4,7 @@
 
 use super::{MESSAGES, Members, Reader, get, join};
 use crate::category::{Category, CategorySet};
-use crate::config::{CategoryConfig, Mode, RegionRules, SignalConfig, SignalHandling};
+use crate::config::{CategoryConfig, Mode, MspaConfig, RegionRules, SignalConfig, SignalHandling};
 use crate::json::Json;
 use crate::region::{Places, RegionSpec, Show};
 
@@ -162,6 +162,29 @@ fn read_region(
             }
         }
     }
+    let gpp = r.boolean(
+        m,
+        path,
+        "gpp",
+        preset.as_ref().is_some_and(|p| p.name == "us_states"),
+    );
+    let mspa = MspaConfig {
+        covered_transaction: r.boolean(m, path, "mspa_covered_transaction", false),
+        opt_out_option_mode: r.boolean(m, path, "mspa_opt_out_option_mode", false),
+        service_provider_mode: r.boolean(m, path, "mspa_service_provider_mode", false),
+    };
+    if mspa.opt_out_option_mode && mspa.service_provider_mode {
+        r.error(
+            &join(path, "mspa_service_provider_mode"),
+            msg!("the MSPA's opt-out option mode and service provider mode exclude each other"),
+        );
+    }
+    if (mspa.opt_out_option_mode || mspa.service_provider_mode) && !mspa.covered_transaction {
+        r.error(
+            &join(path, "mspa_covered_transaction"),
+            msg!("must be true for an MSPA mode (a mode applies only to a covered transaction)"),
+        );
+    }
     Some((
         RegionSpec {
             name: name.to_owned(),
@@ -172,6 +195,8 @@ fn read_region(
         RegionRules {
             defaults,
             signals: region_signals,
+            gpp,
+            mspa,
         },
     ))
 }
