@@ -13,7 +13,11 @@
  * 3. starts the downloads, glue and wasm in parallel: with a choice cookie the engine alone (`assent_web`); without
  *    one — the banner will be needed — the full build (`assent_full`: engine and interface in one module). The
  *    engine asks for the interface part (`assent_ui`) through `loadUi` only when something must be shown;
- * 4. creates `assent.ready`; if the engine cannot be loaded it resolves it with an all-denied state carrying
+ * 4. when a region of the config offers the IAB GPP API (`gpp: true`, or the `us_states` preset not saying `false`),
+ *    defines the IAB stub `__gpp` (ping answers `signalStatus: "not ready"`; other calls wait in `__gpp.queue`), the
+ *    `__gppLocator` frame and the `__gppCall` postMessage listener; the engine loads the real API (`assent_gpp`)
+ *    through `loadGpp` only when the applied region has `gpp`;
+ * 5. creates `assent.ready`; if the engine cannot be loaded it resolves it with an all-denied state carrying
  *    `error`, and nothing optional runs (nothing ever unblocked it).
  */
 (function (w, d) {
@@ -45,13 +49,49 @@
     if (c.ads_data_redaction === true) w.gtag("set", "ads_data_redaction", true);
     if (c.url_passthrough === true) w.gtag("set", "url_passthrough", true);
   }
+  var rs = (cfg && cfg.regions) || {}, gpp, k, r;
+  for (k in rs) {
+    r = rs[k] || {};
+    if (r.gpp === true || (r.gpp !== false && (k == "us_states" || r.places == "us_states"))) gpp = 1;
+  }
+  if (gpp && !w.__gpp) {
+    var q = [];
+    w.__gpp = function (cmd, cb) {
+      if (cmd != "ping") q.push(arguments);
+      else if (cb) cb({ gppVersion: "1.1", cmpStatus: "stub", cmpDisplayStatus: "hidden", signalStatus: "not ready",
+        supportedAPIs: ["7:usnat"], cmpId: 0, sectionList: [], applicableSections: [-1], gppString: "", parsedSections: {} }, true);
+    };
+    w.__gpp.queue = q;
+    (function frame() {
+      if (w.frames.__gppLocator) return;
+      if (!d.body) return setTimeout(frame, 5);
+      var f = d.createElement("iframe");
+      f.style.display = "none";
+      f.name = "__gppLocator";
+      d.body.appendChild(f);
+    })();
+    w.addEventListener("message", function (e) {
+      var m = e.data, s = typeof m == "string", c;
+      try { if (s) m = JSON.parse(m); } catch (x) { return; }
+      c = m && m.__gppCall;
+      if (c) w.__gpp(c.command, function (v, ok) {
+        var o = { __gppReturn: { returnValue: v, success: ok, callId: c.callId } };
+        if (e.source) e.source.postMessage(s ? JSON.stringify(o) : o, "*");
+      }, c.parameter, c.version);
+    });
+  }
+  function loadGpp() {
+    return Promise.all([import(url("assent_gpp.js")), fetch(url("assent_gpp_bg.wasm"))]).then(function (m) {
+      return m[0].default({ module_or_path: m[1] }).then(function () { return m[0]; });
+    });
+  }
   function loadUi() {
     return ui || (ui = Promise.all([import(url("assent_ui.js")), fetch(url("assent_ui_bg.wasm"))]).then(function (m) {
       return m[0].default({ module_or_path: m[1] }).then(function () { return m[0]; });
     }));
   }
   glue
-    .then(function (m) { return m.default({ module_or_path: wasm }).then(function () { m.boot(loadUi, url("lang/"), me && me.getAttribute("data-region")); }); })
+    .then(function (m) { return m.default({ module_or_path: wasm }).then(function () { m.boot(loadUi, url("lang/"), me && me.getAttribute("data-region"), loadGpp); }); })
     .catch(function (e) {
       console.error("Assent: could not load the engine; nothing optional will run", e);
       if (a._ready) a._ready({ categories: { essential: true }, decided: false, error: "not loaded" });

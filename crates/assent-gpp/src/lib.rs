@@ -161,7 +161,7 @@ fn api(command: JsValue, callback: JsValue, parameter: JsValue) -> Result<JsValu
         Some("hasSection") => reply(&JsValue::from_bool(section::is_usnat(&param)), true),
         Some("getSection") => {
             if section::is_usnat(&param) {
-                reply(&with_usnat(|u| section_value(u)), true);
+                reply(&with_usnat(section_value), true);
             } else {
                 reply(&JsValue::NULL, true);
             }
@@ -190,9 +190,9 @@ fn ping() -> JsValue {
     let o = Object::new();
     let (cmp_id, displayed, usnat) = STATE.with(|s| {
         let s = s.borrow();
-        s.as_ref()
-            .map(|s| (s.model.cmp_id, s.displayed, Some(s.usnat.clone())))
-            .unwrap_or((0, false, None))
+        s.as_ref().map_or((0, false, None), |s| {
+            (s.model.cmp_id, s.displayed, Some(s.usnat.clone()))
+        })
     });
     let seven = Array::of1(&num(7));
     set(&o, "gppVersion", &JsValue::from_str("1.1"));

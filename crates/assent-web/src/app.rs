@@ -185,7 +185,8 @@ fn start(config: Config, stored: Option<ConsentState>) {
     let config = Rc::new(config);
     let plan = on_boot(&config, stored.as_ref(), signals, now());
     api::install();
-    adopt(config, lang, signals, plan, true);
+    adopt(config.clone(), lang, signals, plan, true);
+    crate::gpp_link::start(&config);
 }
 
 /// Makes a plan's decision current and executes its effects, in order.

@@ -27,6 +27,7 @@ mod api;
 mod app;
 mod blocking;
 mod config_value;
+mod gpp_link;
 mod gtag;
 mod signals;
 mod storage;
@@ -39,10 +40,17 @@ use wasm_bindgen::prelude::wasm_bindgen;
 /// Starts the SDK: reads the config and acts on it. Called by the bootstrap once the module is loaded, with the
 /// interface part's loader (`() => Promise<exports of assent_ui.js>`) and the base URL of the built-in language
 /// files (`…/lang/`), and the script tag's `data-region` (a configured region's name or an ISO code such as `DE`
-/// or `US-CA`; only read when the config has `regions`); calling it again does nothing.
+/// or `US-CA`; only read when the config has `regions`), and the GPP part's loader (`loadGpp`, called only when
+/// the applied region has `gpp`); calling it again does nothing.
 #[wasm_bindgen]
-pub fn boot(load_ui: JsValue, lang_base: Option<String>, region: Option<String>) {
+pub fn boot(
+    load_ui: JsValue,
+    lang_base: Option<String>,
+    region: Option<String>,
+    load_gpp: JsValue,
+) {
     ui_link::set_loader(load_ui);
+    gpp_link::set_loader(load_gpp);
     ui_link::set_lang_base(lang_base);
     app::boot(region);
 }

@@ -137,7 +137,7 @@ pub(crate) fn delete_all_cookies() {
 /// Boots the engine with the interface part linked in (in production the bootstrap loads it as a second module).
 pub(crate) fn boot() {
     assent_web::provide_ui(assent_ui::exports_object());
-    assent_web::boot(JsValue::UNDEFINED, None, None);
+    assent_web::boot(JsValue::UNDEFINED, None, None, JsValue::UNDEFINED);
 }
 
 /// A fresh page: no SDK state, cookies, storage, fixtures or config; then `html` (fixtures) and the config.
