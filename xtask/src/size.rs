@@ -20,18 +20,19 @@ use crate::util::{Result, bail, human_bytes};
 
 // The budgets are what the engine/interface split reached (docs/size.md), with under 1.5 KiB of room each; the
 // goals were 14 KiB (returning) and 24 KiB (first visit). Lower them as savings land; raise one only by what a
-// feature measurably costs, with its row in docs/size.md (regions: +3,856 / +4,352 / +4,358 B).
+// feature measurably costs, with its row in docs/size.md (regions: +3,856 / +4,352 / +4,358 B; GPP, PROVISIONAL
+// on branch gpp15: +1,175 / +1,232 / +1,175 B, of which the bootstrap's `__gpp` stub is 512).
 
 /// Returning visitors' set (was 40,852 B for every page view before the split).
-pub(crate) const BUDGET_RETURNING_VISIT: u64 = 32 * 1024 + 3_856;
+pub(crate) const BUDGET_RETURNING_VISIT: u64 = 32 * 1024 + 3_856 + 1_175;
 /// First visit (banner shown).
-pub(crate) const BUDGET_FIRST_VISIT: u64 = 44 * 1024 + 512 + 4_352;
+pub(crate) const BUDGET_FIRST_VISIT: u64 = 44 * 1024 + 512 + 4_352 + 1_232;
 /// A returning visitor who opens the interface: the engine plus the interface part.
-pub(crate) const BUDGET_RETURNING_OPENS_UI: u64 = 56 * 1024 + 4_358;
+pub(crate) const BUDGET_RETURNING_OPENS_UI: u64 = 56 * 1024 + 4_358 + 1_175;
 
-/// A returning visitor in a region with `gpp`: the engine plus the GPP part. PROVISIONAL (returning visit + 16 KiB)
-/// until `cargo xtask dist` measures the GPP part; then set to the measure with under 1.5 KiB of room.
-pub(crate) const BUDGET_RETURNING_US_VISIT: u64 = BUDGET_RETURNING_VISIT + 16 * 1024;
+/// A returning visitor in a region with `gpp`: the engine plus the GPP part (measured 47,577 B on branch gpp15:
+/// the GPP part is 10,355 B gzip, glue and wasm).
+pub(crate) const BUDGET_RETURNING_US_VISIT: u64 = BUDGET_RETURNING_VISIT + 10_752;
 
 /// Extensions of the files a page may download.
 const SHIPPED_EXTENSIONS: &[&str] = &["js", "mjs", "wasm", "css", "json"];
