@@ -12,11 +12,14 @@
  *    happens in Rust;
  * 3. starts the downloads, glue and wasm in parallel: with a choice cookie the engine alone (`assent_web`); without
  *    one — the banner will be needed — the full build (`assent_full`: engine and interface in one module). The
- *    engine asks for the interface part (`assent_ui`) through `loadUi` only when something must be shown;
+ *    engine asks for the interface part (`assent_ui`) through `loadUi` only when something must be shown. A config
+ *    with `regions` gets the engine's regions builds (`assent_web_regions`, `assent_full_regions`), which read
+ *    `regions` and find the visitor's region: every other site is spared their bytes;
  * 4. when a region of the config offers the IAB GPP API (`gpp: true`, or the `us_states` preset not saying `false`),
  *    defines the IAB stub `__gpp` (ping answers `signalStatus: "not ready"`; other calls wait in `__gpp.queue`), the
  *    `__gppLocator` frame and the `__gppCall` postMessage listener; the engine loads the real API (`assent_gpp`)
- *    through `loadGpp` only when the applied region has `gpp`;
+ *    through `loadGpp` only when the applied region has `gpp` (elsewhere the engine answers for the stub: no section
+ *    applies);
  * 5. creates `assent.ready`; if the engine cannot be loaded it resolves it with an all-denied state carrying
  *    `error`, and nothing optional runs (nothing ever unblocked it).
  */
@@ -30,7 +33,7 @@
   var cfg, c, ui, cookie, mod, wasm, glue;
   try { cfg = el && JSON.parse(el.textContent); } catch (e) {}
   cookie = (cfg && cfg.cookie && cfg.cookie.name) || "assent";
-  mod = ("; " + d.cookie).indexOf("; " + cookie + "=") < 0 ? "assent_full" : "assent_web";
+  mod = (("; " + d.cookie).indexOf("; " + cookie + "=") < 0 ? "assent_full" : "assent_web") + (cfg && cfg.regions ? "_regions" : "");
   wasm = fetch(url(mod + "_bg.wasm"));
   glue = import(url(mod + ".js"));
   if (!a.ready) a.ready = new Promise(function (r) { a._ready = r; });
@@ -62,6 +65,7 @@
         supportedAPIs: ["7:usnat"], cmpId: 0, sectionList: [], applicableSections: [-1], gppString: "", parsedSections: {} }, true);
     };
     w.__gpp.queue = q;
+    w.__gpp.assent = 1;
     (function frame() {
       if (w.frames.__gppLocator) return;
       if (!d.body) return setTimeout(frame, 5);

@@ -54,6 +54,16 @@ pub(crate) const MODULES: &[Module] = &[
         out_name: "assent_full",
     },
     Module {
+        package: "assent-web",
+        features: "regions",
+        out_name: "assent_web_regions",
+    },
+    Module {
+        package: "assent-web",
+        features: "ui,regions",
+        out_name: "assent_full_regions",
+    },
+    Module {
         package: "assent-gpp",
         features: "",
         out_name: "assent_gpp",

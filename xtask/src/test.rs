@@ -269,8 +269,15 @@ fn clippy(_ctx: &mut Ctx) -> Result<Outcome> {
 fn clippy_wasm(_ctx: &mut Ctx) -> Result<Outcome> {
     install::rust_components()?;
     install::wasm_target()?;
-    // The engine (with its tests), the interface part, and the full build (`--features ui`: the linked backend).
-    for (package, features) in [("assent-web", ""), ("assent-ui", ""), ("assent-web", "ui")] {
+    // The engine (with its tests), the interface part, the full build (`--features ui`: the linked backend), the
+    // regions builds' code (`ui,regions` covers both), and the GPP part.
+    for (package, features) in [
+        ("assent-web", ""),
+        ("assent-ui", ""),
+        ("assent-web", "ui"),
+        ("assent-web", "ui,regions"),
+        ("assent-gpp", ""),
+    ] {
         let mut c = cargo();
         c.args([
             "clippy",

@@ -4,7 +4,6 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use assent_core::lifecycle::{Effect, Plan, on_boot, on_choice};
-use assent_core::region::{resolve, resolve_hint};
 use assent_core::{Choice, Config, ConsentState, Decision, Method, Signals};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -90,87 +89,18 @@ fn fail(message: String) {
     api::ready();
 }
 
-/// How long the consent server's `GET /v1/region` may take before the strictest region applies.
-const REGION_TIMEOUT_MS: i32 = 3_000;
-
-/// With `regions`, finds the region before anything else happens (nothing optional runs meanwhile): the page's
-/// `data-region`, else the region stored with the visitor's choice (a returning visitor waits for nothing), else
-/// the consent server's `GET /v1/region`; unknown, unreachable, slow or garbage → the strictest region.
-fn locate(mut config: Config, hint: Option<String>) {
+/// Applies the visitor's region first when the config has `regions` (the `regions` build: [`locate`](crate::locate)),
+/// then starts.
+fn locate(config: Config, hint: Option<String>) {
     // Consent Mode default first, before anything else can happen.
     gtag::ensure_default(&config);
     let stored = storage::read_state(&config.cookie.name);
-    if config.regions.is_empty() {
-        return start(config, stored);
+    #[cfg(feature = "regions")]
+    if !config.regions.is_empty() {
+        return crate::locate::find_region(config, stored, hint, start);
     }
-    let known = match hint {
-        Some(h) => resolve_hint(&h, &config.regions),
-        None => stored
-            .and_then(|s| s.region)
-            .map(usize::from)
-            .filter(|&i| i < config.regions.len()),
-    };
-    let endpoint = config.endpoint.clone();
-    match (known, endpoint) {
-        (Some(i), _) => {
-            config.apply_region(i);
-            start(config, stored);
-        }
-        (None, Some(endpoint)) => ask_server(config, stored, &endpoint),
-        (None, None) => {
-            config.apply_region(resolve(None, None, &config.regions).unwrap_or(0));
-            start(config, stored);
-        }
-    }
-}
-
-type Waiting = Rc<RefCell<Option<(Config, Option<ConsentState>)>>>;
-
-/// `GET {endpoint}/v1/region` → `{country, subdivision}`; whichever comes first of the answer, a failure or the
-/// timeout decides, once.
-fn ask_server(config: Config, stored: Option<ConsentState>, endpoint: &str) {
-    let waiting: Waiting = Rc::new(RefCell::new(Some((config, stored))));
-    let w = waiting.clone();
-    let on_failure = move || {
-        let w = w.clone();
-        crate::dom::once(move |_| located(&w, &JsValue::NULL))
-    };
-    let url = assent_core::text::concat(&[endpoint, "/v1/region"]);
-    let response = crate::dom::call(&crate::dom::win(), "fetch", &[&JsValue::from_str(&url)]);
-    let w = waiting.clone();
-    let fail = on_failure.clone();
-    let on_response = crate::dom::once(move |r: JsValue| {
-        let body = if crate::dom::get(&r, "ok") == JsValue::TRUE {
-            crate::dom::call(&r, "json", &[])
-        } else {
-            JsValue::NULL
-        };
-        let w2 = w.clone();
-        crate::dom::then(
-            &body,
-            &crate::dom::once(move |answer| located(&w2, &answer)),
-            Some(&fail()),
-        );
-        if body.is_null() {
-            located(&w, &JsValue::NULL);
-        }
-    });
-    crate::dom::then(&response, &on_response, Some(&on_failure()));
-    crate::dom::call(
-        &crate::dom::win(),
-        "setTimeout",
-        &[&on_failure(), &JsValue::from(REGION_TIMEOUT_MS)],
-    );
-}
-
-fn located(waiting: &Waiting, answer: &JsValue) {
-    let Some((mut config, stored)) = waiting.borrow_mut().take() else {
-        return;
-    };
-    let country = crate::dom::get_str(answer, "country");
-    let subdivision = crate::dom::get_str(answer, "subdivision");
-    let i = resolve(country.as_deref(), subdivision.as_deref(), &config.regions).unwrap_or(0);
-    config.apply_region(i);
+    #[cfg(not(feature = "regions"))]
+    let _ = hint;
     start(config, stored);
 }
 
@@ -186,6 +116,7 @@ fn start(config: Config, stored: Option<ConsentState>) {
     let plan = on_boot(&config, stored.as_ref(), signals, now());
     api::install();
     adopt(config.clone(), lang, signals, plan, true);
+    #[cfg(feature = "regions")]
     crate::gpp_link::start(&config);
 }
 

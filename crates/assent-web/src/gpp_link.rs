@@ -3,13 +3,14 @@
 //! what it needs of the config: the `sale_or_share` category names and the region's MSPA status. It reads the
 //! decision itself through `window.assent.get()` and `assent:change`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use assent_core::Config;
-use js_sys::{Array, Function, Object};
+use js_sys::{Array, Function, Object, Reflect};
+use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::dom::{call, error, once, set, then};
+use crate::dom::{call, error, get, once, set, then, win};
 
 thread_local! {
     /// The bootstrap's `loadGpp` (`() => Promise<exports of assent_gpp.js>`).
@@ -23,7 +24,7 @@ pub(crate) fn set_loader(loader: JsValue) {
 /// Loads and starts the GPP part when the applied region offers GPP; does nothing otherwise.
 pub(crate) fn start(config: &Config) {
     let Some(rules) = config.gpp_rules() else {
-        return;
+        return not_applicable();
     };
     let Some(loader) = LOADER
         .with(|l| l.borrow().clone())
@@ -58,4 +59,88 @@ pub(crate) fn start(config: &Config) {
             error("the GPP part could not be loaded; __gpp stays a stub");
         })),
     );
+}
+
+thread_local! {
+    /// Listener ids handed out while no GPP section applies.
+    static LISTENERS: Cell<u32> = const { Cell::new(0) };
+}
+
+/// The applied region offers no GPP (an EU visitor of a site with a US region): the bootstrap's stub, if it was
+/// defined (marked `assent`; another CMP's `__gpp` is left alone), would answer "stub" / "not ready" forever. So
+/// the engine answers in its place, without loading the GPP part: loaded, ready, no section applies
+/// (`applicableSections: [-1]`), and the calls queued so far are answered now. Frames get the same answers (the
+/// bootstrap's `__gppCall` listener calls `window.__gpp` when a message comes).
+fn not_applicable() {
+    let w: JsValue = win().into();
+    let stub = get(&w, "__gpp");
+    if get(&stub, "assent").is_undefined() {
+        return;
+    }
+    let queue = get(&stub, "queue");
+    let api = Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(answer).into_js_value();
+    set(&w, "__gpp", &api);
+    if let (Some(api), Some(queue)) = (api.dyn_ref::<Function>(), queue.dyn_ref::<Array>()) {
+        for args in queue.iter() {
+            let _ = Reflect::apply(api, &JsValue::UNDEFINED, &Array::from(&args));
+        }
+    }
+}
+
+/// One `__gpp(command, callback, parameter)` call while no GPP section applies.
+fn answer(command: JsValue, callback: JsValue, parameter: JsValue) {
+    let Some(callback) = callback.dyn_ref::<Function>() else {
+        return;
+    };
+    let (value, ok): (JsValue, bool) = match command.as_string().as_deref() {
+        Some("ping") => (ping_data(), true),
+        Some("addEventListener") => {
+            let id = LISTENERS.with(|n| n.replace(n.get() + 1));
+            let event = Object::new();
+            set(
+                &event,
+                "eventName",
+                &JsValue::from_str("listenerRegistered"),
+            );
+            set(&event, "listenerId", &JsValue::from(id));
+            set(&event, "data", &JsValue::TRUE);
+            set(&event, "pingData", &ping_data());
+            (event.into(), true)
+        }
+        Some("removeEventListener") => {
+            let known = parameter
+                .as_f64()
+                .is_some_and(|id| id >= 0.0 && id < f64::from(LISTENERS.with(Cell::get)));
+            (JsValue::from_bool(known), true)
+        }
+        Some("hasSection") => (JsValue::FALSE, true),
+        Some("getSection" | "getField") => (JsValue::NULL, true),
+        _ => (JsValue::NULL, false),
+    };
+    let _ = callback.call2(&JsValue::UNDEFINED, &value, &JsValue::from_bool(ok));
+}
+
+/// The ping answer while no GPP section applies; the banner or notice counts as the CMP's interface.
+fn ping_data() -> JsValue {
+    let o = Object::new();
+    let text = |k: &str, v: &str| set(&o, k, &JsValue::from_str(v));
+    text("gppVersion", "1.1");
+    text("cmpStatus", "loaded");
+    let decided = get(&call(&get(&win(), "assent"), "get", &[]), "decided") == JsValue::TRUE;
+    text(
+        "cmpDisplayStatus",
+        if decided { "hidden" } else { "visible" },
+    );
+    text("signalStatus", "ready");
+    text("gppString", "");
+    set(
+        &o,
+        "supportedAPIs",
+        &Array::of1(&JsValue::from_str("7:usnat")),
+    );
+    set(&o, "cmpId", &JsValue::from(0));
+    set(&o, "sectionList", &Array::new());
+    set(&o, "applicableSections", &Array::of1(&JsValue::from(-1)));
+    set(&o, "parsedSections", &Object::new());
+    o.into()
 }

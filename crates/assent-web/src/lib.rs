@@ -27,8 +27,11 @@ mod api;
 mod app;
 mod blocking;
 mod config_value;
+#[cfg(feature = "regions")]
 mod gpp_link;
 mod gtag;
+#[cfg(feature = "regions")]
+mod locate;
 mod signals;
 mod storage;
 mod ui_link;
@@ -50,7 +53,10 @@ pub fn boot(
     load_gpp: JsValue,
 ) {
     ui_link::set_loader(load_ui);
+    #[cfg(feature = "regions")]
     gpp_link::set_loader(load_gpp);
+    #[cfg(not(feature = "regions"))]
+    let _ = load_gpp;
     ui_link::set_lang_base(lang_base);
     app::boot(region);
 }

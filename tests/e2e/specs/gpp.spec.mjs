@@ -116,3 +116,29 @@ test('an EU visitor downloads no GPP part; the locator frame is there for frames
   await page.waitForLoadState('networkidle');
   expect(gppFiles).toEqual([]);
 });
+
+test('for an EU visitor the stub turns into "no section applies": ready, [-1], and a call queued before load is answered', async ({ page, context }) => {
+  await visitFrom(context, 'DE');
+  // Held back: the call below reaches the stub before the engine can know the region.
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.route(/\/v1\/region$/, async (route) => { await held; await route.continue(); });
+  await page.goto(`${server.origin}/e2e/regions.html`);
+  await page.evaluate(() => {
+    window.__early = null;
+    window.__gpp('addEventListener', (v, ok) => { window.__early = [v.eventName, v.pingData.applicableSections, ok]; });
+  });
+  const [stub] = await gpp(page, 'ping');
+  expect([stub.cmpStatus, stub.signalStatus]).toEqual(['stub', 'not ready']);
+  expect(await page.evaluate(() => window.__early)).toBeNull();
+  release();
+  const s = await ready(page);
+  expect(s.region).toBe('eu');
+  await expect.poll(() => page.evaluate(() => window.__early)).toEqual(['listenerRegistered', [-1], true]);
+  const [p, ok] = await gpp(page, 'ping');
+  expect(ok).toBe(true);
+  expect(p).toMatchObject({ cmpStatus: 'loaded', signalStatus: 'ready', applicableSections: [-1], sectionList: [], gppString: '' });
+  expect(p.cmpDisplayStatus).toBe('visible'); // the EU banner is up
+  expect(await gpp(page, 'hasSection', 'usnat')).toEqual([false, true]);
+  expect(await gpp(page, 'getField', 'usnat.SaleOptOut')).toEqual([null, true]);
+});

@@ -35,6 +35,7 @@ macro_rules! msg_owned {
     };
 }
 
+#[cfg(feature = "regions")]
 mod regions;
 
 struct Reader {
@@ -412,7 +413,10 @@ fn read_root(r: &mut Reader, root: &Json) -> Option<Config> {
     let consent_mode = read_consent_mode(r, top);
     let translations = read_translations(r, top);
     let (languages, default_language) = read_languages(r, top, &translations);
+    #[cfg(feature = "regions")]
     let (regions, region_rules) = regions::read_regions(r, top, &categories, &signals, mode);
+    #[cfg(not(feature = "regions"))]
+    let (regions, region_rules) = without_regions(r, top);
 
     Some(Config {
         revision,
@@ -435,6 +439,23 @@ fn read_root(r: &mut Reader, root: &Json) -> Option<Config> {
         region: None,
         show: crate::region::Show::Banner,
     })
+}
+
+/// A build without the `regions` feature (the browser engine for sites without regions) refuses the field
+/// instead of ignoring it: ignoring it would apply the top-level policy everywhere. The bootstrap loads the
+/// regions build for a config that has `regions`, so this is only met by a build used on its own.
+#[cfg(not(feature = "regions"))]
+fn without_regions(
+    r: &mut Reader,
+    top: &Members,
+) -> (Vec<crate::region::RegionSpec>, Vec<super::RegionRules>) {
+    if get(top, "regions").is_some() {
+        r.error(
+            "regions",
+            msg!("this build reads no regions: load assent.js, which picks the regions build"),
+        );
+    }
+    (Vec::new(), Vec::new())
 }
 
 /// `languages` and `default_language`: each must have texts (built in, or every key in `translations`).

@@ -48,6 +48,40 @@ async fn broken_config_fails_closed_with_a_clear_error() {
     );
 }
 
+/// The engine without the `regions` feature (what the bootstrap loads for a config without `regions`) given a
+/// config with `regions` anyway: refused with the field named, nothing optional runs; it does not apply the
+/// top-level policy everywhere instead.
+#[wasm_bindgen_test]
+fn a_config_with_regions_is_refused_by_the_engine_without_regions() {
+    let console = get(&win(), "console");
+    let original = get(&console, "error");
+    let messages = Array::new();
+    let m2 = messages.clone();
+    let capture = Closure::<dyn FnMut(JsValue)>::new(move |v: JsValue| {
+        m2.push(&v);
+    });
+    set(&console, "error", capture.as_ref());
+    let config = r#"{"revision": 1, "policy_url": "/p", "mode": "opt-out",
+      "categories": {"analytics": {"default": true}}, "regions": {"eu": {}, "default": {}}}"#;
+    setup(
+        config,
+        r#"<script type="text/plain" data-assent="analytics">window.__order.push('ran')</script>"#,
+    );
+    boot();
+    set(&console, "error", &original);
+    let text: Vec<String> = messages.iter().filter_map(|v| v.as_string()).collect();
+    assert!(text.iter().any(|m| m.contains("regions")), "{text:?}");
+    assert!(order().is_empty());
+    assert!(!granted("analytics"));
+    let state = api("get", &[]).unwrap();
+    assert!(
+        get(&state, "error")
+            .as_string()
+            .unwrap()
+            .contains("regions")
+    );
+}
+
 #[wasm_bindgen_test]
 fn language_from_navigator_with_rtl_and_english_fallback() {
     let keys = assent_core::i18n::UI_KEYS
