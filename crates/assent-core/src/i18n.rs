@@ -8,7 +8,7 @@ pub use builtin::{BUILT_IN_LANGUAGES, builtin_language_for, builtin_match, is_bu
 ///
 /// A config may override English texts one by one; any other language it offers must translate every key, so a
 /// visitor never sees a banner that is half in one language (and never one without a labelled reject button).
-pub const UI_KEYS: [(&str, &str); 14] = [
+pub const UI_KEYS: [(&str, &str); 15] = [
     ("title", "We value your privacy"),
     (
         "description",
@@ -34,11 +34,15 @@ pub const UI_KEYS: [(&str, &str); 14] = [
         "This content is blocked until you allow this purpose:",
     ),
     ("embed_load", "Load content"),
+    (
+        "do_not_sell",
+        "Do Not Sell or Share My Personal Information",
+    ),
 ];
 
 /// The key names alone, in [`UiKey`] order. The browser engine validates translations with these and never links
 /// the English texts of [`UI_KEYS`] (they live in the UI part only).
-pub const UI_KEY_NAMES: [&str; 14] = [
+pub const UI_KEY_NAMES: [&str; 15] = [
     "title",
     "description",
     "accept_all",
@@ -53,6 +57,7 @@ pub const UI_KEY_NAMES: [&str; 14] = [
     "gpc_honored",
     "embed_blocked",
     "embed_load",
+    "do_not_sell",
 ];
 
 /// The built-in English title and description of a built-in category (empty for custom ones, which must have a
@@ -99,6 +104,8 @@ pub enum UiKey {
     GpcHonored,
     EmbedBlocked,
     EmbedLoad,
+    /// The link of an opt-out region's notice (CCPA §1798.135 names the English wording).
+    DoNotSell,
 }
 
 impl UiKey {
@@ -217,6 +224,11 @@ mod tests {
     fn keys_are_in_enum_order() {
         assert_eq!(UiKey::RejectAll.name(), "reject_all");
         assert_eq!(UiKey::EmbedLoad.name(), "embed_load");
+        assert_eq!(UiKey::DoNotSell.name(), "do_not_sell");
+        assert_eq!(
+            UiText::english().get(UiKey::DoNotSell),
+            "Do Not Sell or Share My Personal Information"
+        );
         assert_eq!(
             UiText::english().get(UiKey::GpcHonored),
             "Opt-Out Request Honored"

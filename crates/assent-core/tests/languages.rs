@@ -242,6 +242,7 @@ fn translations_are_translated_and_reject_is_as_plain_as_accept() {
             "ui.accept_all",
             "ui.reject_all",
             "ui.gpc_honored",
+            "ui.do_not_sell",
             "email.confirm_body",
         ] {
             assert_ne!(t[path], english[path], "{tag}: {path} is still English");
@@ -253,5 +254,23 @@ fn translations_are_translated_and_reject_is_as_plain_as_accept() {
             words(reject) <= words(accept) && reject.chars().count() <= accept.chars().count() + 3,
             "{tag}: \"{reject}\" is heavier than \"{accept}\""
         );
+    }
+}
+
+#[test]
+fn the_do_not_sell_link_is_in_the_visitors_language() {
+    let files = files();
+    let link = |tag: &str| texts(&files[tag], tag)["ui.do_not_sell"].clone();
+    // English is the wording CCPA §1798.135 names; the others translate it (California's Spanish usage first).
+    assert_eq!(link("en"), "Do Not Sell or Share My Personal Information");
+    assert_eq!(link("es"), "No vender ni compartir mi información personal");
+    assert_eq!(link("zh-Hant"), "請勿出售或分享我的個人資訊");
+    assert_eq!(link("ko"), "내 개인정보를 판매하거나 공유하지 마십시오");
+    // No two languages share a wording (a copy-pasted line would).
+    let mut seen = BTreeMap::new();
+    for tag in files.keys() {
+        if let Some(other) = seen.insert(link(tag), tag.clone()) {
+            panic!("{tag} and {other} have the same do_not_sell text");
+        }
     }
 }

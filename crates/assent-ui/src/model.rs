@@ -232,6 +232,8 @@ mod tests {
         let mut builtin = vec![String::new(); UI_KEY_NAMES.len()];
         builtin[UiKey::AcceptAll as usize] = "Alle akzeptieren".into();
         builtin[UiKey::RejectAll as usize] = "Alle ablehnen".into();
+        builtin[UiKey::DoNotSell as usize] =
+            "Meine personenbezogenen Daten nicht verkaufen oder weitergeben".into();
         assert_eq!(
             m.title(&m.categories[0]),
             "Essential",
@@ -244,12 +246,21 @@ mod tests {
             "Alle akzeptieren",
             "the language file"
         );
+        assert_eq!(
+            m.text(UiKey::DoNotSell),
+            "Meine personenbezogenen Daten nicht verkaufen oder weitergeben",
+            "the notice's link follows the language too"
+        );
         assert_eq!(m.title(&m.categories[0]), "Notwendig");
         assert_eq!(m.description(&m.categories[0]), "Nötig.");
         m.builtin.clear();
         m.builtin_categories.clear();
         assert_eq!(m.text(UiKey::RejectAll), "Alles ablehnen");
         assert_eq!(m.text(UiKey::AcceptAll), "Accept all");
+        assert_eq!(
+            m.text(UiKey::DoNotSell),
+            "Do Not Sell or Share My Personal Information"
+        );
         assert_eq!(m.title(&m.categories[0]), "Essential");
         assert_eq!(m.title_of("functional"), "Functional \"extras\"");
         assert_eq!(m.title_of("unknown"), "unknown");

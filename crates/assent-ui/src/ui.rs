@@ -27,9 +27,6 @@ const BANNER: &str = "[data-assent-ui=banner]";
 const PREFS: &str = "[data-assent-ui=preferences]";
 const NOTICE: &str = "[data-assent-ui=notice]";
 
-/// The link an opt-out region's notice carries. The US state laws name it in English (CCPA §1798.135); it opens
-/// the preferences.
-const DO_NOT_SELL: &str = "Do Not Sell or Share My Personal Information";
 const FOCUSABLE: &str = "button:not([disabled]),input:not([disabled]),a[href]";
 
 thread_local! {
@@ -257,19 +254,21 @@ pub(crate) fn show_notice() {
         return;
     }
     install_css();
+    // CCPA §1798.135 names the English wording; other languages get its translation (README, Regions).
+    let link = m.text(UiKey::DoNotSell);
     let root = el(
         "div",
         &[
             ("class", "assent-banner assent-notice"),
             ("data-assent-ui", "notice"),
             ("role", "region"),
-            ("aria-label", DO_NOT_SELL),
+            ("aria-label", link),
             ("lang", &m.lang),
             ("dir", m.dir()),
         ],
     );
     let actions = el("div", &[("class", "assent-actions")]);
-    append(&actions, &button("preferences", DO_NOT_SELL));
+    append(&actions, &button("preferences", link));
     append(&root, &actions);
     intro(&m, &root, "assent-n", UiKey::Description);
     call(&body, "append", &[&root]);

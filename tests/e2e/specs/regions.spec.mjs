@@ -1,7 +1,8 @@
 // Regions in the browser: the region comes from `data-region`, the stored choice, or the consent server's
 // GET /v1/region (reading a trusted header, here `x-e2e-country` / `x-e2e-subdivision` set on every request of
 // the context, as a CDN would); unknown or unreachable → the strictest region. Each region's rules: the EU gets the
-// opt-in banner, a US state the opt-out notice (with "Opt-Out Request Honored" only under GPC).
+// opt-in banner, a US state the opt-out notice (with "Opt-Out Request Honored" only under GPC), in the visitor's
+// language.
 import { test, expect, banner, prefs, action, ready, state, ran, emulateGpc, verifyToken } from '../support/fixtures.mjs';
 import { startServer, makeWww } from '../support/server.mjs';
 
@@ -103,6 +104,25 @@ test('a California visitor without GPC: everything granted by default, the notic
   expect(s.categories).toEqual({ essential: true, analytics: true, remarketing: true, marketing_email: true, functional: true });
   await expect(notice(page)).toBeVisible();
   await expect(honored(page)).toHaveCount(0);
+});
+
+test('a Spanish-speaking California visitor with GPC gets the notice, its link and the honoured text in Spanish', async ({ browser }) => {
+  const context = await browser.newContext({ locale: 'es-US' });
+  await emulateGpc(context);
+  await visitFrom(context, 'US', 'CA');
+  const page = await context.newPage();
+  await page.goto(`${server.origin}/e2e/regions.html`);
+  const s = await ready(page);
+  expect(s.region).toBe('us_states');
+  expect(s.language).toBe('es');
+  await expect(notice(page)).toHaveAttribute('lang', 'es');
+  const link = action(notice(page), 'preferences');
+  await expect(link).toHaveText('No vender ni compartir mi información personal');
+  await expect(notice(page)).toHaveAttribute('aria-label', 'No vender ni compartir mi información personal');
+  await expect(honored(page)).toHaveText('Solicitud de exclusión respetada');
+  await link.click();
+  await expect(prefs(page)).toHaveAttribute('lang', 'es');
+  await context.close();
 });
 
 test('a returning visitor gets the stored region at once, without asking the server', async ({ page, context }) => {

@@ -326,7 +326,7 @@ mod validation {
                 "translations": {"eo": {"title": "t", "description": "d", "accept_all": "a", "reject_all": "r",
                   "preferences": "p", "preferences_title": "pt", "preferences_description": "pd", "save": "s",
                   "close": "c", "policy_link": "pl", "always_on": "ao", "gpc_honored": "g", "embed_blocked": "eb",
-                  "embed_load": "el"}},
+                  "embed_load": "el", "do_not_sell": "dns"}},
                 "categories": {}}"#,
         )
         .unwrap();
