@@ -44,6 +44,25 @@ test('a first visit downloads the bootstrap and the full build only; a returning
   expect(await page.evaluate(() => window.__uiSeen)).toBe(0);
 });
 
+test('a site with regions gets the regions builds; a site without never downloads them', async ({ page }) => {
+  const log = assetLog(page);
+  await page.goto(url('/e2e/regions-hint.html'));
+  expect((await ready(page)).region).toBe('eu');
+  await expect(banner(page)).toBeVisible();
+  expect(log.sort()).toEqual(['assent.js', 'assent_full_regions.js', 'assent_full_regions_bg.wasm']);
+  await action(banner(page), 'accept-all').click();
+  log.length = 0;
+  await page.reload();
+  expect((await ready(page)).decided).toBe(true);
+  await page.waitForLoadState('networkidle');
+  // An EU visitor: the regions engine, and no GPP part.
+  expect(log.sort()).toEqual(['assent.js', 'assent_web_regions.js', 'assent_web_regions_bg.wasm']);
+  log.length = 0;
+  await page.goto(url('/e2e/basic.html'));
+  await ready(page);
+  expect(log.filter((f) => f.includes('regions'))).toEqual([]);
+});
+
 test('the engine glue and its wasm are fetched in parallel, not one after the other', async ({ page }) => {
   // Hold the glue until the wasm has been requested: in sequence, the wasm would never be asked for.
   let wasmRequested;
