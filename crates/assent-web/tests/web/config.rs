@@ -2,8 +2,8 @@
 
 use crate::support::*;
 
-#[wasm_bindgen_test]
-async fn broken_config_fails_closed_with_a_clear_error() {
+/// The messages `console.error` got while `f` ran.
+fn console_errors_during(f: impl FnOnce()) -> Vec<String> {
     let console = get(&win(), "console");
     let original = get(&console, "error");
     let messages = Array::new();
@@ -12,6 +12,13 @@ async fn broken_config_fails_closed_with_a_clear_error() {
         m2.push(&v);
     });
     set(&console, "error", capture.as_ref());
+    f();
+    set(&console, "error", &original);
+    messages.iter().filter_map(|v| v.as_string()).collect()
+}
+
+#[wasm_bindgen_test]
+async fn broken_config_fails_closed_with_a_clear_error() {
     let config = r#"{"revision": 1, "policy_url": "/p", "consent_mode": {"enabled": true},
       "categories": {"analytics": {"default": true}}}"#;
     setup(
@@ -19,10 +26,8 @@ async fn broken_config_fails_closed_with_a_clear_error() {
         r#"<script type="text/plain" data-assent="analytics">window.__order.push('ran')</script>"#,
     );
     install_gtag();
-    boot();
     // A refused config is reported synchronously by boot.
-    set(&console, "error", &original);
-    let text: Vec<String> = messages.iter().filter_map(|v| v.as_string()).collect();
+    let text = console_errors_during(boot);
     assert!(
         text.iter()
             .any(|m| m.contains("categories.analytics.default")),
@@ -53,23 +58,13 @@ async fn broken_config_fails_closed_with_a_clear_error() {
 /// top-level policy everywhere instead.
 #[wasm_bindgen_test]
 fn a_config_with_regions_is_refused_by_the_engine_without_regions() {
-    let console = get(&win(), "console");
-    let original = get(&console, "error");
-    let messages = Array::new();
-    let m2 = messages.clone();
-    let capture = Closure::<dyn FnMut(JsValue)>::new(move |v: JsValue| {
-        m2.push(&v);
-    });
-    set(&console, "error", capture.as_ref());
     let config = r#"{"revision": 1, "policy_url": "/p", "mode": "opt-out",
       "categories": {"analytics": {"default": true}}, "regions": {"eu": {}, "default": {}}}"#;
     setup(
         config,
         r#"<script type="text/plain" data-assent="analytics">window.__order.push('ran')</script>"#,
     );
-    boot();
-    set(&console, "error", &original);
-    let text: Vec<String> = messages.iter().filter_map(|v| v.as_string()).collect();
+    let text = console_errors_during(boot);
     assert!(text.iter().any(|m| m.contains("regions")), "{text:?}");
     assert!(order().is_empty());
     assert!(!granted("analytics"));
