@@ -26,6 +26,7 @@ pub mod gpp;
 pub mod i18n;
 pub mod json;
 pub mod lifecycle;
+mod mode;
 pub mod region;
 pub mod state;
 pub mod text;

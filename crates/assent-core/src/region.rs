@@ -11,7 +11,7 @@
 //! states matter (some region lists a subdivision of it) but no known state gets the strictest of the regions
 //! that could apply there.
 
-use crate::config::Mode;
+use crate::mode::Mode;
 
 /// EEA (27 EU member states + Iceland, Liechtenstein, Norway), the United Kingdom and Switzerland, then EU
 /// territories with their own ISO 3166-1 code that a CDN may report instead of the member state: Åland (FI) and

@@ -24,16 +24,44 @@ use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::CustomEvent;
 
-use crate::app::{choose, choose_from_ui, current, failure};
 use crate::dom::{
     Callback, call, closest, doc, event_element, get, listen as add_listener, set, win,
 };
+use crate::state::{current, failure};
 use crate::{gtag, ui_link};
 
 thread_local! {
     static LISTENERS: RefCell<Vec<(String, Function)>> = const { RefCell::new(Vec::new()) };
     static READY: Cell<bool> = const { Cell::new(false) };
     static METHODS: Cell<bool> = const { Cell::new(false) };
+    /// The engine's way to apply a choice (`app::choose`, handed over by `install`, so this module does not
+    /// import `app`, which calls it).
+    static CHOOSER: Cell<Option<Chooser>> = const { Cell::new(None) };
+}
+
+/// Applies a choice: stores it, enforces it, tells everyone, records it (`app::choose`).
+pub(crate) type Chooser = fn(&Choice, Method) -> Result<(), String>;
+
+fn choose(choice: &Choice, method: Method) -> Result<(), String> {
+    match CHOOSER.with(Cell::get) {
+        Some(f) => f(choice, method),
+        None => Err(failure().unwrap_or_else(|| String::from("not configured"))),
+    }
+}
+
+/// `window.assent._choose(choice, method)`, the interface part's way back: `"accept-all"`, `"reject-all"` or
+/// `{category: bool}`, with `"banner"` or `"preferences"`.
+fn choose_from_ui(choice: &JsValue, method: &JsValue) -> Result<(), String> {
+    let method = match method.as_string().as_deref() {
+        Some("banner") => Method::Banner,
+        _ => Method::Preferences,
+    };
+    let choice = match choice.as_string().as_deref() {
+        Some("accept-all") => Choice::AcceptAll,
+        Some("reject-all") => Choice::RejectAll,
+        _ => Choice::Set(changes(choice)?),
+    };
+    choose(&choice, method)
 }
 
 fn b(v: bool) -> JsValue {
@@ -137,7 +165,7 @@ fn api_withdraw(_: JsValue, _: JsValue) -> Result<JsValue, JsValue> {
 }
 
 /// `{category: bool}` as a list of changes.
-pub(crate) fn changes(changes: &JsValue) -> Result<Vec<(String, bool)>, String> {
+fn changes(changes: &JsValue) -> Result<Vec<(String, bool)>, String> {
     let mut list = Vec::new();
     if changes.is_object() {
         for entry in Object::entries(changes.unchecked_ref()).iter() {
@@ -185,8 +213,10 @@ fn api_on(event: JsValue, f: JsValue) -> Result<JsValue, JsValue> {
     Ok(JsValue::UNDEFINED)
 }
 
-/// Installs `window.assent` (keeping the `ready` promise the bootstrap may have created).
-pub(crate) fn install() {
+/// Installs `window.assent` (keeping the `ready` promise the bootstrap may have created); its choices go to
+/// `choose`.
+pub(crate) fn install(choose: Chooser) {
+    CHOOSER.with(|c| c.set(Some(choose)));
     let a = object();
     if !get(&a, "ready").is_instance_of::<Promise>() || !get(&a, "_ready").is_function() {
         let mut resolve = None;

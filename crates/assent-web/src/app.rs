@@ -1,46 +1,19 @@
 //! The SDK's state and life cycle: boot, a choice, and the one place where assent-core's effects are executed.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::Rc;
 
 use assent_core::lifecycle::{Effect, Plan, on_boot, on_choice};
-use assent_core::{Choice, Config, ConsentState, Decision, Method, Signals};
-use wasm_bindgen::{JsCast, JsValue};
+use assent_core::{Choice, Config, ConsentState, Method, Signals};
+use wasm_bindgen::JsCast;
 
 use crate::dom::{doc, error, now};
+use crate::state::{App, current, failure, set_current, set_failure};
 use crate::{api, blocking, config_value, gtag, signals, storage, ui_link};
 
-/// A configured SDK with its current decision. Replaced as a whole on every change, so a borrow is never held
-/// while page code runs (event listeners and activated scripts may call `window.assent` synchronously).
-#[derive(Debug)]
-pub(crate) struct App {
-    pub(crate) config: Rc<Config>,
-    /// The interface language chosen for the visitor (`Config::language_for`).
-    pub(crate) lang: String,
-    pub(crate) signals: Signals,
-    pub(crate) decision: Decision,
-}
-
 thread_local! {
-    static APP: RefCell<Option<Rc<App>>> = const { RefCell::new(None) };
-    /// The config error that stopped the SDK, if any.
-    static FAILURE: RefCell<Option<String>> = const { RefCell::new(None) };
     static BOOTED: Cell<bool> = const { Cell::new(false) };
     static LISTENING: Cell<bool> = const { Cell::new(false) };
-}
-
-/// The current state, if the SDK is configured.
-pub(crate) fn current() -> Option<Rc<App>> {
-    APP.with(|a| a.borrow().clone())
-}
-
-fn set_current(app: Option<Rc<App>>) {
-    APP.with(|a| *a.borrow_mut() = app);
-}
-
-/// The config error that stopped the SDK.
-pub(crate) fn failure() -> Option<String> {
-    FAILURE.with(|f| f.borrow().clone())
 }
 
 /// The config element: only `<script type="application/json" id="assent-config">` (any other element with that
@@ -83,9 +56,9 @@ pub(crate) fn boot(region: Option<String>) {
 /// Fail closed: report, deny everything, expose the API so page code does not break.
 fn fail(message: String) {
     error(&message);
-    FAILURE.with(|f| *f.borrow_mut() = Some(message));
+    set_failure(Some(message));
     set_current(None);
-    api::install();
+    api::install(choose);
     api::ready();
 }
 
@@ -114,7 +87,7 @@ fn start(config: Config, stored: Option<ConsentState>) {
     let lang = config.language_for(&wanted_str);
     let config = Rc::new(config);
     let plan = on_boot(&config, stored.as_ref(), signals, now());
-    api::install();
+    api::install(choose);
     adopt(config.clone(), lang, signals, plan, true);
     #[cfg(feature = "regions")]
     crate::gpp_link::start(&config);
@@ -189,27 +162,12 @@ pub(crate) fn choose(choice: &Choice, method: Method) -> Result<(), String> {
     Ok(())
 }
 
-/// `window.assent._choose(choice, method)`, the interface part's way back: `"accept-all"`, `"reject-all"` or
-/// `{category: bool}`, with `"banner"` or `"preferences"`.
-pub(crate) fn choose_from_ui(choice: &JsValue, method: &JsValue) -> Result<(), String> {
-    let method = match method.as_string().as_deref() {
-        Some("banner") => Method::Banner,
-        _ => Method::Preferences,
-    };
-    let choice = match choice.as_string().as_deref() {
-        Some("accept-all") => Choice::AcceptAll,
-        Some("reject-all") => Choice::RejectAll,
-        _ => Choice::Set(api::changes(choice)?),
-    };
-    choose(&choice, method)
-}
-
 /// Test support: back to the state before [`boot`].
 pub(crate) fn reset() {
     ui_link::reset();
     blocking::stop();
     set_current(None);
-    FAILURE.with(|f| *f.borrow_mut() = None);
+    set_failure(None);
     BOOTED.with(|b| b.set(false));
     api::reset();
 }

@@ -24,8 +24,8 @@ use web_sys::{Element, MutationObserver};
 
 use assent_core::lifecycle::{ElementKind, ElementStep, element_step, guard_allows};
 
-use crate::app::current;
 use crate::dom::{call, callback, doc, error, get, get_el, get_str, query_all, set};
+use crate::state::current;
 use crate::ui_link;
 
 const SCRIPTS: &str = "script[type=\"text/plain\"][data-assent]";

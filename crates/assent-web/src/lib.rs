@@ -33,6 +33,7 @@ mod gtag;
 #[cfg(feature = "regions")]
 mod locate;
 mod signals;
+mod state;
 mod storage;
 mod ui_link;
 

@@ -12,19 +12,11 @@ use core::fmt;
 use crate::category::{Category, CategorySet};
 use crate::consent_mode::ConsentModeType;
 use crate::i18n::UiText;
+pub use crate::mode::Mode;
 use crate::region::{RegionSpec, Show};
 
 /// Longest choice lifetime and cookie lifetime accepted: 13 months (CNIL, EDPB).
 pub const MAX_DAYS: u32 = 395;
-
-/// How non-essential categories start before the visitor chooses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// Denied until an explicit choice (GDPR/ePrivacy).
-    OptIn,
-    /// Granted by default unless a honoured signal or the visitor says otherwise (US state laws).
-    OptOut,
-}
 
 /// Whether a browser privacy signal is honoured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use assent_core::ConsentState;
 use assent_ui::model::{CategoryView, Model};
 use wasm_bindgen::JsValue;
 
-use crate::app::{App, current};
+use crate::state::{App, current};
 
 /// Nothing to load.
 pub(crate) fn set_loader(_: JsValue) {}

@@ -6,8 +6,8 @@ use assent_core::i18n::UI_KEY_NAMES;
 use js_sys::{Array, Object, Promise};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::app::{App, current};
 use crate::dom::{call, error, once, set, then};
+use crate::state::{App, current};
 
 /// Where the interface part is.
 enum Link {
