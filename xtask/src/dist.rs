@@ -219,9 +219,10 @@ fn cargo_build(module: &Module) -> Result<PathBuf> {
     // and cargo silently drops `lto = true` for a crate that builds an rlib too (measured: +11 KB gzip).
     c.args(["rustc", "--lib", "--crate-type", "cdylib"]);
     c.args(["-Zbuild-std=std,panic_abort"]);
-    // Its own target directory: the rebuilt standard library does not mix with the stable builds in `target/`.
+    // Its own target directory (under `$CARGO_TARGET_DIR` when set): the rebuilt standard library does not mix
+    // with the stable builds.
     c.arg("--target-dir")
-        .arg(util::repo_root().join("target/wasm-nightly"));
+        .arg(util::target_dir().join("wasm-nightly"));
     c.env("RUSTFLAGS", NIGHTLY_RUSTFLAGS);
     // Set by the `cargo xtask` that runs us (the stable toolchain); the nightly cargo must use its own rustc.
     c.env_remove("RUSTC")
