@@ -15,6 +15,8 @@ mod flushes;
 mod hardening;
 #[path = "server/hardening_pg.rs"]
 mod hardening_pg;
+#[path = "server/load.rs"]
+mod load;
 #[path = "server/postgres.rs"]
 mod postgres;
 #[path = "server/promises.rs"]

@@ -3,120 +3,12 @@
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::net::TcpStream;
 
 use serde_json::Value;
 
-use crate::support::{Server, choice, connect, parse_response, request};
-
-const CLIENTS: usize = 8;
-
-struct Load {
-    stop: Arc<AtomicBool>,
-    /// Set just before the server is killed: from then on a cut-off answer is expected, not an error.
-    killing: Arc<AtomicBool>,
-    acked: Arc<Mutex<Vec<String>>>,
-    /// Answers that are neither a 201 nor "no answer because the server was killed".
-    errors: Arc<Mutex<Vec<String>>>,
-    count: Arc<AtomicUsize>,
-    threads: Vec<std::thread::JoinHandle<()>>,
-}
-
-/// Starts CLIENTS threads posting records until stopped (or the server goes away); each remembers the ids the
-/// server acknowledged with 201, and every other answer as an error.
-fn load(addr: SocketAddr) -> Load {
-    let stop = Arc::new(AtomicBool::new(false));
-    let killing = Arc::new(AtomicBool::new(false));
-    let acked = Arc::new(Mutex::new(Vec::new()));
-    let errors = Arc::new(Mutex::new(Vec::new()));
-    let count = Arc::new(AtomicUsize::new(0));
-    let threads = (0..CLIENTS)
-        .map(|_| {
-            let (stop, killing, acked, errors, count) = (
-                Arc::clone(&stop),
-                Arc::clone(&killing),
-                Arc::clone(&acked),
-                Arc::clone(&errors),
-                Arc::clone(&count),
-            );
-            std::thread::spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    let body = choice().to_string();
-                    // `request` panics when there is no parseable answer (the server was killed mid-request).
-                    let r = std::panic::catch_unwind(|| {
-                        let r = request(
-                            addr,
-                            "POST",
-                            "/v1/consents",
-                            &[("Content-Type", "application/json")],
-                            body.as_bytes(),
-                        );
-                        let id = serde_json::from_slice::<Value>(&r.body)
-                            .ok()
-                            .and_then(|v| v["id"].as_str().map(str::to_owned));
-                        (r.status, id, r.text())
-                    });
-                    let killed = killing.load(Ordering::Relaxed);
-                    match r {
-                        Ok((201, Some(id), _)) => {
-                            acked.lock().unwrap().push(id);
-                            count.fetch_add(1, Ordering::Relaxed);
-                        }
-                        // No answer, or a 201 cut off, because the server was killed: not acknowledged.
-                        Ok((201, None, _)) | Err(_) if killed => {}
-                        Ok((status, _, text)) => {
-                            errors.lock().unwrap().push(format!("{status} {text}"));
-                        }
-                        Err(_) => errors
-                            .lock()
-                            .unwrap()
-                            .push("no answer while the server was up".into()),
-                    }
-                }
-            })
-        })
-        .collect();
-    Load {
-        stop,
-        killing,
-        acked,
-        errors,
-        count,
-        threads,
-    }
-}
-
-impl Load {
-    fn wait_for(&self, n: usize) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-        while self.count.load(Ordering::Relaxed) < n {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the load made no progress; errors: {:?}",
-                self.errors.lock().unwrap()
-            );
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-    }
-
-    /// Stops the clients; returns the acknowledged ids, after checking that every answer was a 201.
-    fn finish(self) -> Vec<String> {
-        self.stop.store(true, Ordering::Relaxed);
-        for t in self.threads {
-            t.join().unwrap();
-        }
-        let errors = Arc::try_unwrap(self.errors).unwrap().into_inner().unwrap();
-        assert!(
-            errors.is_empty(),
-            "{} answers under steady load were not 201: {:?}",
-            errors.len(),
-            &errors[..errors.len().min(5)]
-        );
-        Arc::try_unwrap(self.acked).unwrap().into_inner().unwrap()
-    }
-}
+use crate::load::{CLIENTS, Failure, load};
+use crate::support::{Server, choice, connect, parse_response};
 
 /// Every stored record is complete: all fields present, and its token (the record's signature) verifies and
 /// matches the record.
@@ -143,9 +35,9 @@ fn acknowledged_records_survive_kill_9_cycles() {
     let mut server = Server::start();
     let mut acked_all: HashSet<String> = HashSet::new();
     for cycle in 0..4 {
-        let l = load(server.addr);
+        let l = load(server.addr, Failure::ServerKilled);
         l.wait_for(150);
-        l.killing.store(true, Ordering::Relaxed);
+        l.fail_from_now();
         server.kill9();
         let acked = l.finish();
         assert!(acked.len() >= 150);

@@ -8,8 +8,6 @@
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use assent_testkit::postgres::LocalPostgres;
@@ -17,6 +15,7 @@ use assent_testkit::serve::{self, Process};
 use assent_verify::{KeySet, Verifier};
 use serde_json::{Value, json};
 
+use crate::load::{CLIENTS, Failure, load};
 use crate::support::{ADMIN, NOTICE, Response, SITE, choice, data, request};
 
 /// A private PostgreSQL server, or `None` when skipped explicitly with `ASSENT_SKIP_POSTGRES=1` (refused under CI).
@@ -515,115 +514,6 @@ fn postgres_email_records_are_exported_and_erased() {
 
 // --- durability ---
 
-const CLIENTS: usize = 8;
-
-struct Load {
-    stop: Arc<AtomicBool>,
-    /// Set just before the database or the server is made to fail: from then on a 5xx or no answer is
-    /// expected; before, every answer must be a 201.
-    failing: Arc<AtomicBool>,
-    acked: Arc<Mutex<Vec<String>>>,
-    errors: Arc<Mutex<Vec<String>>>,
-    count: Arc<AtomicUsize>,
-    threads: Vec<std::thread::JoinHandle<()>>,
-}
-
-/// CLIENTS threads posting records until stopped; each remembers the ids acknowledged with 201, and every
-/// other answer given while nothing was failing as an error.
-fn load(addr: SocketAddr) -> Load {
-    let stop = Arc::new(AtomicBool::new(false));
-    let failing = Arc::new(AtomicBool::new(false));
-    let acked = Arc::new(Mutex::new(Vec::new()));
-    let errors = Arc::new(Mutex::new(Vec::new()));
-    let count = Arc::new(AtomicUsize::new(0));
-    let threads = (0..CLIENTS)
-        .map(|_| {
-            let (stop, failing, acked, errors, count) = (
-                Arc::clone(&stop),
-                Arc::clone(&failing),
-                Arc::clone(&acked),
-                Arc::clone(&errors),
-                Arc::clone(&count),
-            );
-            std::thread::spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    let body = choice().to_string();
-                    let r = std::panic::catch_unwind(|| {
-                        let r = request(
-                            addr,
-                            "POST",
-                            "/v1/consents",
-                            &[("Content-Type", "application/json")],
-                            body.as_bytes(),
-                        );
-                        let id = serde_json::from_slice::<Value>(&r.body)
-                            .ok()
-                            .and_then(|v| v["id"].as_str().map(str::to_owned));
-                        (r.status, id, r.text())
-                    });
-                    let failing = failing.load(Ordering::Relaxed);
-                    match r {
-                        Ok((201, Some(id), _)) => {
-                            acked.lock().unwrap().push(id);
-                            count.fetch_add(1, Ordering::Relaxed);
-                        }
-                        // The database is down (a clear 5xx) or the server was killed mid-answer.
-                        Ok((status, _, _)) if failing && (status >= 500 || status == 201) => {
-                            std::thread::sleep(Duration::from_millis(5));
-                        }
-                        Err(_) if failing => {}
-                        Ok((status, _, text)) => {
-                            errors.lock().unwrap().push(format!("{status} {text}"));
-                        }
-                        Err(_) => errors
-                            .lock()
-                            .unwrap()
-                            .push("no answer while everything was up".into()),
-                    }
-                }
-            })
-        })
-        .collect();
-    Load {
-        stop,
-        failing,
-        acked,
-        errors,
-        count,
-        threads,
-    }
-}
-
-impl Load {
-    fn wait_for(&self, n: usize) {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while self.count.load(Ordering::Relaxed) < n {
-            assert!(
-                Instant::now() < deadline,
-                "the load made no progress; errors: {:?}",
-                self.errors.lock().unwrap()
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-
-    /// Stops the clients; returns the acknowledged ids, after checking every answer before the failure.
-    fn finish(self) -> Vec<String> {
-        self.stop.store(true, Ordering::Relaxed);
-        for t in self.threads {
-            t.join().unwrap();
-        }
-        let errors = Arc::try_unwrap(self.errors).unwrap().into_inner().unwrap();
-        assert!(
-            errors.is_empty(),
-            "{} answers under steady load were not 201: {:?}",
-            errors.len(),
-            &errors[..errors.len().min(5)]
-        );
-        Arc::try_unwrap(self.acked).unwrap().into_inner().unwrap()
-    }
-}
-
 #[test]
 fn postgres_acknowledged_records_survive_kill_9_and_database_crashes() {
     let Some(mut pg) = cluster() else { return };
@@ -631,9 +521,9 @@ fn postgres_acknowledged_records_survive_kill_9_and_database_crashes() {
     let mut server = Instance::start(&pg.url(), dir.path(), "0", &[]);
     let mut acked_all: HashSet<String> = HashSet::new();
     for cycle in 0..4 {
-        let l = load(server.addr);
+        let l = load(server.addr, Failure::DatabaseDown);
         l.wait_for(150);
-        l.failing.store(true, Ordering::Relaxed);
+        l.fail_from_now();
         if cycle % 2 == 1 {
             // The database crashes under load (every PostgreSQL process quits at once, as after kill -9):
             // what it acknowledged must come back from its WAL.
