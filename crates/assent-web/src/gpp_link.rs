@@ -6,6 +6,7 @@
 use std::cell::{Cell, RefCell};
 
 use assent_core::Config;
+use assent_core::region::Show;
 use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -23,8 +24,9 @@ pub(crate) fn set_loader(loader: JsValue) {
 
 /// Loads and starts the GPP part when the applied region offers GPP; does nothing otherwise.
 pub(crate) fn start(config: &Config) {
+    let shows_ui = config.show != Show::Nothing;
     let Some(rules) = config.gpp_rules() else {
-        return not_applicable();
+        return not_applicable(shows_ui);
     };
     let Some(loader) = LOADER
         .with(|l| l.borrow().clone())
@@ -39,6 +41,8 @@ pub(crate) fn start(config: &Config) {
         names.push(&JsValue::from_str(c.category.name()));
     }
     set(&model, "sale_or_share", &names);
+    // Whether a banner or notice is shown before a choice (`show: "none"` shows nothing): `cmpDisplayStatus`.
+    set(&model, "shows_ui", &JsValue::from_bool(shows_ui));
     let flag = |k: &str, b: bool| set(&model, k, &JsValue::from_bool(b));
     flag("mspa_covered_transaction", rules.mspa.covered_transaction);
     flag("mspa_opt_out_option_mode", rules.mspa.opt_out_option_mode);
@@ -64,6 +68,8 @@ pub(crate) fn start(config: &Config) {
 thread_local! {
     /// Listener ids handed out while no GPP section applies.
     static LISTENERS: Cell<u32> = const { Cell::new(0) };
+    /// Whether the applied region shows a banner or notice before a choice.
+    static SHOWS_UI: Cell<bool> = const { Cell::new(true) };
 }
 
 /// The applied region offers no GPP (an EU visitor of a site with a US region): the bootstrap's stub, if it was
@@ -71,7 +77,8 @@ thread_local! {
 /// the engine answers in its place, without loading the GPP part: loaded, ready, no section applies
 /// (`applicableSections: [-1]`), and the calls queued so far are answered now. Frames get the same answers (the
 /// bootstrap's `__gppCall` listener calls `window.__gpp` when a message comes).
-fn not_applicable() {
+fn not_applicable(shows_ui: bool) {
+    SHOWS_UI.with(|s| s.set(shows_ui));
     let w: JsValue = win().into();
     let stub = get(&w, "__gpp");
     if get(&stub, "assent").is_undefined() {
@@ -120,7 +127,8 @@ fn answer(command: JsValue, callback: JsValue, parameter: JsValue) {
     let _ = callback.call2(&JsValue::UNDEFINED, &value, &JsValue::from_bool(ok));
 }
 
-/// The ping answer while no GPP section applies; the banner or notice counts as the CMP's interface.
+/// The ping answer while no GPP section applies; the banner or notice counts as the CMP's interface, shown until
+/// the visitor chooses (never with `show: "none"`).
 fn ping_data() -> JsValue {
     let o = Object::new();
     let text = |k: &str, v: &str| set(&o, k, &JsValue::from_str(v));
