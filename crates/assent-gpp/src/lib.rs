@@ -3,10 +3,15 @@
 //! elsewhere download none of it.
 //!
 //! It decides nothing: it reads the decision through the public `window.assent.get()` and the `assent:change`
-//! event, and computes the string with `assent_core::gpp` ([`section`]). [`start`] replaces the bootstrap's stub,
-//! answers the calls the stub queued (`__gpp.queue`, as the IAB stub keeps them), and tells the listeners added
-//! so far that the signal is `ready`. Commands: `ping`, `addEventListener`, `removeEventListener`, `hasSection`,
-//! `getSection`, `getField`; every callback gets `(data, success)`.
+//! event, and computes the string with `assent_core::gpp` ([`section`]). [`start`] replaces the stub (the
+//! bootstrap's, or an IAB stub the page defined itself), answers the calls it queued (`__gpp.queue`), keeps the
+//! listeners an IAB stub registered (`__gpp.events`, with their ids), and fires `cmpStatus` / `signalStatus`.
+//!
+//! Answers follow the CMP API 1.1 text and, where it is silent, the IAB reference library (iabgpp-es `CmpApi`):
+//! every callback gets `(data, success)`; `success` is `false` with `data` `null` for an unknown command, an
+//! unknown section or field, or a missing parameter; add/remove answer an `EventListener` object
+//! (`listenerRegistered` / `listenerRemoved`, `data` saying whether it worked); a callback that is not a function
+//! throws. Where the two disagree (a section's value), the specification wins: see docs/gpp-plan.md.
 #![forbid(unsafe_code)]
 
 pub mod section;
@@ -18,13 +23,17 @@ use js_sys::{Array, Function, Object};
 use wasm_bindgen::prelude::{Closure, wasm_bindgen};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::section::{Field, Model, USNAT_NAME};
+use crate::section::{Display, Field, Model, UNREGISTERED_CMP_ID, USNAT_NAME};
 use assent_core::gpp::{Mspa, UsNat};
+
+/// The first listener id the API hands out (as the reference library: above the ids a stub gave).
+const FIRST_LISTENER_ID: u32 = 1000;
 
 struct State {
     model: Model,
     usnat: UsNat,
-    displayed: bool,
+    display: Display,
+    signal_ready: bool,
     listeners: Vec<(u32, Function)>,
     next_id: u32,
 }
@@ -40,46 +49,68 @@ thread_local! {
 pub fn start(model: &JsValue) {
     let model = read_model(model);
     let first = STATE.with(|s| s.borrow().is_none());
-    let queued = get(&get(&win(), "__gpp"), "queue");
-    let listeners = STATE.with(|s| s.borrow_mut().take().map(|s| (s.listeners, s.next_id)));
-    let (listeners, next_id) = listeners.unwrap_or((Vec::new(), 1));
+    if !first {
+        STATE.with(|s| {
+            if let Some(s) = s.borrow_mut().as_mut() {
+                s.model = model;
+            }
+        });
+        on_change();
+        return;
+    }
+    let stub = get(&win(), "__gpp");
+    let (listeners, next_id) = stub_listeners(&get(&stub, "events"));
+    let (usnat, display) = read_decision(&model);
     STATE.with(|s| {
         *s.borrow_mut() = Some(State {
-            usnat: section::usnat_for_state(&model, |_| false, false),
+            usnat,
+            display,
             model,
-            displayed: false,
+            signal_ready: false,
             listeners,
             next_id,
         });
     });
-    refresh();
-    if first {
-        let api = Closure::<Callback>::new(api).into_js_value();
-        set(&win(), "__gpp", &api);
-        let on_change = Closure::<Callback>::new(|_, _, _| {
-            refresh();
-            fire("sectionChange", &JsValue::from_str(USNAT_NAME));
-            Ok(JsValue::UNDEFINED)
-        })
-        .into_js_value();
-        call(
-            &doc(),
-            "addEventListener",
-            &[&JsValue::from_str("assent:change"), &on_change],
-        );
-        if let Some(queue) = queued.dyn_ref::<Array>() {
-            for args in queue.iter() {
-                let arg = |i: u32| get(&args, &i.to_string());
-                let _ = api.unchecked_ref::<Function>().call3(
-                    &JsValue::UNDEFINED,
-                    &arg(0),
-                    &arg(1),
-                    &arg(2),
-                );
+    let api = Closure::<Callback>::new(api).into_js_value();
+    set(&win(), "__gpp", &api);
+    let on_change = Closure::<Callback>::new(|_, _, _| {
+        on_change();
+        Ok(JsValue::UNDEFINED)
+    })
+    .into_js_value();
+    call(
+        &doc(),
+        "addEventListener",
+        &[&JsValue::from_str("assent:change"), &on_change],
+    );
+    // The queued calls in the order they were made (the CMP API requires it); a bad one does not stop the rest.
+    if let Some(queue) = get(&stub, "queue").dyn_ref::<Array>() {
+        let api = api.unchecked_ref::<Function>();
+        for args in queue.iter() {
+            let arg = |i: u32| get(&args, &i.to_string());
+            let _ = api.call3(&JsValue::UNDEFINED, &arg(0), &arg(1), &arg(2));
+        }
+    }
+    for (name, data) in section::start_events(display) {
+        fire(name, data);
+    }
+}
+
+/// The listeners an IAB stub registered (`__gpp.events`: `{id, callback, parameter}`), with their ids, and the
+/// next id to hand out.
+fn stub_listeners(events: &JsValue) -> (Vec<(u32, Function)>, u32) {
+    let mut listeners = Vec::new();
+    let mut next_id = FIRST_LISTENER_ID;
+    if let Some(events) = events.dyn_ref::<Array>() {
+        for e in events.iter() {
+            let id = get(&e, "id").as_f64().map(|n| n as u32);
+            if let (Some(id), Ok(f)) = (id, get(&e, "callback").dyn_into::<Function>()) {
+                next_id = next_id.max(id.saturating_add(1));
+                listeners.push((id, f));
             }
         }
-        fire("signalStatus", &JsValue::from_str("ready"));
     }
+    (listeners, next_id)
 }
 
 fn read_model(m: &JsValue) -> Model {
@@ -95,12 +126,14 @@ fn read_model(m: &JsValue) -> Model {
             opt_out_option_mode: flag("mspa_opt_out_option_mode"),
             service_provider_mode: flag("mspa_service_provider_mode"),
         },
-        cmp_id: get(m, "cmp_id").as_f64().map_or(0, |n| n as u32),
+        cmp_id: get(m, "cmp_id")
+            .as_f64()
+            .map_or(UNREGISTERED_CMP_ID, |n| n as u32),
     }
 }
 
-/// Reads the decision from `window.assent.get()` and recomputes the section.
-fn refresh() {
+/// The section and display status for the decision `window.assent.get()` reports now.
+fn read_decision(model: &Model) -> (UsNat, Display) {
     let assent = get(&win(), "assent");
     let state = get(&assent, "get")
         .dyn_ref::<Function>()
@@ -108,32 +141,60 @@ fn refresh() {
         .unwrap_or(JsValue::UNDEFINED);
     let categories = get(&state, "categories");
     let gpc = get(&get(&state, "signals"), "gpc") == JsValue::TRUE;
-    // Before a decision the banner is (or is about to be) on screen.
-    let displayed = get(&state, "decided") != JsValue::TRUE;
-    STATE.with(|s| {
-        if let Some(s) = s.borrow_mut().as_mut() {
-            s.usnat = section::usnat_for_state(
-                &s.model,
-                |name| get(&categories, name) == JsValue::TRUE,
-                gpc,
-            );
-            s.displayed = displayed;
-        }
-    });
+    let usnat =
+        section::usnat_for_state(model, |name| get(&categories, name) == JsValue::TRUE, gpc);
+    // Before a decision the banner or notice is (or is about to be) on screen; after one it is gone.
+    let display = if get(&state, "decided") == JsValue::TRUE {
+        Display::Hidden
+    } else {
+        Display::Visible
+    };
+    (usnat, display)
 }
 
-/// `__gpp(command, callback, parameter)`; the fourth argument (`version`) is not needed for 1.1.
-#[allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)] // the one signature of `Callback`
-fn api(command: JsValue, callback: JsValue, parameter: JsValue) -> Result<JsValue, JsValue> {
-    let Some(callback) = callback.dyn_ref::<Function>() else {
-        return Ok(JsValue::UNDEFINED);
+/// `assent:change` (and a new model): the events of [`section::change_events`], each state change made just
+/// before the event that announces it, so every `pingData` is true at its moment.
+fn on_change() {
+    let Some((model, before, display_before)) = STATE.with(|s| {
+        s.borrow()
+            .as_ref()
+            .map(|s| (s.model.clone(), s.usnat.clone(), s.display))
+    }) else {
+        return;
     };
-    let reply = |data: &JsValue, ok: bool| {
-        let _ = callback.call2(&JsValue::UNDEFINED, data, &JsValue::from_bool(ok));
+    let (usnat, display) = read_decision(&model);
+    let changed = usnat != before;
+    for (name, data) in section::change_events(display_before, display, changed) {
+        STATE.with(|s| {
+            if let Some(s) = s.borrow_mut().as_mut() {
+                match name {
+                    "cmpDisplayStatus" => s.display = display,
+                    "sectionChange" => s.usnat = usnat.clone(),
+                    _ => {}
+                }
+            }
+        });
+        fire(name, data);
+    }
+}
+
+/// `__gpp(command, callback, parameter, version)`. `version` is not read: 1.1 is the only version with
+/// callbacks, and the reference library ignores it too.
+#[allow(clippy::needless_pass_by_value)] // the one signature of `Callback`
+fn api(command: JsValue, callback: JsValue, parameter: JsValue) -> Result<JsValue, JsValue> {
+    if callback.is_undefined() || callback.is_null() {
+        return Ok(JsValue::UNDEFINED);
+    }
+    let Some(callback) = callback.dyn_ref::<Function>() else {
+        return Err(js_sys::Error::new("__gpp: invalid callback function").into());
+    };
+    let reply = |data: &JsValue| {
+        let ok = JsValue::from_bool(!data.is_null());
+        let _ = callback.call2(&JsValue::UNDEFINED, data, &ok);
     };
     let param = parameter.as_string().unwrap_or_default();
     match command.as_string().as_deref() {
-        Some("ping") => reply(&ping(), true),
+        Some("ping") => reply(&ping()),
         Some("addEventListener") => {
             let id = STATE.with(|s| {
                 let mut s = s.borrow_mut();
@@ -144,35 +205,32 @@ fn api(command: JsValue, callback: JsValue, parameter: JsValue) -> Result<JsValu
                 Some(id)
             });
             if let Some(id) = id {
-                reply(&event("listenerRegistered", id, &JsValue::TRUE), true);
+                reply(&event("listenerRegistered", &num(id), &JsValue::TRUE));
             }
         }
         Some("removeEventListener") => {
-            let id = parameter.as_f64().map(|n| n as u32);
+            let id = parameter.as_f64();
             let removed = STATE.with(|s| {
                 let mut s = s.borrow_mut();
                 let Some(s) = s.as_mut() else { return false };
                 let before = s.listeners.len();
-                s.listeners.retain(|l| Some(l.0) != id);
+                s.listeners.retain(|l| Some(f64::from(l.0)) != id);
                 s.listeners.len() != before
             });
-            reply(&JsValue::from_bool(removed), true);
+            reply(&event(
+                "listenerRemoved",
+                &parameter,
+                &JsValue::from_bool(removed),
+            ));
         }
-        Some("hasSection") => reply(&JsValue::from_bool(section::is_usnat(&param)), true),
-        Some("getSection") => {
-            if section::is_usnat(&param) {
-                reply(&with_usnat(section_value), true);
-            } else {
-                reply(&JsValue::NULL, true);
-            }
+        Some("hasSection") if !param.is_empty() => {
+            reply(&JsValue::from_bool(section::is_usnat(&param)));
         }
-        Some("getField") => {
-            let v = with_usnat(|u| {
-                section::field(u, &param).map_or(JsValue::NULL, |f| field_value(&f))
-            });
-            reply(&v, true);
-        }
-        _ => reply(&JsValue::NULL, false),
+        Some("getSection") if section::is_usnat(&param) => reply(&with_usnat(section_value)),
+        Some("getField") => reply(&with_usnat(|u| {
+            section::field(u, &param).map_or(JsValue::NULL, |f| field_value(&f))
+        })),
+        _ => reply(&JsValue::NULL),
     }
     Ok(JsValue::UNDEFINED)
 }
@@ -185,24 +243,26 @@ fn num(n: u32) -> JsValue {
     JsValue::from_f64(f64::from(n))
 }
 
-/// The ping data (`PingReturn`, GPP CMP API 1.1).
+/// The ping data (`PingReturn`, GPP CMP API 1.1), as it is at this moment.
 fn ping() -> JsValue {
     let o = Object::new();
-    let (cmp_id, displayed, usnat) = STATE.with(|s| {
-        let s = s.borrow();
-        s.as_ref().map_or((0, false, None), |s| {
-            (s.model.cmp_id, s.displayed, Some(s.usnat.clone()))
-        })
+    let now = STATE.with(|s| {
+        s.borrow()
+            .as_ref()
+            .map(|s| (s.model.cmp_id, s.display, s.signal_ready, s.usnat.clone()))
     });
+    let Some((cmp_id, display, ready, usnat)) = now else {
+        return JsValue::NULL;
+    };
     let seven = Array::of1(&num(7));
     set(&o, "gppVersion", &JsValue::from_str("1.1"));
     set(&o, "cmpStatus", &JsValue::from_str("loaded"));
+    set(&o, "cmpDisplayStatus", &JsValue::from_str(display.as_str()));
     set(
         &o,
-        "cmpDisplayStatus",
-        &JsValue::from_str(if displayed { "visible" } else { "hidden" }),
+        "signalStatus",
+        &JsValue::from_str(if ready { "ready" } else { "not ready" }),
     );
-    set(&o, "signalStatus", &JsValue::from_str("ready"));
     set(
         &o,
         "supportedAPIs",
@@ -211,18 +271,19 @@ fn ping() -> JsValue {
     set(&o, "cmpId", &num(cmp_id));
     set(&o, "sectionList", &seven);
     set(&o, "applicableSections", &seven);
+    set(
+        &o,
+        "gppString",
+        &JsValue::from_str(&section::gpp_string(&usnat)),
+    );
     let parsed = Object::new();
-    let text = usnat.as_ref().map(section::gpp_string).unwrap_or_default();
-    if let Some(u) = &usnat {
-        set(&parsed, USNAT_NAME, &section_value(u));
-    }
-    set(&o, "gppString", &JsValue::from_str(&text));
+    set(&parsed, USNAT_NAME, &section_value(&usnat));
     set(&o, "parsedSections", &parsed);
     o.into()
 }
 
-/// A section as `parsedSections` carries it: the core segment's fields, then the GPC subsection's, in one array
-/// of segment objects.
+/// A section as `getSection` and `parsedSections` carry it (CMP API 1.1): an array of segment objects, the core
+/// segment's fields, then the GPC subsection's (`{SubsectionType: 1, Gpc}`).
 fn section_value(u: &UsNat) -> JsValue {
     let segments = Array::new();
     for fields in [section::core_fields(u), section::gpc_fields(u)] {
@@ -250,25 +311,33 @@ fn field_value(f: &Field) -> JsValue {
     }
 }
 
-/// An event as every listener receives it: `{eventName, listenerId, data, pingData}`.
-fn event(name: &str, listener_id: u32, data: &JsValue) -> JsValue {
+/// An `EventListener` object: `{eventName, listenerId, data, pingData}`.
+fn event(name: &str, listener_id: &JsValue, data: &JsValue) -> JsValue {
     let o = Object::new();
     set(&o, "eventName", &JsValue::from_str(name));
-    set(&o, "listenerId", &num(listener_id));
+    set(&o, "listenerId", listener_id);
     set(&o, "data", data);
     set(&o, "pingData", &ping());
     o.into()
 }
 
-/// Calls every listener with this event.
-fn fire(name: &str, data: &JsValue) {
+/// Calls every listener with this event (`data` a string, as for every event the API fires by itself). A
+/// `signalStatus` event first sets the status, so its `pingData` says what it announces.
+fn fire(name: &str, data: &str) {
     let listeners = STATE.with(|s| {
-        s.borrow()
-            .as_ref()
-            .map(|s| s.listeners.clone())
-            .unwrap_or_default()
+        let mut s = s.borrow_mut();
+        let s = s.as_mut()?;
+        if name == "signalStatus" {
+            s.signal_ready = data == "ready";
+        }
+        Some(s.listeners.clone())
     });
-    for (id, f) in listeners {
-        let _ = f.call2(&JsValue::UNDEFINED, &event(name, id, data), &JsValue::TRUE);
+    let data = JsValue::from_str(data);
+    for (id, f) in listeners.unwrap_or_default() {
+        let _ = f.call2(
+            &JsValue::UNDEFINED,
+            &event(name, &num(id), &data),
+            &JsValue::TRUE,
+        );
     }
 }

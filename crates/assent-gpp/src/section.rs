@@ -15,8 +15,57 @@ pub struct Model {
     /// Category names (`remarketing`, …) whose denial is a sale/sharing/targeted-advertising opt-out.
     pub sale_or_share: Vec<String>,
     pub mspa: Mspa,
-    /// The IAB CMP id (0: none registered).
+    /// The IAB CMP id; [`UNREGISTERED_CMP_ID`] when the site has none.
     pub cmp_id: u32,
+}
+
+/// The `cmpId` of a CMP the IAB has not registered: the CMP API says string creators without an id use 1 (the
+/// MSPA, which `usnat` serves, requires no registration); 0 is only for a stub.
+pub const UNREGISTERED_CMP_ID: u32 = 1;
+
+/// `cmpDisplayStatus` (the Assent interface is the display layer: banner, notice or preferences).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Display {
+    Visible,
+    Hidden,
+}
+
+impl Display {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Display::Visible => "visible",
+            Display::Hidden => "hidden",
+        }
+    }
+}
+
+/// The events fired once the real API replaces the stub, in the CMP API's order ("Event Order Example" 1 and
+/// 2): the CMP is loaded, the display layer shows if it does, and the signal is ready last.
+pub fn start_events(display: Display) -> Vec<(&'static str, &'static str)> {
+    let mut events = vec![("cmpStatus", "loaded")];
+    if display == Display::Visible {
+        events.push(("cmpDisplayStatus", display.as_str()));
+    }
+    events.push(("signalStatus", "ready"));
+    events
+}
+
+/// The events of a decision change: the signal is "not ready" first (the CMP API: "must always first set
+/// signalStatus to not ready"), then what changed (display, section), and "ready" last.
+pub fn change_events(
+    display_before: Display,
+    display_after: Display,
+    section_changed: bool,
+) -> Vec<(&'static str, &'static str)> {
+    let mut events = vec![("signalStatus", "not ready")];
+    if display_before != display_after {
+        events.push(("cmpDisplayStatus", display_after.as_str()));
+    }
+    if section_changed {
+        events.push(("sectionChange", USNAT_NAME));
+    }
+    events.push(("signalStatus", "ready"));
+    events
 }
 
 /// A field value as the API returns it.
@@ -103,7 +152,8 @@ pub fn core_fields(u: &UsNat) -> Vec<(&'static str, Field)> {
     ]
 }
 
-/// The GPC subsection's fields (none when the section has no GPC subsection).
+/// The GPC subsection's fields as the usnat specification names them (none when the section has no GPC
+/// subsection).
 pub fn gpc_fields(u: &UsNat) -> Vec<(&'static str, Field)> {
     match u.gpc {
         Some(gpc) => vec![("SubsectionType", Field::Int(1)), ("Gpc", Field::Bool(gpc))],
@@ -111,19 +161,31 @@ pub fn gpc_fields(u: &UsNat) -> Vec<(&'static str, Field)> {
     }
 }
 
-/// `getField`'s lookup: `"usnat.SaleOptOut"` → the value; `None` for another section or an unknown field.
+/// `getField`'s lookup: `"usnat.SaleOptOut"` → the value; `None` (answered `null`, unsuccessful, as the
+/// reference library answers) for another section, an unknown field or a path that is not `<section>.<field>`.
+/// The reference library's own names of the GPC subsection's fields, `GpcSegmentType` and `GpcSegmentIncluded`,
+/// are read too, so a caller written against a CMP built on it gets the same answer.
 pub fn field(u: &UsNat, path: &str) -> Option<Field> {
     let name = path.strip_prefix(USNAT_NAME)?.strip_prefix('.')?;
-    core_fields(u)
-        .into_iter()
-        .chain(gpc_fields(u))
-        .find(|f| f.0 == name)
-        .map(|f| f.1)
+    let gpc = gpc_fields(u);
+    let library_name = match name {
+        "GpcSegmentType" => gpc.first().map(|f| f.1.clone()),
+        "GpcSegmentIncluded" => Some(Field::Bool(u.gpc.is_some())),
+        _ => None,
+    };
+    library_name.or_else(|| {
+        core_fields(u)
+            .into_iter()
+            .chain(gpc)
+            .find(|f| f.0 == name)
+            .map(|f| f.1)
+    })
 }
 
-/// `hasSection`'s answer: section 7 by its API name or its id.
+/// `hasSection` / `getSection`: the parameter is the API prefix (`"usnat"`), not the section id, as in the CMP
+/// API and the reference library (`hasSection("7")` is `false`).
 pub fn is_usnat(name: &str) -> bool {
-    name == USNAT_NAME || name == "7"
+    name == USNAT_NAME
 }
 
 #[cfg(test)]
@@ -190,6 +252,49 @@ mod tests {
             field(&u, "usnat.SaleOptOut"),
             Some(Field::Int(gpp::NOT_APPLICABLE))
         );
-        assert!(is_usnat("usnat") && is_usnat("7") && !is_usnat("uspv1"));
+        assert!(is_usnat("usnat") && !is_usnat("7") && !is_usnat("uspv1") && !is_usnat(""));
+    }
+
+    #[test]
+    fn the_gpc_subsection_is_read_by_the_specification_s_names_and_the_reference_library_s() {
+        let u = usnat_for_state(&model(), |_| false, true);
+        assert_eq!(field(&u, "usnat.SubsectionType"), Some(Field::Int(1)));
+        assert_eq!(field(&u, "usnat.GpcSegmentType"), Some(Field::Int(1)));
+        assert_eq!(
+            field(&u, "usnat.GpcSegmentIncluded"),
+            Some(Field::Bool(true))
+        );
+        assert_eq!(field(&u, "usnat.Gpc.x"), None);
+        assert_eq!(field(&u, "usnat."), None);
+        assert_eq!(field(&u, "usnat"), None);
+    }
+
+    #[test]
+    fn events_come_in_the_cmp_api_s_order_with_the_signal_status_first_and_last() {
+        assert_eq!(
+            start_events(Display::Visible),
+            [
+                ("cmpStatus", "loaded"),
+                ("cmpDisplayStatus", "visible"),
+                ("signalStatus", "ready")
+            ]
+        );
+        assert_eq!(
+            start_events(Display::Hidden),
+            [("cmpStatus", "loaded"), ("signalStatus", "ready")]
+        );
+        assert_eq!(
+            change_events(Display::Visible, Display::Hidden, true),
+            [
+                ("signalStatus", "not ready"),
+                ("cmpDisplayStatus", "hidden"),
+                ("sectionChange", "usnat"),
+                ("signalStatus", "ready")
+            ]
+        );
+        assert_eq!(
+            change_events(Display::Hidden, Display::Hidden, false),
+            [("signalStatus", "not ready"), ("signalStatus", "ready")]
+        );
     }
 }
