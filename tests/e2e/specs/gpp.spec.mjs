@@ -1,7 +1,9 @@
-// The IAB GPP CMP API (`window.__gpp`, section 7 `usnat`) on the regions page (`eu`, `us_states`, `default`): the
-// bootstrap's stub and `__gppLocator` frame on every visit (a region offers GPP), the real API (`assent_gpp`) only
-// for a visitor in a region with `gpp`. The GPP string is decoded here, independently of assent-core.
-import { test, expect, ready } from '../support/fixtures.mjs';
+// The IAB GPP CMP API 1.1 (`window.__gpp`, section 7 `usnat`) on the regions pages (`eu`, `us_states`, `default`):
+// the bootstrap's stub and `__gppLocator` frame on every visit (a region offers GPP), the real API (`assent_gpp`)
+// only for a visitor in a region with `gpp`. Every answer is checked against the CMP API's shapes (and the IAB
+// reference library's where the text is silent), and every GPP string is decoded here by the usnat
+// specification's bit layout, independently of assent-core.
+import { test, expect, ready, emulateGpc } from '../support/fixtures.mjs';
 import { startServer, makeWww } from '../support/server.mjs';
 
 let server;
@@ -25,25 +27,44 @@ function bits(text) {
   return [...text].map((c) => abc.indexOf(c).toString(2).padStart(6, '0')).join('');
 }
 const int = (b, at, n) => parseInt(b.slice(at, at + n), 2);
+const ints = (b, at, count) => Array.from({ length: count }, (_, i) => int(b, at + 2 * i, 2));
 
-/** The usnat fields this suite checks, read from a GPP string by their bit offsets in the specification. */
+/**
+ * A GPP string holding one usnat (version 2) section → that section as the CMP API represents it: an array of
+ * segment objects, the core segment then the GPC subsection, with the specification's field names.
+ */
 function decodeUsnat(gpp) {
   const [header, section, ...rest] = gpp.split('~');
   expect(rest).toEqual([]);
   const h = bits(header);
-  expect([int(h, 0, 6), int(h, 6, 6)]).toEqual([3, 1]); // header type 3, version 1
-  const [core, gpc] = section.split('.');
+  // Header: type 3, version 1, section ids as a Fibonacci range: one entry, a single id, 7 (Fibonacci "01011").
+  expect([int(h, 0, 6), int(h, 6, 6), int(h, 12, 12), h[24], h.slice(25, 30)]).toEqual([3, 1, 1, '0', '01011']);
+  const [core, gpc, ...more] = section.split('.');
+  expect(more).toEqual([]);
   const c = bits(core);
+  const two = (i) => int(c, 6 + 2 * i, 2);
   const g = bits(gpc);
-  return {
-    version: int(c, 0, 6),
-    saleOptOutNotice: int(c, 6 + 2 * 1, 2),
-    saleOptOut: int(c, 6 + 2 * 6, 2),
-    sharingOptOut: int(c, 6 + 2 * 7, 2),
-    targetedAdvertisingOptOut: int(c, 6 + 2 * 8, 2),
-    gpcSubsection: int(g, 0, 2),
-    gpc: g[2] === '1',
-  };
+  return [
+    {
+      Version: int(c, 0, 6),
+      SharingNotice: two(0),
+      SaleOptOutNotice: two(1),
+      SharingOptOutNotice: two(2),
+      TargetedAdvertisingOptOutNotice: two(3),
+      SensitiveDataProcessingOptOutNotice: two(4),
+      SensitiveDataLimitUseNotice: two(5),
+      SaleOptOut: two(6),
+      SharingOptOut: two(7),
+      TargetedAdvertisingOptOut: two(8),
+      SensitiveDataProcessing: ints(c, 24, 16),
+      KnownChildSensitiveDataConsents: ints(c, 56, 3),
+      PersonalDataConsents: int(c, 62, 2),
+      MspaCoveredTransaction: int(c, 64, 2),
+      MspaOptOutOptionMode: int(c, 66, 2),
+      MspaServiceProviderMode: int(c, 68, 2),
+    },
+    { SubsectionType: int(g, 0, 2), Gpc: g[2] === '1' },
+  ];
 }
 
 /** `__gpp(command, cb, parameter)` → the callback's `[data, success]`. */
@@ -55,7 +76,19 @@ async function loaded(page) {
   await page.waitForFunction(() => new Promise((r) => window.__gpp && window.__gpp('ping', (d) => r(d.cmpStatus === 'loaded'))), null, { timeout: 15_000 });
 }
 
-test('a California visitor: ping answers ready with a usnat string that says what the decision is, and a change reaches the listeners', async ({ page, context }) => {
+/** Adds a listener that keeps every event (with its `success`) in `window[name]`; returns the listener id. */
+function listen(page, name) {
+  return page.evaluate((n) => {
+    window[n] = [];
+    window.__gpp('addEventListener', (e, ok) => window[n].push({ ...e, ok }));
+    return window[n][0].listenerId;
+  }, name);
+}
+
+const PING_KEYS = ['applicableSections', 'cmpDisplayStatus', 'cmpId', 'cmpStatus', 'gppString', 'gppVersion',
+  'parsedSections', 'sectionList', 'signalStatus', 'supportedAPIs'];
+
+test('a California visitor: ping answers a PingReturn whose string, parsedSections, getSection and getField all say the same decision', async ({ page, context }) => {
   await visitFrom(context, 'US', 'CA');
   await page.goto(`${server.origin}/e2e/regions.html`);
   const s = await ready(page);
@@ -63,31 +96,153 @@ test('a California visitor: ping answers ready with a usnat string that says wha
   await loaded(page);
   const [ping, ok] = await gpp(page, 'ping');
   expect(ok).toBe(true);
+  expect(Object.keys(ping).sort()).toEqual(PING_KEYS);
   expect(ping).toMatchObject({
     gppVersion: '1.1', cmpStatus: 'loaded', signalStatus: 'ready', supportedAPIs: ['7:usnat'],
-    sectionList: [7], applicableSections: [7],
+    cmpId: 1, sectionList: [7], applicableSections: [7],
+    // Opt-out region, no choice yet: the notice is on screen.
+    cmpDisplayStatus: 'visible',
   });
-  // Opt-out region, no choice yet: remarketing (sale_or_share) is granted → "did not opt out" (2).
-  expect(decodeUsnat(ping.gppString)).toEqual({
-    version: 2, saleOptOutNotice: 1, saleOptOut: 2, sharingOptOut: 2, targetedAdvertisingOptOut: 2, gpcSubsection: 1, gpc: false,
+  const usnat = decodeUsnat(ping.gppString);
+  // No choice yet in an opt-out region: remarketing (sale_or_share) is granted → "did not opt out" (2).
+  expect(usnat[0]).toMatchObject({
+    Version: 2, SaleOptOutNotice: 1, SaleOptOut: 2, SharingOptOut: 2, TargetedAdvertisingOptOut: 2,
+    MspaCoveredTransaction: 2, MspaOptOutOptionMode: 0, MspaServiceProviderMode: 0,
   });
-  expect(ping.parsedSections.usnat[0].SaleOptOut).toBe(2);
+  expect(usnat[1]).toEqual({ SubsectionType: 1, Gpc: false });
+  expect(ping.parsedSections).toEqual({ usnat });
+  expect(await gpp(page, 'getSection', 'usnat')).toEqual([usnat, true]);
   expect(await gpp(page, 'hasSection', 'usnat')).toEqual([true, true]);
   expect(await gpp(page, 'getField', 'usnat.SaleOptOut')).toEqual([2, true]);
+  expect(await gpp(page, 'getField', 'usnat.SensitiveDataProcessing')).toEqual([usnat[0].SensitiveDataProcessing, true]);
+  expect(await gpp(page, 'getField', 'usnat.Gpc')).toEqual([false, true]);
+});
 
-  await page.evaluate(() => {
-    window.__events = [];
-    window.__gpp('addEventListener', (e) => window.__events.push(e));
-  });
+test('what is not there is null and unsuccessful, as the reference library answers; a callback that is not a function throws', async ({ page, context }) => {
+  await visitFrom(context, 'US', 'CA');
+  await page.goto(`${server.origin}/e2e/regions.html`);
+  await loaded(page);
+  expect(await gpp(page, 'getField', 'usnat.NoSuchField')).toEqual([null, false]);
+  expect(await gpp(page, 'getField', 'tcfeuv2.Version')).toEqual([null, false]);
+  expect(await gpp(page, 'getField', 'usnat')).toEqual([null, false]);
+  expect(await gpp(page, 'getField')).toEqual([null, false]);
+  expect(await gpp(page, 'getSection', 'uspv1')).toEqual([null, false]);
+  expect(await gpp(page, 'getSection')).toEqual([null, false]);
+  // hasSection takes the API prefix: another section, or the id, is "no" (successfully answered).
+  expect(await gpp(page, 'hasSection', 'uspv1')).toEqual([false, true]);
+  expect(await gpp(page, 'hasSection', '7')).toEqual([false, true]);
+  expect(await gpp(page, 'hasSection')).toEqual([null, false]);
+  // getGPPData was removed in 1.1.
+  expect(await gpp(page, 'getGPPData')).toEqual([null, false]);
+  expect(await page.evaluate(() => new Promise((r) => window.__gpp(42, (d, ok) => r([d, ok]))))).toEqual([null, false]);
+  const thrown = await page.evaluate(() => { try { window.__gpp('ping', 'not a function'); return null; } catch (e) { return String(e.message); } });
+  expect(thrown).toContain('invalid callback function');
+  // The version argument is accepted and changes nothing.
+  expect(await page.evaluate(() => new Promise((r) => window.__gpp('getField', (d, ok) => r([d, ok]), 'usnat.SaleOptOut', '1.1')))).toEqual([2, true]);
+});
+
+test('a choice reaches the listeners in the CMP API order: signalStatus "not ready", the display, sectionChange, then "ready"', async ({ page, context }) => {
+  await visitFrom(context, 'US', 'CA');
+  await page.goto(`${server.origin}/e2e/regions.html`);
+  await ready(page);
+  await loaded(page);
+  const id = await listen(page, '__events');
   await page.evaluate(() => window.assent.rejectAll());
-  await expect.poll(() => page.evaluate(() => window.__events.map((e) => e.eventName))).toContain('sectionChange');
-  const change = await page.evaluate(() => window.__events.find((e) => e.eventName === 'sectionChange'));
-  expect(change.data).toBe('usnat');
-  expect(decodeUsnat(change.pingData.gppString).saleOptOut).toBe(1);
+  await expect.poll(() => page.evaluate(() => window.__events.length)).toBe(5);
+  const events = await page.evaluate(() => window.__events);
+  expect(events.map((e) => [e.eventName, e.data, e.listenerId, e.ok, e.pingData.signalStatus, e.pingData.cmpDisplayStatus])).toEqual([
+    ['listenerRegistered', true, id, true, 'ready', 'visible'],
+    ['signalStatus', 'not ready', id, true, 'not ready', 'visible'],
+    ['cmpDisplayStatus', 'hidden', id, true, 'not ready', 'hidden'],
+    ['sectionChange', 'usnat', id, true, 'not ready', 'hidden'],
+    ['signalStatus', 'ready', id, true, 'ready', 'hidden'],
+  ]);
+  expect(typeof id).toBe('number');
+  for (const e of events) expect(Object.keys(e.pingData).sort()).toEqual(PING_KEYS);
+  // Until the section changes, pingData carries the old string; from sectionChange on, the new one.
+  const saleOptOut = events.map((e) => decodeUsnat(e.pingData.gppString)[0].SaleOptOut);
+  expect(saleOptOut).toEqual([2, 2, 2, 1, 1]);
   expect(await gpp(page, 'getField', 'usnat.SaleOptOut')).toEqual([1, true]);
 });
 
-test('a call made to the stub before the API is loaded gets its callback from the real API', async ({ page, context }) => {
+test('removeEventListener answers a listenerRemoved event (data false for an id it does not know), and a removed listener hears nothing more', async ({ page, context }) => {
+  await visitFrom(context, 'US', 'CA');
+  await page.goto(`${server.origin}/e2e/regions.html`);
+  await ready(page);
+  await loaded(page);
+  const kept = await listen(page, '__kept');
+  const gone = await listen(page, '__gone');
+  expect(gone).not.toBe(kept);
+  const [removed, ok] = await gpp(page, 'removeEventListener', gone);
+  expect(ok).toBe(true);
+  expect(removed).toMatchObject({ eventName: 'listenerRemoved', listenerId: gone, data: true });
+  expect(Object.keys(removed.pingData).sort()).toEqual(PING_KEYS);
+  const [again, okAgain] = await gpp(page, 'removeEventListener', gone);
+  expect([again.eventName, again.listenerId, again.data, okAgain]).toEqual(['listenerRemoved', gone, false, true]);
+  const [unknown] = await gpp(page, 'removeEventListener', 'no such id');
+  expect(unknown.data).toBe(false);
+  await page.evaluate(() => window.assent.rejectAll());
+  await expect.poll(() => page.evaluate(() => window.__kept.map((e) => e.eventName))).toContain('sectionChange');
+  expect(await page.evaluate(() => window.__gone.map((e) => e.eventName))).toEqual(['listenerRegistered']);
+});
+
+test('a child frame finds __gppLocator and its __gppCall messages (object and JSON string) come back as __gppReturn with their callId', async ({ page, context }) => {
+  await visitFrom(context, 'US', 'CA');
+  await page.goto(`${server.origin}/e2e/regions.html`);
+  await loaded(page);
+  const answers = await page.evaluate(() => new Promise((resolve) => {
+    window.addEventListener('message', (e) => { if (e.data && e.data.childGot) resolve(e.data.childGot); });
+    const f = document.createElement('iframe');
+    f.srcdoc = `<script>
+      let target = null;
+      for (let w = window.parent; ; w = w.parent) { if (w.frames.__gppLocator) { target = w; break; } if (w === w.parent) break; }
+      const got = {};
+      window.addEventListener('message', (e) => {
+        const raw = e.data, d = typeof raw === 'string' ? JSON.parse(raw) : raw;
+        if (!d || !d.__gppReturn) return;
+        got[d.__gppReturn.callId] = { ...d.__gppReturn, asString: typeof raw === 'string' };
+        if (Object.keys(got).length === 2) window.parent.postMessage({ childGot: got }, '*');
+      });
+      target.postMessage({ __gppCall: { command: 'ping', version: '1.1', callId: 'ping-1' } }, '*');
+      target.postMessage(JSON.stringify({ __gppCall: { command: 'getField', parameter: 'usnat.SaleOptOut', version: '1.1', callId: 7 } }), '*');
+    <\/script>`;
+    document.body.appendChild(f);
+  }));
+  expect(answers['ping-1']).toMatchObject({ callId: 'ping-1', success: true, asString: false });
+  expect(answers['ping-1'].returnValue).toMatchObject({ cmpStatus: 'loaded', signalStatus: 'ready', applicableSections: [7] });
+  expect(decodeUsnat(answers['ping-1'].returnValue.gppString)[0].SaleOptOut).toBe(2);
+  expect(answers['7']).toEqual({ callId: 7, returnValue: 2, success: true, asString: true });
+});
+
+test('a California visitor with GPC: Gpc is 1 and the sale, sharing and targeted-advertising opt-outs are 1', async ({ page, context }) => {
+  await emulateGpc(context);
+  await visitFrom(context, 'US', 'CA');
+  await page.goto(`${server.origin}/e2e/regions.html`);
+  const s = await ready(page);
+  expect(s.gpc_honored).toBe(true);
+  await loaded(page);
+  const [ping] = await gpp(page, 'ping');
+  const usnat = decodeUsnat(ping.gppString);
+  expect(usnat[0]).toMatchObject({ SaleOptOut: 1, SharingOptOut: 1, TargetedAdvertisingOptOut: 1 });
+  expect(usnat[1]).toEqual({ SubsectionType: 1, Gpc: true });
+  expect(await gpp(page, 'getSection', 'usnat')).toEqual([usnat, true]);
+  expect(await gpp(page, 'getField', 'usnat.Gpc')).toEqual([true, true]);
+  expect(await gpp(page, 'getField', 'usnat.SharingOptOut')).toEqual([1, true]);
+});
+
+test('a region under the MSPA (covered transaction, opt-out option mode): the MSPA fields read back from getField and the string', async ({ page, context }) => {
+  await visitFrom(context, 'US', 'CA');
+  await page.goto(`${server.origin}/e2e/regions-mspa.html`);
+  await ready(page);
+  await loaded(page);
+  const [ping] = await gpp(page, 'ping');
+  expect(decodeUsnat(ping.gppString)[0]).toMatchObject({ MspaCoveredTransaction: 1, MspaOptOutOptionMode: 1, MspaServiceProviderMode: 2 });
+  expect(await gpp(page, 'getField', 'usnat.MspaCoveredTransaction')).toEqual([1, true]);
+  expect(await gpp(page, 'getField', 'usnat.MspaOptOutOptionMode')).toEqual([1, true]);
+  expect(await gpp(page, 'getField', 'usnat.MspaServiceProviderMode')).toEqual([2, true]);
+});
+
+test('calls made to the stub before the API is loaded are answered by the real API, a queued listener hears it load', async ({ page, context }) => {
   await visitFrom(context, 'US', 'CA');
   let release;
   const held = new Promise((r) => { release = r; });
@@ -95,14 +250,54 @@ test('a call made to the stub before the API is loaded gets its callback from th
   await page.goto(`${server.origin}/e2e/regions.html`);
   await page.waitForFunction(() => typeof window.__gpp === 'function');
   const [stubPing] = await gpp(page, 'ping');
-  expect(stubPing).toMatchObject({ cmpStatus: 'stub', signalStatus: 'not ready' });
+  expect(stubPing).toMatchObject({ cmpStatus: 'stub', signalStatus: 'not ready', applicableSections: [-1] });
   await page.evaluate(() => {
     window.__queued = null;
+    window.__early = [];
     window.__gpp('getField', (v, ok) => { window.__queued = [v, ok]; }, 'usnat.SaleOptOut');
+    window.__gpp('addEventListener', (e) => window.__early.push([e.eventName, e.data, e.pingData.signalStatus]));
   });
   expect(await page.evaluate(() => window.__queued)).toBeNull();
   release();
   await expect.poll(() => page.evaluate(() => window.__queued)).toEqual([2, true]);
+  await expect.poll(() => page.evaluate(() => window.__early.length)).toBe(4);
+  expect(await page.evaluate(() => window.__early)).toEqual([
+    ['listenerRegistered', true, 'not ready'],
+    ['cmpStatus', 'loaded', 'not ready'],
+    ['cmpDisplayStatus', 'visible', 'not ready'],
+    ['signalStatus', 'ready', 'ready'],
+  ]);
+});
+
+test("a page's own IAB stub stays in charge until load: its listener keeps its id and hears the API load", async ({ page, context }) => {
+  await visitFrom(context, 'US', 'CA');
+  // The IAB's example stub (CMP API 1.1), reduced to what a page would call before the CMP loads.
+  await page.addInitScript(() => {
+    window.__fromStub = [];
+    const stub = function (cmd, cb, par) {
+      stub.queue = stub.queue || [];
+      if (cmd === 'addEventListener') {
+        stub.events = stub.events || [];
+        stub.lastId = (stub.lastId || 0) + 1;
+        stub.events.push({ id: stub.lastId, callback: cb, parameter: par });
+        cb({ eventName: 'listenerRegistered', listenerId: stub.lastId, data: true, pingData: { cmpStatus: 'stub' } }, true);
+      } else if (cmd === 'ping') {
+        cb({ gppVersion: '1.1', cmpStatus: 'stub', cmpDisplayStatus: 'hidden', signalStatus: 'not ready', supportedAPIs: [],
+          cmpId: 0, sectionList: [], applicableSections: [-1], gppString: '', parsedSections: {} }, true);
+      } else stub.queue.push([].slice.apply(arguments));
+    };
+    window.__gpp = stub;
+    window.__gpp('addEventListener', (e) => window.__fromStub.push([e.eventName, e.data, e.listenerId]));
+    window.__gpp('hasSection', (d, ok) => { window.__stubQueued = [d, ok]; }, 'usnat');
+  });
+  await page.goto(`${server.origin}/e2e/regions.html`);
+  await ready(page);
+  await loaded(page);
+  await expect.poll(() => page.evaluate(() => window.__fromStub.at(-1))).toEqual(['signalStatus', 'ready', 1]);
+  expect(await page.evaluate(() => window.__fromStub.map((e) => e[0]))).toEqual(['listenerRegistered', 'cmpStatus', 'cmpDisplayStatus', 'signalStatus']);
+  expect(await page.evaluate(() => window.__stubQueued)).toEqual([true, true]);
+  const [removed] = await gpp(page, 'removeEventListener', 1);
+  expect(removed.data).toBe(true);
 });
 
 test('an EU visitor downloads no GPP part; the locator frame is there for frames that look for it', async ({ page, context }) => {
