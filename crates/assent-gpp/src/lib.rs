@@ -155,22 +155,27 @@ fn read_decision(model: &Model) -> (UsNat, Display) {
 /// `assent:change` (and a new model): the events of [`section::change_events`], each state change made just
 /// before the event that announces it, so every `pingData` is true at its moment.
 fn on_change() {
-    let Some((model, before, display_before)) = STATE.with(|s| {
-        s.borrow()
-            .as_ref()
-            .map(|s| (s.model.clone(), s.usnat.clone(), s.display))
+    // `window.assent.get()` is the engine's: it never calls `__gpp`, so reading it inside the borrow is safe.
+    let Some((display_before, display, usnat, changed)) = STATE.with(|s| {
+        let s = s.borrow();
+        let s = s.as_ref()?;
+        let (usnat, display) = read_decision(&s.model);
+        let changed = usnat != s.usnat;
+        Some((s.display, display, usnat, changed))
     }) else {
         return;
     };
-    let (usnat, display) = read_decision(&model);
-    let changed = usnat != before;
+    let mut usnat = Some(usnat);
     for (name, data) in section::change_events(display_before, display, changed) {
         STATE.with(|s| {
             if let Some(s) = s.borrow_mut().as_mut() {
-                match name {
-                    "cmpDisplayStatus" => s.display = display,
-                    "sectionChange" => s.usnat = usnat.clone(),
-                    _ => {}
+                if name == "cmpDisplayStatus" {
+                    s.display = display;
+                }
+                if name == "sectionChange"
+                    && let Some(u) = usnat.take()
+                {
+                    s.usnat = u;
                 }
             }
         });
