@@ -43,7 +43,7 @@ thread_local! {
 }
 
 /// Takes the engine's model (`{sale_or_share: [names], mspa_covered_transaction, mspa_opt_out_option_mode,
-/// mspa_service_provider_mode, cmp_id}`), installs `window.__gpp` and answers what the stub queued. Calling it
+/// mspa_service_provider_mode, shows_ui, cmp_id}`), installs `window.__gpp` and answers what the stub queued. Calling it
 /// again only replaces the model.
 #[wasm_bindgen]
 pub fn start(model: &JsValue) {
@@ -126,6 +126,8 @@ fn read_model(m: &JsValue) -> Model {
             opt_out_option_mode: flag("mspa_opt_out_option_mode"),
             service_provider_mode: flag("mspa_service_provider_mode"),
         },
+        // Missing (an older engine): the banner or notice is assumed, as before a choice it usually is.
+        shows_ui: get(m, "shows_ui") != JsValue::FALSE,
         cmp_id: get(m, "cmp_id")
             .as_f64()
             .map_or(UNREGISTERED_CMP_ID, |n| n as u32),
@@ -143,12 +145,7 @@ fn read_decision(model: &Model) -> (UsNat, Display) {
     let gpc = get(&get(&state, "signals"), "gpc") == JsValue::TRUE;
     let usnat =
         section::usnat_for_state(model, |name| get(&categories, name) == JsValue::TRUE, gpc);
-    // Before a decision the banner or notice is (or is about to be) on screen; after one it is gone.
-    let display = if get(&state, "decided") == JsValue::TRUE {
-        Display::Hidden
-    } else {
-        Display::Visible
-    };
+    let display = Display::for_state(model.shows_ui, get(&state, "decided") == JsValue::TRUE);
     (usnat, display)
 }
 

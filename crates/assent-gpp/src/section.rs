@@ -17,6 +17,8 @@ pub struct Model {
     pub mspa: Mspa,
     /// The IAB CMP id; [`UNREGISTERED_CMP_ID`] when the site has none.
     pub cmp_id: u32,
+    /// Whether the region shows a banner or notice before a choice (`show: "none"` shows nothing).
+    pub shows_ui: bool,
 }
 
 /// The `cmpId` of a CMP the IAB has not registered: the CMP API says string creators without an id use 1 (the
@@ -31,6 +33,15 @@ pub enum Display {
 }
 
 impl Display {
+    /// The interface is on screen before a choice, in a region that shows one; gone once the visitor chose.
+    pub fn for_state(shows_ui: bool, decided: bool) -> Display {
+        if shows_ui && !decided {
+            Display::Visible
+        } else {
+            Display::Hidden
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Display::Visible => "visible",
@@ -200,7 +211,8 @@ mod tests {
                 opt_out_option_mode: true,
                 service_provider_mode: false,
             },
-            cmp_id: 0,
+            cmp_id: UNREGISTERED_CMP_ID,
+            shows_ui: true,
         }
     }
 
@@ -267,6 +279,14 @@ mod tests {
         assert_eq!(field(&u, "usnat.Gpc.x"), None);
         assert_eq!(field(&u, "usnat."), None);
         assert_eq!(field(&u, "usnat"), None);
+    }
+
+    #[test]
+    fn the_display_is_visible_only_before_a_choice_in_a_region_that_shows_something() {
+        assert_eq!(Display::for_state(true, false), Display::Visible);
+        assert_eq!(Display::for_state(true, true), Display::Hidden);
+        assert_eq!(Display::for_state(false, false), Display::Hidden);
+        assert_eq!(Display::for_state(false, true), Display::Hidden);
     }
 
     #[test]

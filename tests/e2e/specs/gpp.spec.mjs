@@ -242,6 +242,26 @@ test('a region under the MSPA (covered transaction, opt-out option mode): the MS
   expect(await gpp(page, 'getField', 'usnat.MspaServiceProviderMode')).toEqual([2, true]);
 });
 
+test('a US region that shows nothing before a choice: cmpDisplayStatus is hidden from the start and no display event fires', async ({ page, context }) => {
+  await visitFrom(context, 'US', 'CA');
+  await page.addInitScript(() => {
+    window.__early = [];
+    const wait = setInterval(() => {
+      if (typeof window.__gpp !== 'function') return;
+      clearInterval(wait);
+      window.__gpp('addEventListener', (e) => window.__early.push([e.eventName, e.data]));
+    }, 0);
+  });
+  await page.goto(`${server.origin}/e2e/regions-us-silent.html`);
+  const s = await ready(page);
+  expect([s.region, s.decided]).toEqual(['us_states', false]);
+  await loaded(page);
+  const [ping] = await gpp(page, 'ping');
+  expect([ping.cmpDisplayStatus, ping.signalStatus]).toEqual(['hidden', 'ready']);
+  await expect.poll(() => page.evaluate(() => window.__early.at(-1))).toEqual(['signalStatus', 'ready']);
+  expect(await page.evaluate(() => window.__early.map((e) => e[0]))).toEqual(['listenerRegistered', 'cmpStatus', 'signalStatus']);
+});
+
 test('calls made to the stub before the API is loaded are answered by the real API, a queued listener hears it load', async ({ page, context }) => {
   await visitFrom(context, 'US', 'CA');
   let release;
