@@ -16,7 +16,8 @@
  *    with `regions` gets the engine's regions builds (`assent_web_regions`, `assent_full_regions`), which read
  *    `regions` and find the visitor's region: every other site is spared their bytes;
  * 4. when a region of the config offers the IAB GPP API (`gpp: true`, or the `us_states` preset not saying `false`),
- *    defines the IAB stub `__gpp` (ping answers `signalStatus: "not ready"`; other calls wait in `__gpp.queue`), the
+ *    defines the IAB stub `__gpp` (generic commands answered at once as a stub, `signalStatus: "not ready"`;
+ *    listeners kept in `__gpp.events`; other calls wait in `__gpp.queue`), the
  *    `__gppLocator` frame and the `__gppCall` postMessage listener; the engine loads the real API (`assent_gpp`)
  *    through `loadGpp` only when the applied region has `gpp` (elsewhere the engine answers for the stub: no section
  *    applies);
@@ -58,14 +59,41 @@
     if (r.gpp === true || (r.gpp !== false && (k == "us_states" || r.places == "us_states"))) gpp = 1;
   }
   if (gpp && !w.__gpp) {
-    var q = [];
-    w.__gpp = function (cmd, cb) {
-      if (cmd != "ping") q.push(arguments);
-      else if (cb) cb({ gppVersion: "1.1", cmpStatus: "stub", cmpDisplayStatus: "hidden", signalStatus: "not ready",
-        supportedAPIs: ["7:usnat"], cmpId: 0, sectionList: [], applicableSections: [-1], gppString: "", parsedSections: {} }, true);
+    // The IAB stub (CMP API 1.1): generic commands answered at once, listeners kept in `events` with their ids
+    // (the real API takes them over), other commands queued. `none` is the engine's where the applied region
+    // offers no GPP: from then on it answers as loaded, ready, no section applicable ([-1]).
+    var g, n, ping = function () {
+      return { gppVersion: "1.1", cmpStatus: n ? "loaded" : "stub", cmpDisplayStatus: n && n() ? "visible" : "hidden",
+        signalStatus: n ? "ready" : "not ready", supportedAPIs: ["7:usnat"], cmpId: n ? 1 : 0, sectionList: [],
+        applicableSections: [-1], gppString: "", parsedSections: {} };
+    }, ev = function (name, id, data) {
+      return { eventName: name, listenerId: id, data: data, pingData: ping() };
     };
-    w.__gpp.queue = q;
-    w.__gpp.assent = 1;
+    g = w.__gpp = function (cmd, cb, p) {
+      var e = g.events, i, ok;
+      if (cmd == "ping") cb(ping(), true);
+      else if (cmd == "addEventListener") {
+        e.push({ id: ++g.lastId, callback: cb, parameter: p });
+        cb(ev("listenerRegistered", g.lastId, true), true);
+      } else if (cmd == "removeEventListener") {
+        for (i = 0; i < e.length; i++) if (e[i].id == p) { e.splice(i, 1); ok = true; break; }
+        cb(ev("listenerRemoved", p, !!ok), true);
+      } else if (n) cb(cmd == "hasSection" && p ? false : null, cmd == "hasSection" && !!p);
+      else if (cmd == "hasSection" || cmd == "getSection" || cmd == "getField") cb(null, true);
+      else g.queue.push(arguments);
+    };
+    g.queue = [];
+    g.events = [];
+    g.lastId = 0;
+    g.none = function (shows) {
+      n = function () { return shows && !a.get().decided; };
+      g.events.forEach(function (l) {
+        l.callback(ev("cmpStatus", l.id, "loaded"), true);
+        if (n()) l.callback(ev("cmpDisplayStatus", l.id, "visible"), true);
+        l.callback(ev("signalStatus", l.id, "ready"), true);
+      });
+      g.queue.splice(0).forEach(function (q) { g.apply(0, q); });
+    };
     (function frame() {
       if (w.frames.__gppLocator) return;
       if (!d.body) return setTimeout(frame, 5);

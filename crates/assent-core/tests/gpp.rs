@@ -1,5 +1,6 @@
 //! The GPP encoder against the IAB's published strings (tests/vectors/gpp.json, copied from the specification
-//! and the reference library's tests), the decision → `usnat` mapping, and decode(encode(x)) == x.
+//! and the reference library's tests), the decision → `usnat` mapping, decode(encode(x)) == x, and every string
+//! a decision gives read back by an independent decoder (the `iab_gpp` crate).
 
 use assent_core::CategorySet;
 use assent_core::gpp::{
@@ -389,5 +390,61 @@ proptest! {
             let _ = parsed.usnat();
         }
         let _ = UsNat::decode(&text);
+    }
+}
+
+/// The `usnat` opt-out value as `iab_gpp` names it.
+fn opt_out_name(v: u8) -> iab_gpp::sections::us_common::OptOut {
+    use iab_gpp::sections::us_common::OptOut;
+    match v {
+        OPTED_OUT => OptOut::OptedOut,
+        DID_NOT_OPT_OUT => OptOut::DidNotOptOut,
+        _ => OptOut::NotApplicable,
+    }
+}
+
+proptest! {
+    /// Any decision, GPC signal and MSPA status: the whole GPP string Assent emits decodes with `iab_gpp`, with
+    /// section 7 only, the GPC subsection saying the signal, the three opt-outs 1 unless every sale/share category
+    /// is granted, and the MSPA fields as configured.
+    #[test]
+    fn every_string_a_decision_gives_reads_back_with_an_independent_decoder(
+        granted in 0u8..16,
+        gpc in any::<bool>(),
+        covered in any::<bool>(),
+        mode in 0u8..3,
+    ) {
+        use iab_gpp::sections::us_common::{MspaMode, OptOut};
+        use iab_gpp::sections::usnat::{Core, UsNat as Decoded};
+        let mut set_granted = set(&[0]);
+        for i in 0..4u8 {
+            if granted & (1 << i) != 0 {
+                set_granted.insert(i);
+            }
+        }
+        let mspa = Mspa {
+            covered_transaction: covered,
+            opt_out_option_mode: covered && mode == 1,
+            service_provider_mode: covered && mode == 2,
+        };
+        let sale = set(&[REMARKETING, MARKETING_EMAIL]);
+        let ours = usnat_from_decision(set_granted, sale, gpc, &UsNatNotices::default(), &mspa);
+        let text = gpp::encode(&ours).unwrap();
+        let parsed = iab_gpp::v1::GPPString::parse_str(&text).unwrap();
+        prop_assert_eq!(parsed.section_ids().count(), 1);
+        let decoded: Decoded = parsed.decode().unwrap();
+        prop_assert_eq!(decoded.gpc, Some(gpc));
+        let Core::V2(core) = decoded.core else {
+            return Err(TestCaseError::fail("usnat core is not version 2"));
+        };
+        let expected = if sale.is_subset(set_granted) { OptOut::DidNotOptOut } else { OptOut::OptedOut };
+        prop_assert_eq!(&core.sale_opt_out, &expected);
+        prop_assert_eq!(&core.sharing_opt_out, &expected);
+        prop_assert_eq!(&core.targeted_advertising_opt_out, &expected);
+        prop_assert_eq!(&core.sale_opt_out, &opt_out_name(ours.sale_opt_out));
+        prop_assert_eq!(core.mspa_covered_transaction, covered);
+        let flag = |on: bool| if !covered { MspaMode::NotApplicable } else if on { MspaMode::Yes } else { MspaMode::No };
+        prop_assert_eq!(&core.mspa_opt_out_option_mode, &flag(mspa.opt_out_option_mode));
+        prop_assert_eq!(&core.mspa_service_provider_mode, &flag(mspa.service_provider_mode));
     }
 }

@@ -262,7 +262,7 @@ test('a US region that shows nothing before a choice: cmpDisplayStatus is hidden
   expect(await page.evaluate(() => window.__early.map((e) => e[0]))).toEqual(['listenerRegistered', 'cmpStatus', 'signalStatus']);
 });
 
-test('calls made to the stub before the API is loaded are answered by the real API, a queued listener hears it load', async ({ page, context }) => {
+test('before the API is loaded the stub answers generic commands at once, as the CMP API requires; its listener hears the API load; other commands wait for it', async ({ page, context }) => {
   await visitFrom(context, 'US', 'CA');
   let release;
   const held = new Promise((r) => { release = r; });
@@ -270,23 +270,30 @@ test('calls made to the stub before the API is loaded are answered by the real A
   await page.goto(`${server.origin}/e2e/regions.html`);
   await page.waitForFunction(() => typeof window.__gpp === 'function');
   const [stubPing] = await gpp(page, 'ping');
-  expect(stubPing).toMatchObject({ cmpStatus: 'stub', signalStatus: 'not ready', applicableSections: [-1] });
+  expect(stubPing).toMatchObject({ cmpStatus: 'stub', signalStatus: 'not ready', applicableSections: [-1], cmpId: 0 });
   await page.evaluate(() => {
-    window.__queued = null;
+    window.__field = null;
+    window.__other = null;
     window.__early = [];
-    window.__gpp('getField', (v, ok) => { window.__queued = [v, ok]; }, 'usnat.SaleOptOut');
-    window.__gpp('addEventListener', (e) => window.__early.push([e.eventName, e.data, e.pingData.signalStatus]));
+    window.__gpp('getField', (v, ok) => { window.__field = [v, ok]; }, 'usnat.SaleOptOut');
+    window.__gpp('notACommand', (v, ok) => { window.__other = [v, ok]; });
+    window.__gpp('addEventListener', (e) => window.__early.push([e.eventName, e.listenerId, e.data, e.pingData.cmpStatus, e.pingData.signalStatus]));
   });
-  expect(await page.evaluate(() => window.__queued)).toBeNull();
+  // Generic commands: answered by the stub itself ("may be null while the CMP is not loaded").
+  expect(await page.evaluate(() => window.__field)).toEqual([null, true]);
+  expect(await page.evaluate(() => window.__early)).toEqual([['listenerRegistered', 1, true, 'stub', 'not ready']]);
+  expect(await page.evaluate(() => window.__other)).toBeNull();
   release();
-  await expect.poll(() => page.evaluate(() => window.__queued)).toEqual([2, true]);
   await expect.poll(() => page.evaluate(() => window.__early.length)).toBe(4);
   expect(await page.evaluate(() => window.__early)).toEqual([
-    ['listenerRegistered', true, 'not ready'],
-    ['cmpStatus', 'loaded', 'not ready'],
-    ['cmpDisplayStatus', 'visible', 'not ready'],
-    ['signalStatus', 'ready', 'ready'],
+    ['listenerRegistered', 1, true, 'stub', 'not ready'],
+    ['cmpStatus', 1, 'loaded', 'loaded', 'not ready'],
+    ['cmpDisplayStatus', 1, 'visible', 'loaded', 'not ready'],
+    ['signalStatus', 1, 'ready', 'loaded', 'ready'],
   ]);
+  // The queued command is answered by the real API, which does not know it.
+  expect(await page.evaluate(() => window.__other)).toEqual([null, false]);
+  expect(await gpp(page, 'getField', 'usnat.SaleOptOut')).toEqual([2, true]);
 });
 
 test("a page's own IAB stub stays in charge until load: its listener keeps its id and hears the API load", async ({ page, context }) => {
@@ -332,28 +339,44 @@ test('an EU visitor downloads no GPP part; the locator frame is there for frames
   expect(gppFiles).toEqual([]);
 });
 
-test('for an EU visitor the stub turns into "no section applies": ready, [-1], and a call queued before load is answered', async ({ page, context }) => {
+test('for an EU visitor the stub turns into "no section applies": loaded, ready, [-1]; its listener hears it; a queued call is answered', async ({ page, context }) => {
   await visitFrom(context, 'DE');
-  // Held back: the call below reaches the stub before the engine can know the region.
+  // Held back: the calls below reach the stub before the engine can know the region.
   let release;
   const held = new Promise((r) => { release = r; });
   await page.route(/\/v1\/region$/, async (route) => { await held; await route.continue(); });
   await page.goto(`${server.origin}/e2e/regions.html`);
   await page.evaluate(() => {
-    window.__early = null;
-    window.__gpp('addEventListener', (v, ok) => { window.__early = [v.eventName, v.pingData.applicableSections, ok]; });
+    window.__events = [];
+    window.__other = null;
+    window.__gpp('addEventListener', (v, ok) => { window.__events.push([v.eventName, v.listenerId, v.data, v.pingData.cmpStatus, v.pingData.applicableSections, ok]); });
+    window.__gpp('notACommand', (v, ok) => { window.__other = [v, ok]; });
   });
   const [stub] = await gpp(page, 'ping');
   expect([stub.cmpStatus, stub.signalStatus]).toEqual(['stub', 'not ready']);
-  expect(await page.evaluate(() => window.__early)).toBeNull();
+  expect(await page.evaluate(() => window.__events)).toEqual([['listenerRegistered', 1, true, 'stub', [-1], true]]);
+  expect(await page.evaluate(() => window.__other)).toBeNull();
   release();
   const s = await ready(page);
   expect(s.region).toBe('eu');
-  await expect.poll(() => page.evaluate(() => window.__early)).toEqual(['listenerRegistered', [-1], true]);
+  await expect.poll(() => page.evaluate(() => window.__events.length)).toBe(4);
+  expect(await page.evaluate(() => window.__events)).toEqual([
+    ['listenerRegistered', 1, true, 'stub', [-1], true],
+    ['cmpStatus', 1, 'loaded', 'loaded', [-1], true],
+    ['cmpDisplayStatus', 1, 'visible', 'loaded', [-1], true], // the EU banner is up
+    ['signalStatus', 1, 'ready', 'loaded', [-1], true],
+  ]);
+  expect(await page.evaluate(() => window.__other)).toEqual([null, false]);
   const [p, ok] = await gpp(page, 'ping');
   expect(ok).toBe(true);
-  expect(p).toMatchObject({ cmpStatus: 'loaded', signalStatus: 'ready', applicableSections: [-1], sectionList: [], gppString: '' });
-  expect(p.cmpDisplayStatus).toBe('visible'); // the EU banner is up
+  expect(p).toMatchObject({ cmpStatus: 'loaded', signalStatus: 'ready', cmpDisplayStatus: 'visible', cmpId: 1,
+    applicableSections: [-1], sectionList: [], gppString: '', parsedSections: {} });
   expect(await gpp(page, 'hasSection', 'usnat')).toEqual([false, true]);
-  expect(await gpp(page, 'getField', 'usnat.SaleOptOut')).toEqual([null, true]);
+  expect(await gpp(page, 'getSection', 'usnat')).toEqual([null, false]);
+  expect(await gpp(page, 'getField', 'usnat.SaleOptOut')).toEqual([null, false]);
+  const [removed] = await gpp(page, 'removeEventListener', 1);
+  expect([removed.eventName, removed.listenerId, removed.data]).toEqual(['listenerRemoved', 1, true]);
+  // After a choice the banner is gone.
+  await page.evaluate(() => window.assent.rejectAll());
+  expect((await gpp(page, 'ping'))[0].cmpDisplayStatus).toBe('hidden');
 });
