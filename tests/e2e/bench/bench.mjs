@@ -26,7 +26,7 @@
 // Next to the measured bytes, the gzip sizes of Assent's download sets from www/dist/size.json (`cargo xtask
 // dist`: returning_visit, first_visit) are set against VCC's measured gzip bytes (VCC loads the same two files on
 // every visit).
-// --update-docs rewrites the table between the bench markers in docs/compare.md.
+// --update-docs rewrites the table between the bench markers in docs/compare.md and README.md.
 import { chromium } from '@playwright/test';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -360,13 +360,15 @@ async function main() {
   fs.writeFileSync(path.join(E2E_DIR, 'test-results', 'bench-web.json'), JSON.stringify({ runs: RUNS, summary, results, returning }, null, 2));
 
   if (UPDATE_DOCS) {
-    const doc = path.join(REPO, 'docs', 'compare.md');
-    const text = fs.readFileSync(doc, 'utf8');
-    const start = '<!-- bench:web:start -->', end = '<!-- bench:web:end -->';
-    const i = text.indexOf(start), j = text.indexOf(end);
-    if (i < 0 || j < 0) throw new Error(`${doc} has no ${start} … ${end} block`);
-    fs.writeFileSync(doc, text.slice(0, i + start.length) + '\n' + table + '\n\n' + note + '\n' + text.slice(j));
-    console.log(`updated ${doc}`);
+    // The same table in docs/compare.md and in README's "How it compares".
+    for (const doc of [path.join(REPO, 'docs', 'compare.md'), path.join(REPO, 'README.md')]) {
+      const text = fs.readFileSync(doc, 'utf8');
+      const start = '<!-- bench:web:start -->', end = '<!-- bench:web:end -->';
+      const i = text.indexOf(start), j = text.indexOf(end);
+      if (i < 0 || j < 0) throw new Error(`${doc} has no ${start} … ${end} block`);
+      fs.writeFileSync(doc, text.slice(0, i + start.length) + '\n' + table + '\n\n' + note + '\n' + text.slice(j));
+      console.log(`updated ${doc}`);
+    }
   }
 }
 
