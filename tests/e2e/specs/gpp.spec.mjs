@@ -4,22 +4,9 @@
 // reference library's where the text is silent), and every GPP string is decoded here by the usnat
 // specification's bit layout, independently of assent-core.
 import { test, expect, ready, emulateGpc } from '../support/fixtures.mjs';
-import { startServer, makeWww } from '../support/server.mjs';
+import { regionServer, visitFrom } from '../support/regions.mjs';
 
-let server;
-test.beforeAll(async () => {
-  server = await startServer({
-    www: makeWww(),
-    env: { ASSENT_REGION_HEADER: 'x-e2e-country', ASSENT_SUBDIVISION_HEADER: 'x-e2e-subdivision' },
-  });
-});
-test.afterAll(async () => { await server?.stop(); });
-
-async function visitFrom(context, country, subdivision) {
-  const h = { 'x-e2e-country': country };
-  if (subdivision) h['x-e2e-subdivision'] = subdivision;
-  await context.setExtraHTTPHeaders(h);
-}
+const server = regionServer(test);
 
 /** Base64url → bit string ("0101…"). */
 function bits(text) {

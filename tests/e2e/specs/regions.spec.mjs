@@ -4,25 +4,12 @@
 // opt-in banner, a US state the opt-out notice (with "Opt-Out Request Honored" only under GPC), in the visitor's
 // language.
 import { test, expect, banner, prefs, action, ready, state, ran, emulateGpc, verifyToken } from '../support/fixtures.mjs';
-import { startServer, makeWww } from '../support/server.mjs';
+import { regionServer, visitFrom } from '../support/regions.mjs';
 
 const notice = (page) => page.locator('[data-assent-ui="notice"]');
 const honored = (page) => page.locator('[data-assent-gpc]');
 
-let server;
-test.beforeAll(async () => {
-  server = await startServer({
-    www: makeWww(),
-    env: { ASSENT_REGION_HEADER: 'x-e2e-country', ASSENT_SUBDIVISION_HEADER: 'x-e2e-subdivision' },
-  });
-});
-test.afterAll(async () => { await server?.stop(); });
-
-async function visitFrom(context, country, subdivision) {
-  const h = { 'x-e2e-country': country };
-  if (subdivision) h['x-e2e-subdivision'] = subdivision;
-  await context.setExtraHTTPHeaders(h);
-}
+const server = regionServer(test);
 
 /** Requests the page makes to GET /v1/region. */
 function regionRequests(page) {
