@@ -99,6 +99,18 @@ fn verify(args: &[String]) -> Result {
 /// SQLite (the default store), then PostgreSQL on a private server (`--db postgres`), unless ARGS name a
 /// database themselves.
 fn server(args: &[String]) -> Result {
+    on_both_databases(&["bench"], args)
+}
+
+/// `assent dashboard bench` (1,000,000 records, 30 timed runs) on SQLite, then on a private PostgreSQL, unless
+/// ARGS name a database themselves.
+fn dashboard(args: &[String]) -> Result {
+    on_both_databases(&["dashboard", "bench"], args)
+}
+
+/// `assent COMMAND… ARGS` (release build) on SQLite, then with `--db postgres` on a private PostgreSQL server,
+/// unless ARGS name a database themselves.
+fn on_both_databases(command: &[&str], args: &[String]) -> Result {
     let bench = |ctx: &Ctx, db: &[&str]| {
         run(ctx
             .cargo()
@@ -113,14 +125,13 @@ fn server(args: &[String]) -> Result {
                 "--features",
                 "local-postgres",
                 "--",
-                "bench",
             ])
+            .args(command)
             .args(db)
             .args(args))
     };
-    let names_db = args.iter().any(|a| a == "--db" || a.starts_with("--db="));
     bench(&Ctx::default(), &[])?;
-    if !names_db {
+    if !args.iter().any(|a| a == "--db" || a.starts_with("--db=")) {
         let mut ctx = Ctx::default();
         let pg = install::postgres()?;
         note(&format!(
@@ -128,37 +139,6 @@ fn server(args: &[String]) -> Result {
             pg.display()
         ));
         ctx.set_env("ASSENT_TEST_POSTGRES_BIN", pg);
-        bench(&ctx, &["--db", "postgres"])?;
-    }
-    Ok(())
-}
-
-/// `assent dashboard bench` (1,000,000 records, 30 timed runs) on SQLite, then on a private PostgreSQL, unless
-/// ARGS name a database themselves.
-fn dashboard(args: &[String]) -> Result {
-    let bench = |ctx: &Ctx, db: &[&str]| {
-        run(ctx
-            .cargo()
-            .args([
-                "run",
-                "--release",
-                "-p",
-                "assent-server",
-                "--bin",
-                "assent",
-                // `--db postgres`: the private PostgreSQL launcher (assent-testkit) is not in default builds.
-                "--features",
-                "local-postgres",
-                "--",
-            ])
-            .args(["dashboard", "bench"])
-            .args(db)
-            .args(args))
-    };
-    bench(&Ctx::default(), &[])?;
-    if !args.iter().any(|a| a == "--db" || a.starts_with("--db=")) {
-        let mut ctx = Ctx::default();
-        ctx.set_env("ASSENT_TEST_POSTGRES_BIN", install::postgres()?);
         bench(&ctx, &["--db", "postgres"])?;
     }
     Ok(())
