@@ -19,8 +19,8 @@
  *    defines the IAB stub `__gpp` (generic commands answered at once as a stub, `signalStatus: "not ready"`;
  *    listeners kept in `__gpp.events`; other calls wait in `__gpp.queue`), the
  *    `__gppLocator` frame and the `__gppCall` postMessage listener; the engine loads the real API (`assent_gpp`)
- *    through `loadGpp` only when the applied region has `gpp` (elsewhere the engine answers for the stub: no section
- *    applies);
+ *    through `loadGpp` only when the applied region has `gpp`; elsewhere it calls `__gpp.none`, and the stub answers
+ *    from then on that no section applies;
  * 5. creates `assent.ready`; if the engine cannot be loaded it resolves it with an all-denied state carrying
  *    `error`, and nothing optional runs (nothing ever unblocked it).
  */
