@@ -62,8 +62,8 @@
     // The IAB stub (CMP API 1.1): generic commands answered at once, listeners kept in `events` with their ids
     // (the real API takes them over), other commands queued. `none` is the engine's where the applied region
     // offers no GPP: from then on it answers as loaded, ready, no section applicable ([-1]).
-    var g, n, ping = function () {
-      return { gppVersion: "1.1", cmpStatus: n ? "loaded" : "stub", cmpDisplayStatus: n && n() ? "visible" : "hidden",
+    var g, n, v, ping = function () {
+      return { gppVersion: "1.1", cmpStatus: n ? "loaded" : "stub", cmpDisplayStatus: v ? "visible" : "hidden",
         signalStatus: n ? "ready" : "not ready", supportedAPIs: ["7:usnat"], cmpId: n ? 1 : 0, sectionList: [],
         applicableSections: [-1], gppString: "", parsedSections: {} };
     }, ev = function (name, id, data) {
@@ -86,12 +86,18 @@
     g.events = [];
     g.lastId = 0;
     g.none = function (shows) {
-      n = function () { return shows && !a.get().decided; };
-      g.events.forEach(function (l) {
-        l.callback(ev("cmpStatus", l.id, "loaded"), true);
-        if (n()) l.callback(ev("cmpDisplayStatus", l.id, "visible"), true);
-        l.callback(ev("signalStatus", l.id, "ready"), true);
+      n = 1;
+      v = shows && !a.get().decided;
+      // The interface says when it opens or closes (the preferences reopened, the banner gone with a choice).
+      var all = function (name, data) {
+        g.events.forEach(function (l) { l.callback(ev(name, l.id, data), true); });
+      };
+      d.addEventListener("assent:ui", function (e) {
+        if (v != (v = !!e.detail.shown)) all("cmpDisplayStatus", v ? "visible" : "hidden");
       });
+      all("cmpStatus", "loaded");
+      if (v) all("cmpDisplayStatus", "visible");
+      all("signalStatus", "ready");
       g.queue.splice(0).forEach(function (q) { g.apply(0, q); });
     };
     (function frame() {

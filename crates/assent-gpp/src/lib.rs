@@ -33,6 +33,8 @@ struct State {
     model: Model,
     usnat: UsNat,
     display: Display,
+    /// What the interface last said it shows (`assent:ui`), `None` before it said anything.
+    shown: Option<bool>,
     signal_ready: bool,
     listeners: Vec<(u32, Function)>,
     next_id: u32,
@@ -60,11 +62,16 @@ pub fn start(model: &JsValue) {
     }
     let stub = get(&win(), "__gpp");
     let (listeners, next_id) = stub_listeners(&get(&stub, "events"));
-    let (usnat, display) = read_decision(&model);
+    // The interface may be up already (its `assent:ui` came before this part loaded).
+    let up = "[data-assent-ui=preferences],[data-assent-ui=banner]:not([hidden]),[data-assent-ui=notice]";
+    let shown =
+        (!call(&doc(), "querySelector", &[&JsValue::from_str(up)]).is_null()).then_some(true);
+    let (usnat, display) = read_decision(&model, shown);
     STATE.with(|s| {
         *s.borrow_mut() = Some(State {
             usnat,
             display,
+            shown,
             model,
             signal_ready: false,
             listeners,
@@ -82,6 +89,21 @@ pub fn start(model: &JsValue) {
         &doc(),
         "addEventListener",
         &[&JsValue::from_str("assent:change"), &on_change],
+    );
+    let check = Closure::<Callback>::new(|_, _, _| {
+        check_display();
+        Ok(JsValue::UNDEFINED)
+    })
+    .into_js_value();
+    let on_ui = Closure::<Callback>::new(move |e: JsValue, _, _| {
+        on_ui(&e, &check);
+        Ok(JsValue::UNDEFINED)
+    })
+    .into_js_value();
+    call(
+        &doc(),
+        "addEventListener",
+        &[&JsValue::from_str("assent:ui"), &on_ui],
     );
     // The queued calls in the order they were made (the CMP API requires it); a bad one does not stop the rest.
     if let Some(queue) = get(&stub, "queue").dyn_ref::<Array>() {
@@ -135,7 +157,7 @@ fn read_model(m: &JsValue) -> Model {
 }
 
 /// The section and display status for the decision `window.assent.get()` reports now.
-fn read_decision(model: &Model) -> (UsNat, Display) {
+fn read_decision(model: &Model, shown: Option<bool>) -> (UsNat, Display) {
     let assent = get(&win(), "assent");
     let state = get(&assent, "get")
         .dyn_ref::<Function>()
@@ -145,8 +167,38 @@ fn read_decision(model: &Model) -> (UsNat, Display) {
     let gpc = get(&get(&state, "signals"), "gpc") == JsValue::TRUE;
     let usnat =
         section::usnat_for_state(model, |name| get(&categories, name) == JsValue::TRUE, gpc);
-    let display = Display::for_state(model.shows_ui, get(&state, "decided") == JsValue::TRUE);
-    (usnat, display)
+    let decided = get(&state, "decided") == JsValue::TRUE;
+    (usnat, Display::for_state(shown, model.shows_ui, decided))
+}
+
+/// `assent:ui`: the interface opened or closed. A choice closes it just before its `assent:change` (the same
+/// task), whose events announce the display inside the `signalStatus` bracket; so the display is compared a
+/// microtask later, and an event fires only for what no choice announced: the preferences reopened, or closed
+/// without a choice.
+fn on_ui(e: &JsValue, check: &JsValue) {
+    let shown = !get(&get(e, "detail"), "shown").is_null();
+    STATE.with(|s| {
+        if let Some(s) = s.borrow_mut().as_mut() {
+            s.shown = Some(shown);
+        }
+    });
+    call(&win(), "queueMicrotask", &[check]);
+}
+
+/// Fires `cmpDisplayStatus` when the display differs from the one last announced.
+fn check_display() {
+    let changed = STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        let s = s.as_mut()?;
+        let (_, display) = read_decision(&s.model, s.shown);
+        (display != s.display).then(|| {
+            s.display = display;
+            display
+        })
+    });
+    if let Some(display) = changed {
+        fire("cmpDisplayStatus", display.as_str());
+    }
 }
 
 /// `assent:change` (and a new model): the events of [`section::change_events`], each state change made just
@@ -156,7 +208,7 @@ fn on_change() {
     let Some((display_before, display, usnat, changed)) = STATE.with(|s| {
         let s = s.borrow();
         let s = s.as_ref()?;
-        let (usnat, display) = read_decision(&s.model);
+        let (usnat, display) = read_decision(&s.model, s.shown);
         let changed = usnat != s.usnat;
         Some((s.display, display, usnat, changed))
     }) else {

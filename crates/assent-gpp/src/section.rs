@@ -33,9 +33,11 @@ pub enum Display {
 }
 
 impl Display {
-    /// The interface is on screen before a choice, in a region that shows one; gone once the visitor chose.
-    pub fn for_state(shows_ui: bool, decided: bool) -> Display {
-        if shows_ui && !decided {
+    /// What the interface said it shows (`assent:ui`: `Some(true)` while the banner, notice or preferences are
+    /// on screen) wins; before it said anything (its part may still be loading), the interface is taken as on
+    /// screen before a choice in a region that shows one, and gone once the visitor chose.
+    pub fn for_state(shown: Option<bool>, shows_ui: bool, decided: bool) -> Display {
+        if shown.unwrap_or(shows_ui && !decided) {
             Display::Visible
         } else {
             Display::Hidden
@@ -282,11 +284,27 @@ mod tests {
     }
 
     #[test]
-    fn the_display_is_visible_only_before_a_choice_in_a_region_that_shows_something() {
-        assert_eq!(Display::for_state(true, false), Display::Visible);
-        assert_eq!(Display::for_state(true, true), Display::Hidden);
-        assert_eq!(Display::for_state(false, false), Display::Hidden);
-        assert_eq!(Display::for_state(false, true), Display::Hidden);
+    fn before_the_interface_speaks_the_display_is_visible_only_before_a_choice_in_a_region_that_shows_something()
+     {
+        assert_eq!(Display::for_state(None, true, false), Display::Visible);
+        assert_eq!(Display::for_state(None, true, true), Display::Hidden);
+        assert_eq!(Display::for_state(None, false, false), Display::Hidden);
+        assert_eq!(Display::for_state(None, false, true), Display::Hidden);
+    }
+
+    #[test]
+    fn what_the_interface_says_it_shows_wins_over_the_guess() {
+        // Preferences reopened after a choice, or in a region that shows nothing first.
+        assert_eq!(Display::for_state(Some(true), true, true), Display::Visible);
+        assert_eq!(
+            Display::for_state(Some(true), false, false),
+            Display::Visible
+        );
+        // The banner closed by the choice that is just being made.
+        assert_eq!(
+            Display::for_state(Some(false), true, false),
+            Display::Hidden
+        );
     }
 
     #[test]

@@ -9,6 +9,9 @@
 //! of button. The preferences dialog is modal (`aria-modal="true"`): focus moves into it and Tab/Shift+Tab cycle
 //! inside, Escape closes it and focus returns to where it was. Nothing is pre-ticked in opt-in mode (the
 //! switches show the current decision, which is "denied" until the visitor chooses).
+//!
+//! Every change of what is on screen is announced as `assent:ui` on `document` (`detail.shown`: `"banner"`,
+//! `"notice"`, `"preferences"` or `null`): the GPP part's `cmpDisplayStatus` follows it, and a site can too.
 
 use std::cell::{Cell, RefCell};
 
@@ -17,7 +20,7 @@ use assent_dom::{
     append, call, closest, doc, el, error, event_element, get, get_el, get_str,
     listen as add_listener, query_all, set, text_el, win,
 };
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CssStyleSheet, Element, Event};
 
 use crate::css::CSS;
@@ -32,6 +35,43 @@ const FOCUSABLE: &str = "button:not([disabled]),input:not([disabled]),a[href]";
 thread_local! {
     static OPENER: RefCell<Option<Element>> = const { RefCell::new(None) };
     static STYLED: Cell<bool> = const { Cell::new(false) };
+    /// What the last `assent:ui` said was shown (`None`: nothing, or none sent yet).
+    static SHOWN: Cell<Option<&'static str>> = const { Cell::new(None) };
+}
+
+/// What is on screen now: the preferences dialog over everything, else the banner unless hidden, else the notice.
+fn shown() -> Option<&'static str> {
+    let d = doc();
+    let present = |selector: &str| d.query_selector(selector).ok().flatten().is_some();
+    if present(PREFS) {
+        Some("preferences")
+    } else if present("[data-assent-ui=banner]:not([hidden])") {
+        Some("banner")
+    } else if present(NOTICE) {
+        Some("notice")
+    } else {
+        None
+    }
+}
+
+/// Fires `assent:ui` when what is shown changed since the last one (after every show and close).
+fn announce() {
+    let now = shown();
+    if SHOWN.with(|s| s.replace(now)) == now {
+        return;
+    }
+    let detail = js_sys::Object::new();
+    set(
+        &detail,
+        "shown",
+        &now.map_or(JsValue::NULL, JsValue::from_str),
+    );
+    let init = js_sys::Object::new();
+    set(&init, "detail", &detail);
+    if let Ok(e) = web_sys::CustomEvent::new_with_event_init_dict("assent:ui", init.unchecked_ref())
+    {
+        call(&doc(), "dispatchEvent", &[&e]);
+    }
 }
 
 /// Applies the stylesheet once: a constructable stylesheet, else (old browsers) a `<style>` element.
@@ -239,6 +279,7 @@ pub(crate) fn show_banner() {
     append(&actions, &button("preferences", m.text(UiKey::Preferences)));
     append(&root, &actions);
     call(&body, "prepend", &[&root]);
+    announce();
 }
 
 /// Shows the non-blocking notice of an opt-out region (once): the "Do Not Sell or Share" link, which opens the
@@ -272,6 +313,7 @@ pub(crate) fn show_notice() {
     append(&root, &actions);
     intro(&m, &root, "assent-n", UiKey::Description);
     call(&body, "append", &[&root]);
+    announce();
 }
 
 /// Opens the preferences dialog and moves focus into it.
@@ -378,6 +420,7 @@ pub(crate) fn open_preferences() {
     if let Some(first) = items.first() {
         focus(first);
     }
+    announce();
 }
 
 fn restore_focus() {
@@ -418,6 +461,7 @@ pub(crate) fn close_preferences() {
             call(&banner, "removeAttribute", &[&JsValue::from_str("hidden")]);
         }
         restore_focus();
+        announce();
     }
 }
 
@@ -432,6 +476,7 @@ pub(crate) fn close_all() {
     if had_dialog {
         restore_focus();
     }
+    announce();
 }
 
 /// Puts a placeholder with a "Load (category)" button before a blocked embed, keeping the embed's box size so the

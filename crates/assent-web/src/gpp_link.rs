@@ -72,8 +72,8 @@ pub(crate) fn start(config: &Config) {
 /// loaded, ready, `applicableSections: [-1]`, no section, `(null, false)` for a section or a field; its listeners
 /// hear `cmpStatus`, `cmpDisplayStatus` (when the banner is up) and `signalStatus`; queued calls are answered in
 /// order. The stub does it in JavaScript: it has the listeners and the answers already, and a site with regions
-/// saves about 1.5 KB of wasm for 146 B of bootstrap every site loads (docs/size.md). Display changes after a choice fire no event
-/// (`ping` says the current one).
+/// saves about 1.5 KB of wasm for a few hundred bytes of bootstrap every site loads (docs/size.md). Later display
+/// changes (the banner gone with a choice, the preferences reopened) reach it as the interface's `assent:ui`.
 fn not_applicable(shows_ui: bool) {
     let stub = get(&win(), "__gpp");
     if get(&stub, "none").is_function() {

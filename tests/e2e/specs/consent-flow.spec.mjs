@@ -155,6 +155,24 @@ test('a reopen control is on the page and opens the preferences', async ({ page 
   await expect(prefs(page)).toBeVisible();
 });
 
+test('assent:ui on document says what is on screen at every change: banner, preferences, banner again, nothing after the choice', async ({ page }) => {
+  await page.addInitScript(() => {
+    window.__ui = [];
+    document.addEventListener('assent:ui', (e) => window.__ui.push(e.detail.shown));
+  });
+  await page.goto(url(BASIC));
+  await ready(page);
+  await expect(banner(page)).toBeVisible();
+  await expect.poll(() => page.evaluate(() => window.__ui)).toEqual(['banner']);
+  await action(banner(page), 'preferences').click();
+  await expect(prefs(page)).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(banner(page)).toBeVisible();
+  await action(banner(page), 'reject-all').click();
+  await expect(banner(page)).toHaveCount(0);
+  expect(await page.evaluate(() => window.__ui)).toEqual(['banner', 'preferences', 'banner', null]);
+});
+
 test('a broken config fails closed: console error, no tracker, no cookie', async ({ page, context, consoleErrors, trackerRequests }) => {
   // Served through a route: the server itself refuses to start with a broken config in its www tree.
   await page.route((u) => u.pathname === '/e2e/broken.html', async (route) => {

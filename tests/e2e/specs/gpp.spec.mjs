@@ -3,7 +3,7 @@
 // only for a visitor in a region with `gpp`. Every answer is checked against the CMP API's shapes (and the IAB
 // reference library's where the text is silent), and every GPP string is decoded here by the usnat
 // specification's bit layout, independently of assent-core.
-import { test, expect, ready, emulateGpc } from '../support/fixtures.mjs';
+import { test, expect, ready, emulateGpc, prefs, action } from '../support/fixtures.mjs';
 import { regionServer, visitFrom } from '../support/regions.mjs';
 
 const server = regionServer(test);
@@ -150,6 +150,42 @@ test('a choice reaches the listeners in the CMP API order: signalStatus "not rea
   const saleOptOut = events.map((e) => decodeUsnat(e.pingData.gppString)[0].SaleOptOut);
   expect(saleOptOut).toEqual([2, 2, 2, 1, 1]);
   expect(await gpp(page, 'getField', 'usnat.SaleOptOut')).toEqual([1, true]);
+});
+
+test('the preferences reopened after a choice: cmpDisplayStatus "visible", closed without a choice "hidden" (no signalStatus); a choice made in them keeps the CMP API order', async ({ page, context }) => {
+  await visitFrom(context, 'US', 'CA');
+  await page.goto(`${server.origin}/e2e/regions.html`);
+  await ready(page);
+  await loaded(page);
+  await page.evaluate(() => window.assent.rejectAll());
+  await expect.poll(async () => (await gpp(page, 'ping'))[0].cmpDisplayStatus).toBe('hidden');
+  const seen = async () => (await page.evaluate(() => window.__events)).slice(1).map((e) => [e.eventName, e.data, e.pingData.cmpDisplayStatus]);
+  await listen(page, '__events');
+  await page.evaluate(() => window.assent.show());
+  await expect(prefs(page)).toBeVisible();
+  await expect.poll(seen).toEqual([['cmpDisplayStatus', 'visible', 'visible']]);
+  expect((await gpp(page, 'ping'))[0].cmpDisplayStatus).toBe('visible');
+  await page.keyboard.press('Escape');
+  await expect(prefs(page)).toHaveCount(0);
+  await expect.poll(seen).toEqual([['cmpDisplayStatus', 'visible', 'visible'], ['cmpDisplayStatus', 'hidden', 'hidden']]);
+
+  // A returning visit: the interface part comes only with the preferences, and still tells the GPP part.
+  await page.reload();
+  await ready(page);
+  await loaded(page);
+  await listen(page, '__events');
+  await page.evaluate(() => window.assent.show());
+  await expect(prefs(page)).toBeVisible();
+  await expect.poll(seen).toEqual([['cmpDisplayStatus', 'visible', 'visible']]);
+  await action(prefs(page), 'accept-all').click();
+  await expect.poll(async () => (await seen()).length).toBe(5);
+  expect(await seen()).toEqual([
+    ['cmpDisplayStatus', 'visible', 'visible'],
+    ['signalStatus', 'not ready', 'visible'],
+    ['cmpDisplayStatus', 'hidden', 'hidden'],
+    ['sectionChange', 'usnat', 'hidden'],
+    ['signalStatus', 'ready', 'hidden'],
+  ]);
 });
 
 test('removeEventListener answers a listenerRemoved event (data false for an id it does not know), and a removed listener hears nothing more', async ({ page, context }) => {
@@ -363,7 +399,19 @@ test('for an EU visitor the stub turns into "no section applies": loaded, ready,
   expect(await gpp(page, 'getField', 'usnat.SaleOptOut')).toEqual([null, false]);
   const [removed] = await gpp(page, 'removeEventListener', 1);
   expect([removed.eventName, removed.listenerId, removed.data]).toEqual(['listenerRemoved', 1, true]);
-  // After a choice the banner is gone.
-  await page.evaluate(() => window.assent.rejectAll());
+  // After a choice the banner is gone; reopening the preferences and closing them is heard too.
+  const shown = await page.evaluate(() => {
+    window.__shown = [];
+    window.__gpp('addEventListener', (v) => { if (v.eventName === 'cmpDisplayStatus') window.__shown.push(v.data); });
+    window.assent.rejectAll();
+    return window.__shown.slice();
+  });
+  expect(shown).toEqual(['hidden']);
   expect((await gpp(page, 'ping'))[0].cmpDisplayStatus).toBe('hidden');
+  await page.evaluate(() => window.assent.show());
+  await expect(prefs(page)).toBeVisible();
+  expect((await gpp(page, 'ping'))[0].cmpDisplayStatus).toBe('visible');
+  await page.keyboard.press('Escape');
+  await expect(prefs(page)).toHaveCount(0);
+  expect(await page.evaluate(() => window.__shown)).toEqual(['hidden', 'visible', 'hidden']);
 });
