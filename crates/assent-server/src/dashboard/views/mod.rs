@@ -23,3 +23,16 @@ pub fn fields(h: &mut Html, rows: &[(&str, String)]) {
     }
     h.close("dl");
 }
+
+/// The "From" / "To" date inputs of a filter form (`name` `from` and `to`, `YYYY-MM-DD`).
+pub fn date_range(h: &mut Html, from: &str, to: &str) {
+    for (id, label, value) in [("from", "From", from), ("to", "To", to)] {
+        h.open("label", &[("for", id)])
+            .text(label)
+            .close("label")
+            .open(
+                "input",
+                &[("type", "date"), ("id", id), ("name", id), ("value", value)],
+            );
+    }
+}

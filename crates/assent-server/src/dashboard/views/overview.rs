@@ -108,27 +108,9 @@ fn filter_form(h: &mut Html, sites: &[String], f: &Form) {
             h.el("option", &[("value", s)], s);
         }
     }
-    h.raw("</select><label for=\"from\">From</label>")
-        .open(
-            "input",
-            &[
-                ("type", "date"),
-                ("id", "from"),
-                ("name", "from"),
-                ("value", &f.from),
-            ],
-        )
-        .raw("<label for=\"to\">To</label>")
-        .open(
-            "input",
-            &[
-                ("type", "date"),
-                ("id", "to"),
-                ("name", "to"),
-                ("value", &f.to),
-            ],
-        )
-        .raw("<label for=\"bucket\">Per</label><select id=\"bucket\" name=\"bucket\">");
+    h.raw("</select>");
+    super::date_range(h, &f.from, &f.to);
+    h.raw("<label for=\"bucket\">Per</label><select id=\"bucket\" name=\"bucket\">");
     for b in [Bucket::Hour, Bucket::Day, Bucket::Week] {
         let mut attrs = vec![("value", b.as_str())];
         if b == f.bucket {

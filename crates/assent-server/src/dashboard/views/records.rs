@@ -163,27 +163,9 @@ pub async fn list(dash: Dash, headers: HeaderMap, RawQuery(raw): RawQuery) -> Re
         }
         h.el("option", &attrs, &s);
     }
-    h.raw("</select><label for=\"from\">From</label>")
-        .open(
-            "input",
-            &[
-                ("type", "date"),
-                ("id", "from"),
-                ("name", "from"),
-                ("value", get("from")),
-            ],
-        )
-        .raw("<label for=\"to\">To</label>")
-        .open(
-            "input",
-            &[
-                ("type", "date"),
-                ("id", "to"),
-                ("name", "to"),
-                ("value", get("to")),
-            ],
-        )
-        .raw("<label for=\"method\">Method</label><select id=\"method\" name=\"method\">")
+    h.raw("</select>");
+    super::date_range(&mut h, get("from"), get("to"));
+    h.raw("<label for=\"method\">Method</label><select id=\"method\" name=\"method\">")
         .el("option", &[("value", "")], "Any");
     for m in ["banner", "preferences", "api", "withdraw"] {
         let mut attrs = vec![("value", m)];
