@@ -162,6 +162,8 @@ test('a cross-origin state-changing request is refused', async ({ page, context 
 
 for (const colorScheme of ['light', 'dark']) {
   test(`axe finds no violations on any view (${colorScheme})`, async ({ browser }) => {
+    // Seven views through axe: 35–42 s on a loaded two-core machine, too near the 60 s default.
+    test.slow();
     const context = await browser.newContext({ colorScheme });
     const page = await context.newPage();
     const views = [
@@ -204,6 +206,8 @@ async function tabTo(page, description, predicate, arg) {
 }
 
 test('every view works by keyboard alone', async ({ page }) => {
+  // About a hundred Tab presses, each checked: 38–60 s and more on a loaded two-core machine (no step is timed).
+  test.slow();
   await page.goto(`${server.origin}/admin/signin`);
   await tabTo(page, 'the token field', () => document.activeElement?.id === 'token');
   await page.keyboard.type(TOKEN);
