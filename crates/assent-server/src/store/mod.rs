@@ -169,7 +169,7 @@ pub trait Store: ConsentStore + EmailStore {}
 impl<T: ConsentStore + EmailStore + ?Sized> Store for T {}
 
 /// Opens the store named by a database URL: `sqlite:PATH` (or `sqlite://PATH`, with optional tuning
-/// `?max_batch=N&checkpoint_ms=N`); `postgres://…` or `postgresql://…` (PostgreSQL). Runs pending migrations.
+/// `?max_batch=N&checkpoint_ms=N&busy_ms=N`); `postgres://…` or `postgresql://…` (PostgreSQL). Runs pending migrations.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     if let Some(path) = url
         .strip_prefix("sqlite://")

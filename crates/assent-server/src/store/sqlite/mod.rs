@@ -35,6 +35,9 @@ pub struct Options {
     /// How often a background thread copies committed WAL pages into the database file. Checkpoints run on
     /// their own connection so that their `fsync`s never hold up a commit.
     pub checkpoint_every: Duration,
+    /// How long a connection waits for a lock another process holds on the file before the operation fails
+    /// (a backup tool, `sqlite3` in a shell).
+    pub busy_timeout: Duration,
 }
 
 impl Default for Options {
@@ -43,12 +46,13 @@ impl Default for Options {
             max_batch: 512,
             queue: 4096,
             checkpoint_every: Duration::from_secs(1),
+            busy_timeout: Duration::from_secs(10),
         }
     }
 }
 
 impl Options {
-    /// Splits `PATH?max_batch=N&checkpoint_ms=N` (the part of a `sqlite:` URL after the scheme) into the path
+    /// Splits `PATH?max_batch=N&checkpoint_ms=N&busy_ms=N` (the part of a `sqlite:` URL after the scheme) into the path
     /// and options. `max_batch=1` turns group commit off (one `fsync` per record), for comparison.
     pub fn from_url_path(text: &str) -> Result<(&str, Options), StoreError> {
         let mut options = Options::default();
@@ -65,9 +69,10 @@ impl Options {
             match key {
                 "max_batch" if n > 0 => options.max_batch = n as usize,
                 "checkpoint_ms" if n > 0 => options.checkpoint_every = Duration::from_millis(n),
+                "busy_ms" if n > 0 => options.busy_timeout = Duration::from_millis(n),
                 _ => {
                     return Err(StoreError::Config(format!(
-                        "sqlite option {pair:?}: expected max_batch=N or checkpoint_ms=N (N > 0)"
+                        "sqlite option {pair:?}: expected max_batch=N, checkpoint_ms=N or busy_ms=N (N > 0)"
                     )));
                 }
             }
@@ -122,13 +127,14 @@ pub struct SqliteStore {
     checkpointer: Mutex<Option<(std::sync::mpsc::Sender<()>, JoinHandle<()>)>>,
     /// Consent records in the file, kept by the writer as it commits inserts and erasures.
     records: Arc<AtomicU64>,
+    busy_timeout: Duration,
 }
 
 pub(super) fn backend(e: &rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
-fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+fn open_connection(path: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -136,8 +142,7 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| StoreError::Config(format!("cannot open {}: {e}", path.display())))?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))
-        .map_err(|e| backend(&e))?;
+    conn.busy_timeout(busy_timeout).map_err(|e| backend(&e))?;
     let mode: String = conn
         .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
         .map_err(|e| backend(&e))?;
@@ -190,13 +195,14 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file, runs migrations and starts the writer thread.
     pub async fn open(path: impl AsRef<Path>, options: Options) -> Result<SqliteStore, StoreError> {
         let path = path.as_ref().to_path_buf();
+        let busy = options.busy_timeout;
         let (conn, path, records) = tokio::task::spawn_blocking(move || {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| {
                     StoreError::Config(format!("cannot create {}: {e}", dir.display()))
                 })?;
             }
-            let mut conn = open_connection(&path)?;
+            let mut conn = open_connection(&path, busy)?;
             let version = migrate(&mut conn)?;
             // The checkpointer thread does this work, off the commit path.
             conn.execute_batch("PRAGMA wal_autocheckpoint = 0")
@@ -218,7 +224,7 @@ impl SqliteStore {
             .name("assent-sqlite-writer".into())
             .spawn(move || writer_loop(conn, rx, max_batch, &writer_records))
             .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
-        let checkpoint_conn = open_connection(&path)?;
+        let checkpoint_conn = open_connection(&path, busy)?;
         let (stop, stopped) = std::sync::mpsc::channel();
         let every = options.checkpoint_every.max(Duration::from_millis(10));
         let checkpointer = std::thread::Builder::new()
@@ -232,6 +238,7 @@ impl SqliteStore {
             writer: Mutex::new(Some(writer)),
             checkpointer: Mutex::new(Some((stop, checkpointer))),
             records,
+            busy_timeout: busy,
         })
     }
 
@@ -247,13 +254,14 @@ impl SqliteStore {
     {
         let pool = Arc::clone(&self.readers);
         let path = self.path.clone();
+        let busy = self.busy_timeout;
         Box::pin(async move {
             tokio::task::spawn_blocking(move || {
                 let pooled = pool.lock().expect("reader pool lock").pop();
                 let conn = if let Some(c) = pooled {
                     c
                 } else {
-                    let c = open_connection(&path)?;
+                    let c = open_connection(&path, busy)?;
                     c.execute_batch("PRAGMA query_only = ON")
                         .map_err(|e| backend(&e))?;
                     c
@@ -287,8 +295,12 @@ impl SqliteStore {
         f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> StoreFuture<'_, T> {
         Box::pin(self.send(move |reply| {
-            Job::Exec(Box::new(move |conn: &Connection| {
-                let result = email::in_savepoint(conn, f);
+            Job::Exec(Box::new(move |conn: Option<&Connection>| {
+                // No connection: the batch's BEGIN failed; `finish` then answers that failure.
+                let result = match conn {
+                    Some(conn) => email::in_savepoint(conn, f),
+                    None => Err(StoreError::Closed),
+                };
                 ExecDone {
                     erased: erases && result.is_ok(),
                     finish: Box::new(move |commit: Result<(), StoreError>| {
@@ -372,12 +384,23 @@ mod tests {
             (path, o.max_batch),
             ("./a.db", Options::default().max_batch)
         );
-        let (path, o) = Options::from_url_path("/x/a.db?max_batch=1&checkpoint_ms=50").unwrap();
+        let (path, o) =
+            Options::from_url_path("/x/a.db?max_batch=1&checkpoint_ms=50&busy_ms=250").unwrap();
         assert_eq!(
-            (path, o.max_batch, o.checkpoint_every),
-            ("/x/a.db", 1, Duration::from_millis(50))
+            (path, o.max_batch, o.checkpoint_every, o.busy_timeout),
+            (
+                "/x/a.db",
+                1,
+                Duration::from_millis(50),
+                Duration::from_millis(250)
+            )
         );
-        for bad in ["a.db?max_batch=0", "a.db?batch=2", "a.db?max_batch=x"] {
+        for bad in [
+            "a.db?max_batch=0",
+            "a.db?batch=2",
+            "a.db?max_batch=x",
+            "a.db?busy_ms=0",
+        ] {
             assert!(
                 matches!(Options::from_url_path(bad), Err(StoreError::Config(_))),
                 "{bad}"
@@ -462,7 +485,7 @@ mod tests {
             writer, 2,
             "the writer's connection is not synchronous = FULL"
         );
-        let checkpointer = open_connection(&path).unwrap();
+        let checkpointer = open_connection(&path, Duration::from_secs(10)).unwrap();
         assert_eq!(pragma(&checkpointer, "synchronous"), 2);
         assert_eq!(pragma(&checkpointer, "secure_delete"), 1);
         // A reader cannot write, so its setting does not matter.
@@ -474,6 +497,37 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Backend(_)), "{err:?}");
+        store.close().await.unwrap();
+    }
+
+    /// A batch that cannot begin (another process holds the file's write lock past `busy_timeout`) answers
+    /// every write in it with the database's error, not "the store is closed" (which the API turns into
+    /// `503 shutting_down`); once the lock is gone the same store writes again.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_locked_file_fails_the_batch_with_its_error_and_the_store_recovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("assent.db");
+        let options = Options {
+            busy_timeout: Duration::from_millis(50),
+            ..Options::default()
+        };
+        let store = SqliteStore::open(&path, options).await.unwrap();
+        let other = Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        let locked = |r: Result<(), StoreError>| matches!(&r, Err(StoreError::Backend(m)) if m.contains("locked"));
+        let insert = store
+            .insert(record(Subject([3; 16]), "a.example", true))
+            .await;
+        assert!(locked(insert.clone()), "{insert:?}");
+        let exec = store.exec(false, |_| Ok(())).await;
+        assert!(locked(exec.clone()), "{exec:?}");
+        other.execute_batch("ROLLBACK").unwrap();
+        store
+            .insert(record(Subject([3; 16]), "a.example", true))
+            .await
+            .unwrap();
+        assert_eq!(store.exec(false, |_| Ok(1)).await, Ok(1));
+        assert_eq!(store.count().await.unwrap(), 1);
         store.close().await.unwrap();
     }
 }

@@ -19,10 +19,14 @@ pub(super) enum Job {
     Erase(Subject, oneshot::Sender<Result<u64, StoreError>>),
     Close(oneshot::Sender<Result<(), StoreError>>),
     /// Another write (the e-mail writes), run inside the batch transaction under its own savepoint.
-    /// It answers through the returned [`ExecDone`] once the commit outcome is known; dropped unrun, its caller
-    /// gets `Closed`.
-    Exec(Box<dyn FnOnce(&Connection) -> ExecDone + Send>),
+    /// It answers through the returned [`ExecDone`] once the commit outcome is known. Called with `None` when
+    /// the batch could not begin (the file locked too long), it runs nothing and answers that error; dropped
+    /// unrun (the writer gone), its caller gets `Closed`.
+    Exec(ExecJob),
 }
+
+/// The body of a [`Job::Exec`]: given the batch's connection (or `None` when the batch could not begin).
+pub(super) type ExecJob = Box<dyn FnOnce(Option<&Connection>) -> ExecDone + Send>;
 
 /// What an [`Job::Exec`] leaves behind: whether it erased data (the WAL is then checkpointed after the commit,
 /// as for erasures), and how to answer its caller with the commit outcome.
@@ -155,7 +159,7 @@ fn run_batch(
                     closers.push(reply);
                 }
                 Job::Exec(f) => {
-                    let done = f(&tx);
+                    let done = f(Some(&tx));
                     erased |= done.erased;
                     replies.push(Reply::Exec(done.finish));
                 }
@@ -163,7 +167,8 @@ fn run_batch(
         }
         tx.commit().map_err(|e| backend(&e))
     })();
-    // Jobs not reached because BEGIN failed are still in `batch`: they fail too.
+    // Jobs not reached because BEGIN failed are still in `batch`: they are answered with BEGIN's error below
+    // (the placeholder results here are replaced by `outcome`), not as if the store were shutting down.
     for job in batch.drain(..) {
         match job {
             Job::Insert(_, reply) => replies.push(Reply::Insert(reply, Err(StoreError::Closed))),
@@ -172,8 +177,7 @@ fn run_batch(
                 closing = true;
                 closers.push(reply);
             }
-            // Dropping it drops its reply channel: the caller gets `Closed`.
-            Job::Exec(_) => {}
+            Job::Exec(f) => replies.push(Reply::Exec(f(None).finish)),
         }
     }
     if outcome.is_ok() {
