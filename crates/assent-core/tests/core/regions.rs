@@ -176,6 +176,12 @@ fn bad_regions_are_refused_with_their_path() {
             "{regions}: expected an error at {path}, got {e}"
         );
     }
+    // A list whose only entries are invalid gets one error per entry and none for the list: it is not empty.
+    for regions in [r#"{"x": {"places": ["us-ca"]}}"#, r#"{"x": {"places": 5}}"#] {
+        let e = errors(&base(regions));
+        let paths: Vec<&str> = e.errors.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths.len(), 1, "{regions}: expected one error, got {e}");
+    }
     // An opt-out region may pre-tick; the same `true` in the opt-in EU may not.
     assert!(
         assent_core::Config::from_json(&base(

@@ -105,7 +105,9 @@ fn read_region(
                     );
                 }
             }
-            if codes.is_empty() {
+            // Only for `[]`: entries that are there but invalid (or not an array) have their own error, and a
+            // second one at `places` would send the reader looking for a missing list.
+            if matches!(list, Json::Array(items) if items.is_empty()) {
                 r.error(&places_path, msg!("must list at least one place"));
             }
             Places::Listed(codes)
