@@ -117,6 +117,20 @@ fn custom_regions_need_places_and_default_their_show_by_mode() {
 }
 
 #[test]
+fn an_unknown_province_or_an_unlisted_place_gets_the_strictest_region() {
+    // As README "Fail closed" says: a country some region lists by subdivision, with the subdivision unknown, gets
+    // the strictest region that could apply there (not the opt-out `default`)...
+    let c = config(
+        r#""regions": {"default": {"mode": "opt-out", "show": "none"}, "quebec": {"places": ["CA-QC"]}},"#,
+    );
+    assert_eq!(resolve(Some("CA"), None, &c.regions), Some(1));
+    assert_eq!(resolve(Some("CA"), Some("ON"), &c.regions), Some(0));
+    // ...and without `default`, a place no region lists gets the strictest region.
+    let c = config(r#""regions": {"us_states": {}, "eu": {}},"#);
+    assert_eq!(resolve(Some("JP"), None, &c.regions), Some(1));
+}
+
+#[test]
 fn bad_regions_are_refused_with_their_path() {
     let base = |regions: &str| {
         format!(
