@@ -2,7 +2,9 @@
 
 mod builtin;
 
-pub use builtin::{BUILT_IN_LANGUAGES, builtin_language_for, builtin_match, is_builtin};
+pub use builtin::{
+    BUILT_IN_LANGUAGES, builtin_language_for, builtin_language_of, builtin_match, is_builtin,
+};
 
 /// The keys of the banner and dialog texts, with their built-in English wording.
 ///

@@ -445,47 +445,53 @@ fn without_regions(
     (Vec::new(), Vec::new())
 }
 
-/// `languages` and `default_language`: each must have texts (built in, or every key in `translations`).
+/// `languages` and `default_language`: each must have texts (built in, or every key in `translations`). A tag
+/// the site does not translate itself stands for the built-in language it resolves to, as a visitor's tag does
+/// (`en-US` → `en`, `de-DE` → `de`, `zh-CN` → `zh-Hans`), and is kept in that spelling.
 fn read_languages(
     r: &mut Reader,
     top: &Members,
     translations: &[UiText],
 ) -> (Vec<String>, Option<String>) {
-    let has_texts = |tag: &str| {
-        crate::i18n::is_builtin(tag)
-            || translations
-                .iter()
-                .any(|t| t.lang.eq_ignore_ascii_case(tag))
-    };
     let mut languages = Vec::new();
     if let Some(v) = get(top, "languages") {
         for (p, tag) in r.string_array(v, "languages") {
             if !is_language_tag(&tag) {
                 r.error(&p, msg!("not a language tag (e.g. \"en\", \"pt-BR\")"));
-            } else if !has_texts(&tag) {
-                r.error(&p, msg!("not a built-in language and not in translations"));
+            } else if let Some(offered) = with_texts(tag, translations) {
+                languages.push(offered);
             } else {
-                languages.push(tag);
+                r.error(&p, msg!("not a built-in language and not in translations"));
             }
         }
     }
-    let default_language = match get(top, "default_language") {
-        None => None,
-        Some(v) => {
-            let tag = r.string(v, "default_language");
-            match tag {
-                Some(t) if !is_language_tag(&t) || !has_texts(&t) => {
-                    r.error(
-                        "default_language",
-                        msg!("not a built-in language and not in translations"),
-                    );
-                    None
-                }
-                t => t,
+    let mut default_language = None;
+    if let Some(v) = get(top, "default_language") {
+        if let Some(tag) = r.string(v, "default_language") {
+            default_language = if is_language_tag(&tag) {
+                with_texts(tag, translations)
+            } else {
+                None
+            };
+            if default_language.is_none() {
+                r.error(
+                    "default_language",
+                    msg!("not a built-in language and not in translations"),
+                );
             }
         }
-    };
+    }
     (languages, default_language)
+}
+
+/// `tag` if the site translates it, else the built-in language it stands for; `None` when neither has texts.
+fn with_texts(tag: String, translations: &[UiText]) -> Option<String> {
+    for t in translations {
+        if t.lang.eq_ignore_ascii_case(&tag) {
+            return Some(tag);
+        }
+    }
+    crate::i18n::builtin_language_of(&tag).map(String::from)
 }
 
 fn read_cookie(r: &mut Reader, top: &Members, reconsent_days: u32) -> CookieConfig {

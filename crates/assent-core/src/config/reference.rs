@@ -185,13 +185,13 @@ pub const FIELDS: &[Field] = &[
         path: "languages",
         kind: "array of language tags",
         default: "every built-in language and every language in `translations`",
-        doc: "The languages the banner may be shown in. The visitor's `navigator.languages` picks one (full tag, then base language: `en-GB` → `en`, `pt-PT` → `pt`, `zh-TW` → `zh-Hant`), then `default_language`, then `en`.",
+        doc: "The languages the banner may be shown in. The visitor's `navigator.languages` picks one (full tag, then base language: `en-GB` → `en`, `pt-PT` → `pt`, `zh-TW` → `zh-Hant`), then `default_language`, then `en`. A tag you do not translate yourself stands for its built-in language, as a visitor's does (`en-US` → `en`, `zh-CN` → `zh-Hans`).",
     },
     Field {
         path: "default_language",
         kind: "language tag",
         default: "`en`",
-        doc: "The language shown when none of the visitor's languages is offered.",
+        doc: "The language shown when none of the visitor's languages is offered (`de-AT` stands for `de`, as in `languages`).",
     },
     Field {
         path: "translations",

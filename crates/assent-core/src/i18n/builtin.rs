@@ -55,6 +55,12 @@ pub fn builtin_match(want: &str, allowed: Option<&[&str]>) -> Option<&'static st
         .find(|found| is_allowed(found, allowed))
 }
 
+/// The built-in language a tag stands for: the same tag, else its base language (`de-AT` → `de`, `zh-CN` →
+/// `zh-Hans`, `nn` → `nb`), as for a visitor's tag; `None` for a language that is not built in.
+pub fn builtin_language_of(tag: &str) -> Option<&'static str> {
+    resolve(tag)
+}
+
 /// Whether a tag names a built-in language (`de`, `DE`, `pt_BR`).
 pub fn is_builtin(tag: &str) -> bool {
     exact(tag).is_some()

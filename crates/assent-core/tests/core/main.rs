@@ -337,6 +337,15 @@ mod validation {
         );
         assert_eq!(limited.language_for(&["de"]), "fr", "the default");
         assert_eq!(limited.language_for(&["fr-CA"]), "fr");
+        // A regional tag the site does not translate stands for its built-in language, as a visitor's does.
+        let regional = Config::from_json(
+            r#"{"revision": 1, "policy_url": "/p", "languages": ["de-DE", "en-US", "zh-CN"],
+                "default_language": "de-AT", "categories": {}}"#,
+        )
+        .unwrap();
+        assert_eq!(regional.languages, ["de", "en", "zh-Hans"]);
+        assert_eq!(regional.language_for(&["fr"]), "de");
+        assert_eq!(regional.language_for(&["zh"]), "zh-Hans");
     }
 
     #[test]
