@@ -1,7 +1,7 @@
 //! `regions` in the config: presets by name, custom places, per-region validation, and what applying a region
 //! changes (mode, defaults, signals, what is shown, the stored choice's region).
 
-use super::{GPC, NONE, NOW, config, errors, reason};
+use super::{DNT, GPC, NONE, NOW, config, errors, reason};
 use assent_core::config::Mode;
 use assent_core::lifecycle::{Effect, on_boot, on_choice};
 use assent_core::region::{Places, Show, resolve};
@@ -69,6 +69,10 @@ fn an_opt_out_region_grants_by_default_except_what_gpc_turns_off() {
     assert_eq!(reason(&d, "remarketing"), (false, Reason::Gpc));
     assert_eq!(reason(&d, "analytics"), (true, Reason::Default));
     assert!(d.gpc_honored, "the US notice says the opt-out was honoured");
+    // DNT turns its categories off too, but the notice's "Opt-Out Request Honored" is GPC's alone (README).
+    let d = decide(&c, None, DNT, NOW);
+    assert_eq!(reason(&d, "analytics"), (false, Reason::Dnt));
+    assert!(!d.gpc_honored);
 }
 
 #[test]
