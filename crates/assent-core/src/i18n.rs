@@ -10,7 +10,7 @@ pub use builtin::{
 ///
 /// A config may override English texts one by one; any other language it offers must translate every key, so a
 /// visitor never sees a banner that is half in one language (and never one without a labelled reject button).
-pub const UI_KEYS: [(&str, &str); 15] = [
+pub const UI_KEYS: [(&str, &str); 16] = [
     ("title", "We value your privacy"),
     (
         "description",
@@ -40,11 +40,16 @@ pub const UI_KEYS: [(&str, &str); 15] = [
         "do_not_sell",
         "Do Not Sell or Share My Personal Information",
     ),
+    (
+        "notice_description",
+        "We use essential cookies to make this site work, and cookies that measure audience and personalise \
+         advertising. You can opt out of them at any time.",
+    ),
 ];
 
 /// The key names alone, in [`UiKey`] order. The browser engine validates translations with these and never links
 /// the English texts of [`UI_KEYS`] (they live in the UI part only).
-pub const UI_KEY_NAMES: [&str; 15] = [
+pub const UI_KEY_NAMES: [&str; 16] = [
     "title",
     "description",
     "accept_all",
@@ -60,6 +65,7 @@ pub const UI_KEY_NAMES: [&str; 15] = [
     "embed_blocked",
     "embed_load",
     "do_not_sell",
+    "notice_description",
 ];
 
 /// The built-in English title and description of a built-in category (empty for custom ones, which must have a
@@ -108,6 +114,9 @@ pub enum UiKey {
     EmbedLoad,
     /// The link of an opt-out region's notice (CCPA §1798.135 names the English wording).
     DoNotSell,
+    /// The text of an opt-out region's notice: what already runs and that the visitor can opt out (the banner's
+    /// `description` asks for consent, which an opt-out region does not).
+    NoticeDescription,
 }
 
 impl UiKey {

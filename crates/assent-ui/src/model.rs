@@ -64,6 +64,17 @@ impl Model {
                 return t;
             }
         }
+        // A site's own language (no built-in file) may leave the notice text out: its banner description, in
+        // that language, beats an English sentence in the middle of it.
+        // (A built-in language whose file did not load has no site description either: English, as elsewhere.)
+        let own_description = self
+            .texts
+            .get(UiKey::Description as usize)
+            .map_or("", String::as_str);
+        let own_language = self.builtin.is_empty() && !self.lang.starts_with("en");
+        if key == UiKey::NoticeDescription && own_language && !own_description.is_empty() {
+            return own_description;
+        }
         key.english()
     }
 
@@ -272,6 +283,28 @@ mod tests {
             }
             .dir(),
             "rtl"
+        );
+    }
+
+    #[test]
+    fn the_notice_text_of_a_site_s_own_language_falls_back_to_its_description_not_to_english() {
+        let mut m = model();
+        m.lang = "lb".into();
+        m.texts[UiKey::Description as usize] = "Mir benotzen Cookien.".into();
+        assert_eq!(m.text(UiKey::NoticeDescription), "Mir benotzen Cookien.");
+        m.texts[UiKey::NoticeDescription as usize] = "Dir kënnt refuséieren.".into();
+        assert_eq!(m.text(UiKey::NoticeDescription), "Dir kënnt refuséieren.");
+        // English (and a built-in language whose file did not load, with no site text): the built-in English.
+        let mut en = model();
+        en.lang = "en".into();
+        en.texts[UiKey::Description as usize] = "Our own banner text.".into();
+        assert_eq!(
+            en.text(UiKey::NoticeDescription),
+            UiKey::NoticeDescription.english()
+        );
+        assert_eq!(
+            model().text(UiKey::NoticeDescription),
+            UiKey::NoticeDescription.english()
         );
     }
 

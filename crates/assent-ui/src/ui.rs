@@ -311,7 +311,7 @@ pub(crate) fn show_notice() {
     let actions = el("div", &[("class", "assent-actions")]);
     append(&actions, &button("preferences", link));
     append(&root, &actions);
-    intro(&m, &root, "assent-n", UiKey::Description);
+    intro(&m, &root, "assent-n", UiKey::NoticeDescription);
     call(&body, "append", &[&root]);
     announce();
 }

@@ -5,6 +5,12 @@
 // language.
 import { test, expect, banner, prefs, action, ready, state, ran, emulateGpc, verifyToken } from '../support/fixtures.mjs';
 import { regionServer, visitFrom } from '../support/regions.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO } from '../support/server.mjs';
+
+/** The built-in interface texts of a language (the files the SDK ships). */
+const uiTexts = (tag) => JSON.parse(fs.readFileSync(path.join(REPO, 'crates/assent-core/i18n', `${tag}.json`), 'utf8')).ui;
 
 const notice = (page) => page.locator('[data-assent-ui="notice"]');
 const honored = (page) => page.locator('[data-assent-gpc]');
@@ -91,6 +97,10 @@ test('a California visitor without GPC: everything granted by default, the notic
   expect(s.categories).toEqual({ essential: true, analytics: true, remarketing: true, marketing_email: true, functional: true });
   await expect(notice(page)).toBeVisible();
   await expect(honored(page)).toHaveCount(0);
+  // The notice says what runs and that the visitor can opt out, not the banner's request for consent.
+  const en = uiTexts('en');
+  await expect(notice(page).locator('p').first()).toContainText(en.notice_description);
+  await expect(notice(page)).not.toContainText(en.description);
 });
 
 test('a Spanish-speaking California visitor with GPC gets the notice, its link and the honoured text in Spanish', async ({ browser }) => {
@@ -107,6 +117,7 @@ test('a Spanish-speaking California visitor with GPC gets the notice, its link a
   await expect(link).toHaveText('No vender ni compartir mi información personal');
   await expect(notice(page)).toHaveAttribute('aria-label', 'No vender ni compartir mi información personal');
   await expect(honored(page)).toHaveText('Solicitud de exclusión respetada');
+  await expect(notice(page).locator('p').first()).toContainText(uiTexts('es').notice_description);
   await link.click();
   await expect(prefs(page)).toHaveAttribute('lang', 'es');
   await context.close();
@@ -156,18 +167,21 @@ for (const [what, handle] of [
 
 test('nothing optional runs while the region is being found', async ({ page, context }) => {
   await visitFrom(context, 'US', 'CA');
-  let release;
-  const held = new Promise((r) => { release = r; });
-  await page.route('**/v1/region', async (route) => { await held; await route.continue(); });
-  const asking = page.waitForRequest('**/v1/region');
+  let waiting;
+  // Looked at from inside the handler, before the request goes on, once the page is parsed: the engine is loaded
+  // and waits for the answer. (Holding the answer longer would run into the engine's 3 s limit, after which the
+  // strictest region applies.)
+  await page.route('**/v1/region', async (route) => {
+    waiting = await page.evaluate(() => new Promise((r) => {
+      const look = () => r({ api: typeof window.assent.get, ran: (window.__standins || []).map((x) => x.name) });
+      if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', look); else look();
+    }));
+    await route.continue();
+  });
   await page.goto(`${server.origin}/e2e/regions.html`);
-  // The engine is loaded and waits for the answer: no state yet, nothing unblocked.
-  await asking;
-  await page.waitForFunction(() => document.readyState === 'complete');
-  expect(await page.evaluate(() => typeof window.assent.get)).toBe('undefined');
-  expect(await ran(page)).toEqual([]);
-  release();
   const s = await ready(page);
+  // While it waited: no state yet, nothing unblocked.
+  expect(waiting).toEqual({ api: 'undefined', ran: [] });
   expect(s.region).toBe('us_states');
   await expect.poll(() => ran(page)).toContain('analytics-1');
 });

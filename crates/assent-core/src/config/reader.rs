@@ -668,6 +668,8 @@ fn read_translations(r: &mut Reader, top: &Members) -> Vec<UiText> {
                 Some(v) => r.string(v, &p),
                 // Keys left out of a built-in language keep its built-in text (filled in by the UI part).
                 None if english || crate::i18n::is_builtin(lang) => None,
+                // Newer than the "every text" rule: a site's own language shows its `description` there.
+                None if key == "notice_description" => None,
                 None => {
                     let why = if key == "reject_all" {
                         "missing: the reject button must be labelled in every language you offer"

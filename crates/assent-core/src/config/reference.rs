@@ -203,7 +203,7 @@ pub const FIELDS: &[Field] = &[
         path: "translations.<lang>.<key>",
         kind: "string",
         default: "the built-in text for built-in languages; required for others",
-        doc: "Keys: `title`, `description`, `accept_all`, `reject_all`, `preferences`, `preferences_title`, `preferences_description`, `save`, `close`, `policy_link`, `always_on`, `gpc_honored`, `embed_blocked`, `embed_load`, `do_not_sell` (the link of an opt-out region's notice).",
+        doc: "Keys: `title`, `description`, `accept_all`, `reject_all`, `preferences`, `preferences_title`, `preferences_description`, `save`, `close`, `policy_link`, `always_on`, `gpc_honored`, `embed_blocked`, `embed_load`, `do_not_sell` (the link of an opt-out region's notice), `notice_description` (that notice's text; a language that is not built in may leave it out and shows its `description` there).",
     },
     Field {
         path: "regions",

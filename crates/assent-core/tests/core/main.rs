@@ -298,6 +298,33 @@ mod validation {
     }
 
     #[test]
+    fn a_site_s_own_language_may_leave_out_the_notice_text_but_no_other_key() {
+        let own = |skip: &str| {
+            let mut texts = String::from("{");
+            for (key, _) in assent_core::i18n::UI_KEYS
+                .iter()
+                .filter(|(k, _)| *k != skip)
+            {
+                let sep = if texts.len() == 1 { "" } else { "," };
+                write!(texts, r#"{sep}"{key}": "lb {key}""#).unwrap();
+            }
+            texts.push('}');
+            format!(
+                r#"{{"revision": 1, "policy_url": "/p", "languages": ["lb"], "translations": {{"lb": {texts}}}, "categories": {{}}}}"#
+            )
+        };
+        let c = Config::from_json(&own("notice_description")).unwrap();
+        assert_eq!(
+            c.ui_text("lb")
+                .unwrap()
+                .get(assent_core::i18n::UiKey::Description),
+            "lb description"
+        );
+        let e = errors(&own("do_not_sell"));
+        assert!(e.has("translations.lb.do_not_sell"), "{e}");
+    }
+
+    #[test]
     fn built_in_languages_may_be_overridden_key_by_key_and_are_chosen_by_the_visitor() {
         let c = Config::from_json(
             r#"{"revision": 1, "policy_url": "/p", "translations": {"de": {"reject_all": "Nein danke"}},
