@@ -226,8 +226,8 @@ pub const FIELDS: &[Field] = &[
     Field {
         path: "regions.<region>.show",
         kind: "`\"banner\"` \\| `\"notice\"` \\| `\"none\"`",
-        default: "the preset's, else `banner` (opt-in) / `notice` (opt-out)",
-        doc: "Before a choice: the banner; a non-blocking notice with a \"Do Not Sell or Share My Personal Information\" link to the preferences (and \"Opt-Out Request Honored\" when GPC is honoured); or nothing.",
+        default: "the preset's while its `mode` is kept, else `banner` (opt-in) / `notice` (opt-out)",
+        doc: "Before a choice: the banner; a non-blocking notice with a \"Do Not Sell or Share My Personal Information\" link to the preferences (and \"Opt-Out Request Honored\" when GPC is honoured); or nothing. An opt-in region cannot show the notice (it has no accept button).",
     },
     Field {
         path: "regions.<region>.defaults",

@@ -106,6 +106,28 @@ fn region_defaults_and_signals_override_the_site_wide_ones() {
 }
 
 #[test]
+fn a_preset_whose_mode_is_changed_shows_what_that_mode_shows() {
+    // The US notice has no accept button: asking for consent there needs the banner; and an opt-out default gets
+    // the opt-out notice, not a banner asking for a consent nobody needs.
+    let c = config(
+        r#""regions": {"us_states": {"mode": "opt-in"}, "default": {"mode": "opt-out"}, "eu": {"mode": "opt-in"}},"#,
+    );
+    let rules: Vec<(&str, Mode, Show)> = c
+        .regions
+        .iter()
+        .map(|r| (r.name.as_str(), r.mode, r.show))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("us_states", Mode::OptIn, Show::Banner),
+            ("default", Mode::OptOut, Show::Notice),
+            ("eu", Mode::OptIn, Show::Banner)
+        ]
+    );
+}
+
+#[test]
 fn custom_regions_need_places_and_default_their_show_by_mode() {
     let c = config(r#""regions": {"california": {"places": ["US-CA"], "mode": "opt-out"}},"#);
     assert_eq!(c.regions[0].places, Places::Listed(vec!["US-CA".into()]));
@@ -143,6 +165,14 @@ fn bad_regions_are_refused_with_their_path() {
         )
     };
     let cases = [
+        (
+            r#"{"us_states": {"mode": "opt-in", "show": "notice"}}"#,
+            "regions.us_states.show",
+        ),
+        (
+            r#"{"dach": {"places": ["DE"], "show": "notice"}}"#,
+            "regions.dach.show",
+        ),
         (
             r#"{"eu": {"defaults": {"analytics": true}}}"#,
             "regions.eu.defaults.analytics",

@@ -119,14 +119,13 @@ fn read_region(
         Some(_) => Mode::OptIn,
     };
     let show = match get(m, "show") {
-        None => preset.as_ref().map_or(
-            if mode == Mode::OptIn {
-                Show::Banner
-            } else {
-                Show::Notice
-            },
-            |p| p.show,
-        ),
+        // A preset's own show goes with its own mode: `"us_states": {"mode": "opt-in"}` asks for consent, so it
+        // gets the banner, not the opt-out notice (and `"default": {"mode": "opt-out"}` the notice).
+        None => match &preset {
+            Some(p) if p.mode == mode => p.show,
+            _ if mode == Mode::OptIn => Show::Banner,
+            _ => Show::Notice,
+        },
         Some(v) => {
             let s = r.string(v, &join(path, "show"));
             match s.as_deref() {
@@ -145,6 +144,12 @@ fn read_region(
             }
         }
     };
+    if mode == Mode::OptIn && show == Show::Notice {
+        r.error(
+            &join(path, "show"),
+            msg!("an opt-in region asks for consent: the notice has no accept button; show \"banner\" (or \"none\")"),
+        );
+    }
     let defaults = read_defaults(r, m, path, categories, mode, top_mode);
     let mut region_signals = signals.clone();
     if let Some(v) = get(m, "signals") {
