@@ -88,10 +88,10 @@
     g.none = function (shows) {
       n = 1;
       v = shows && !a.get().decided;
-      // The interface says when it opens or closes (the preferences reopened, the banner gone with a choice).
       var all = function (name, data) {
         g.events.forEach(function (l) { l.callback(ev(name, l.id, data), true); });
       };
+      // The interface says when it opens or closes (the preferences reopened, the banner gone with a choice).
       d.addEventListener("assent:ui", function (e) {
         if (v != (v = !!e.detail.shown)) all("cmpDisplayStatus", v ? "visible" : "hidden");
       });

@@ -67,13 +67,17 @@ impl Model {
         // A site's own language (no built-in file) may leave the notice text out: its banner description, in
         // that language, beats an English sentence in the middle of it.
         // (A built-in language whose file did not load has no site description either: English, as elsewhere.)
-        let own_description = self
-            .texts
-            .get(UiKey::Description as usize)
-            .map_or("", String::as_str);
-        let own_language = self.builtin.is_empty() && !self.lang.starts_with("en");
-        if key == UiKey::NoticeDescription && own_language && !own_description.is_empty() {
-            return own_description;
+        if key == UiKey::NoticeDescription
+            && self.builtin.is_empty()
+            && !self.lang.starts_with("en")
+        {
+            let own_description = self
+                .texts
+                .get(UiKey::Description as usize)
+                .map_or("", String::as_str);
+            if !own_description.is_empty() {
+                return own_description;
+            }
         }
         key.english()
     }

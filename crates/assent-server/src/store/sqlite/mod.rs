@@ -485,7 +485,7 @@ mod tests {
             writer, 2,
             "the writer's connection is not synchronous = FULL"
         );
-        let checkpointer = open_connection(&path, Duration::from_secs(10)).unwrap();
+        let checkpointer = open_connection(&path, Options::default().busy_timeout).unwrap();
         assert_eq!(pragma(&checkpointer, "synchronous"), 2);
         assert_eq!(pragma(&checkpointer, "secure_delete"), 1);
         // A reader cannot write, so its setting does not matter.
