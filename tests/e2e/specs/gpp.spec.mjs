@@ -59,8 +59,17 @@ function gpp(page, command, parameter) {
   return page.evaluate(([c, p]) => new Promise((r) => window.__gpp(c, (d, ok) => r([d, ok]), p)), [command, parameter]);
 }
 
+/**
+ * Waits until `__gpp` answers ping with `cmpStatus: "loaded"`. The predicate must return the answer itself:
+ * `waitForFunction` takes any truthy value, a pending Promise included, as done (it does not await it). Both the
+ * stub and the real API call the ping callback synchronously.
+ */
 async function loaded(page) {
-  await page.waitForFunction(() => new Promise((r) => window.__gpp && window.__gpp('ping', (d) => r(d.cmpStatus === 'loaded'))), null, { timeout: 15_000 });
+  await page.waitForFunction(() => {
+    let status;
+    if (typeof window.__gpp === 'function') window.__gpp('ping', (d) => { status = d && d.cmpStatus; });
+    return status === 'loaded';
+  }, null, { timeout: 15_000 });
 }
 
 /** Adds a listener that keeps every event (with its `success`) in `window[name]`; returns the listener id. */
