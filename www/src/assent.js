@@ -20,7 +20,8 @@
  *    listeners kept in `__gpp.events`; other calls wait in `__gpp.queue`), the
  *    `__gppLocator` frame and the `__gppCall` postMessage listener; the engine loads the real API (`assent_gpp`)
  *    through `loadGpp` only when the applied region has `gpp`; elsewhere it calls `__gpp.none`, and the stub answers
- *    from then on that no section applies;
+ *    from then on that no section applies; where Assent cannot run (invalid config, the engine or the GPP part not
+ *    loaded) `__gpp.fail` makes it answer `cmpStatus: "error"`, never ready;
  * 5. creates `assent.ready`; if the engine cannot be loaded it resolves it with an all-denied state carrying
  *    `error`, and nothing optional runs (nothing ever unblocked it).
  */
@@ -60,17 +61,27 @@
   }
   if (gpp && !w.__gpp) {
     // The IAB stub (CMP API 1.1): generic commands answered at once, listeners kept in `events` with their ids
-    // (the real API takes them over), other commands queued. `none` is the engine's where the applied region
-    // offers no GPP: from then on it answers as loaded, ready, no section applicable ([-1]).
+    // (the real API takes them over), other commands queued. `n` is what the engine said: `none` where the applied
+    // region offers no GPP (from then on "loaded", ready, no section applicable: [-1]); `fail` where Assent cannot
+    // run (invalid config, engine or GPP part not loaded): "error", never ready, every other command unsuccessful.
     var g, n, v, ping = function () {
-      return { gppVersion: "1.1", cmpStatus: n ? "loaded" : "stub", cmpDisplayStatus: v ? "visible" : "hidden",
-        signalStatus: n ? "ready" : "not ready", supportedAPIs: ["7:usnat"], cmpId: n ? 1 : 0, sectionList: [],
-        applicableSections: [-1], gppString: "", parsedSections: {} };
+      return { gppVersion: "1.1", cmpStatus: n || "stub", cmpDisplayStatus: v ? "visible" : "hidden",
+        signalStatus: n == "loaded" ? "ready" : "not ready", supportedAPIs: ["7:usnat"], cmpId: n ? 1 : 0,
+        sectionList: [], applicableSections: [-1], gppString: "", parsedSections: {} };
     }, ev = function (name, id, data) {
       return { eventName: name, listenerId: id, data: data, pingData: ping() };
+    }, all = function (name, data) {
+      g.events.forEach(function (l) { l.callback(ev(name, l.id, data), true); });
+    }, say = function (status) {
+      if (n) return;
+      n = status;
+      all("cmpStatus", n);
+      if (v) all("cmpDisplayStatus", "visible");
+      if (n == "loaded") all("signalStatus", "ready");
+      g.queue.splice(0).forEach(function (q) { g.apply(0, q); });
     };
     g = w.__gpp = function (cmd, cb, p) {
-      var e = g.events, i, ok;
+      var e = g.events, i, ok, has = cmd == "hasSection" && !!p && n == "loaded";
       if (cmd == "ping") cb(ping(), true);
       else if (cmd == "addEventListener") {
         e.push({ id: ++g.lastId, callback: cb, parameter: p });
@@ -78,7 +89,7 @@
       } else if (cmd == "removeEventListener") {
         for (i = 0; i < e.length; i++) if (e[i].id == p) { e.splice(i, 1); ok = true; break; }
         cb(ev("listenerRemoved", p, !!ok), true);
-      } else if (n) cb(cmd == "hasSection" && p ? false : null, cmd == "hasSection" && !!p);
+      } else if (n) cb(has ? false : null, has);
       else if (cmd == "hasSection" || cmd == "getSection" || cmd == "getField") cb(null, true);
       else g.queue.push(arguments);
     };
@@ -86,20 +97,15 @@
     g.events = [];
     g.lastId = 0;
     g.none = function (shows) {
-      n = 1;
+      if (n) return;
       v = shows && !a.get().decided;
-      var all = function (name, data) {
-        g.events.forEach(function (l) { l.callback(ev(name, l.id, data), true); });
-      };
       // The interface says when it opens or closes (the preferences reopened, the banner gone with a choice).
       d.addEventListener("assent:ui", function (e) {
         if (v != (v = !!e.detail.shown)) all("cmpDisplayStatus", v ? "visible" : "hidden");
       });
-      all("cmpStatus", "loaded");
-      if (v) all("cmpDisplayStatus", "visible");
-      all("signalStatus", "ready");
-      g.queue.splice(0).forEach(function (q) { g.apply(0, q); });
+      say("loaded");
     };
+    g.fail = function () { say("error"); };
     (function frame() {
       if (w.frames.__gppLocator) return;
       if (!d.body) return setTimeout(frame, 5);
@@ -132,6 +138,7 @@
     .then(function (m) { return m.default({ module_or_path: wasm }).then(function () { m.boot(loadUi, url("lang/"), me && me.getAttribute("data-region"), loadGpp); }); })
     .catch(function (e) {
       console.error("Assent: could not load the engine; nothing optional will run", e);
+      if (g) g.fail();
       if (a._ready) a._ready({ categories: { essential: true }, decided: false, error: "not loaded" });
       delete a._ready;
     });

@@ -60,6 +60,8 @@ fn fail(message: String) {
     set_current(None);
     api::install(choose);
     api::ready();
+    #[cfg(feature = "regions")]
+    crate::gpp_link::failed();
 }
 
 /// Applies the visitor's region first when the config has `regions` (the `regions` build: [`locate`](crate::locate)),

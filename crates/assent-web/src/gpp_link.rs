@@ -21,7 +21,7 @@ pub(crate) fn set_loader(loader: JsValue) {
     LOADER.with(|l| *l.borrow_mut() = loader);
 }
 
-const NOT_LOADED: &str = "the GPP part could not be loaded; __gpp stays a stub";
+const NOT_LOADED: &str = "the GPP part could not be loaded; __gpp answers cmpStatus \"error\"";
 
 /// Loads and starts the GPP part when the applied region offers GPP; does nothing otherwise.
 pub(crate) fn start(config: &Config) {
@@ -52,7 +52,7 @@ pub(crate) fn start(config: &Config) {
         rules.mspa.service_provider_mode,
     );
     let Ok(promise) = loader.call0(&JsValue::UNDEFINED) else {
-        return error(NOT_LOADED);
+        return not_loaded();
     };
     let model: JsValue = model.into();
     then(
@@ -60,9 +60,7 @@ pub(crate) fn start(config: &Config) {
         &once(move |m| {
             call(&m, "start", &[&model]);
         }),
-        Some(&once(|_| {
-            error(NOT_LOADED);
-        })),
+        Some(&once(|_| not_loaded())),
     );
 }
 
@@ -75,8 +73,27 @@ pub(crate) fn start(config: &Config) {
 /// saves about 1.5 KB of wasm for a few hundred bytes of bootstrap every site loads (docs/size.md). Later display
 /// changes (the banner gone with a choice, the preferences reopened) reach it as the interface's `assent:ui`.
 fn not_applicable(shows_ui: bool) {
+    tell_stub("none", &JsValue::from_bool(shows_ui));
+}
+
+fn not_loaded() {
+    error(NOT_LOADED);
+    failed();
+}
+
+/// Assent cannot run here (an invalid config, the GPP part not loaded): the bootstrap's stub answers
+/// `cmpStatus: "error"` from then on and its listeners hear it, so that a vendor waiting for `signalStatus: "ready"`
+/// learns that it will not come (the CMP API's status for a CMP that cannot do its job). Everything optional stays
+/// blocked, as without GPP.
+pub(crate) fn failed() {
+    tell_stub("fail", &JsValue::UNDEFINED);
+}
+
+/// Calls `__gpp[name](arg)` when `__gpp` is the bootstrap's stub (it alone has `none` and `fail`); another CMP's
+/// `__gpp` is left alone.
+fn tell_stub(name: &str, arg: &JsValue) {
     let stub = get(&win(), "__gpp");
-    if get(&stub, "none").is_function() {
-        call(&stub, "none", &[&JsValue::from_bool(shows_ui)]);
+    if get(&stub, name).is_function() {
+        call(&stub, name, &[arg]);
     }
 }
