@@ -40,6 +40,8 @@ pub struct Model {
     pub cookie_domain: Option<String>,
     /// The name of the region whose rules apply, when the site uses regions (records carry it).
     pub region: Option<String>,
+    /// The applied region shows the opt-out notice instead of the banner (its text is what `notice_hash` hashes).
+    pub notice: bool,
     /// Where the built-in texts of `lang` are (`…/lang/<tag>.json`), when it is a built-in language other than
     /// English; the interface fetches it before it shows anything.
     pub lang_url: Option<String>,
@@ -133,11 +135,17 @@ impl Model {
 
     /// The exact notice text whose SHA-256 goes into a record's `notice_hash`: the banner title, the banner
     /// description, then each category's title and description in display order (essential included), all as
-    /// shown, joined with `"\n"`.
+    /// shown, joined with `"\n"`. In a region that shows the opt-out notice instead of the banner, the notice's
+    /// text (it has no title) stands for the banner's title and description.
     pub fn notice_text(&self) -> String {
-        let mut s = String::from(self.text(UiKey::Title));
-        s.push('\n');
-        s.push_str(self.text(UiKey::Description));
+        let mut s = String::new();
+        if self.notice {
+            s.push_str(self.text(UiKey::NoticeDescription));
+        } else {
+            s.push_str(self.text(UiKey::Title));
+            s.push('\n');
+            s.push_str(self.text(UiKey::Description));
+        }
         for c in &self.categories {
             s.push('\n');
             s.push_str(self.title(c));
@@ -188,6 +196,7 @@ pub(crate) fn read(v: &wasm_bindgen::JsValue) -> Model {
         cookie: get_str(v, "cookie").unwrap_or_else(|| String::from("assent")),
         cookie_domain: get_str(v, "cookie_domain"),
         region: get_str(v, "region"),
+        notice: get(v, "notice").is_truthy(),
         lang_url: get_str(v, "lang_url"),
         builtin: Vec::new(),
         builtin_categories: Vec::new(),
@@ -322,6 +331,18 @@ mod tests {
         assert_eq!(lines[2], "Essential");
         assert_eq!(lines[lines.len() - 2], "Functional \"extras\"");
         assert_eq!(lines[lines.len() - 1], "Chat");
+    }
+
+    #[test]
+    fn in_a_notice_region_the_notice_text_is_the_notice_s_then_each_category() {
+        let mut m = model();
+        m.notice = true;
+        let text = m.notice_text();
+        let lines: Vec<&str> = text.split('\n').collect();
+        assert_eq!(lines[0], UiKey::NoticeDescription.english());
+        assert_eq!(lines.len(), 1 + 2 * m.categories.len(), "no title line");
+        assert_eq!(lines[1], "Essential");
+        assert_ne!(text, model().notice_text());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 // language.
 import { test, expect, banner, prefs, action, ready, state, ran, emulateGpc, verifyToken } from '../support/fixtures.mjs';
 import { regionServer, visitFrom } from '../support/regions.mjs';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO } from '../support/server.mjs';
@@ -75,13 +76,28 @@ test('a California visitor with GPC: the opt-out notice says the request was hon
   // The link opens the preferences; a choice there is recorded with the region.
   const link = action(notice(page), 'preferences');
   await expect(link).toHaveText('Do Not Sell or Share My Personal Information');
+  const noticeText = await notice(page).evaluate((n) => [...n.querySelector('p').childNodes]
+    .filter((c) => c.nodeType === Node.TEXT_NODE).map((c) => c.textContent).join('').trim());
+  expect(noticeText).toBe(uiTexts('en').notice_description);
   await link.click();
   await expect(prefs(page)).toBeVisible();
+  // The record's notice_hash is the SHA-256 of what this visitor was shown: the notice's text (not the banner's
+  // title and description, never on screen here), then each category's title and description.
+  const shown = await page.evaluate(() => {
+    const parts = [];
+    for (const input of document.querySelectorAll('[data-assent-ui="preferences"] input[data-assent-category]')) {
+      parts.push(input.parentElement.querySelector('span').textContent);
+      const d = input.getAttribute('aria-describedby');
+      parts.push(d ? document.getElementById(d).textContent : '');
+    }
+    return parts;
+  });
   await action(prefs(page), 'save').click();
   await expect(notice(page)).toHaveCount(0);
   await expect.poll(async () => (await exportRecords()).length, { timeout: 15_000 }).toBeGreaterThan(0);
   const rec = (await exportRecords()).at(-1);
   expect(rec.region).toBe('us_states');
+  expect(rec.notice.sha256).toBe(crypto.createHash('sha256').update([noticeText, ...shown].join('\n'), 'utf8').digest('hex'));
   const ok = await verifyToken(rec.signature.token, `${server.origin}/.well-known/assent-keys.json`);
   expect(ok.code, ok.stderr).toBe(0);
   const claims = JSON.parse(ok.stdout);
