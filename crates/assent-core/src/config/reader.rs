@@ -676,7 +676,21 @@ fn read_translations(r: &mut Reader, top: &Members) -> Vec<UiText> {
                     } else {
                         "missing: every language you offer must translate every text"
                     };
-                    r.error(&p, msg!(why));
+                    // `en-US`, `de-DE`: a site language of its own; changing a few built-in texts is `en`, `de`.
+                    let message = msg_owned!(match crate::i18n::builtin_language_of(lang) {
+                        Some(b) => concat(&[
+                            why,
+                            " (",
+                            lang,
+                            " is not a built-in language; to change some of the built-in ",
+                            b,
+                            " texts, write them under translations.",
+                            b,
+                            ")",
+                        ]),
+                        None => why.to_owned(),
+                    });
+                    r.error_owned(&p, message);
                     None
                 }
             };

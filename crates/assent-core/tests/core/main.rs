@@ -325,6 +325,36 @@ mod validation {
     }
 
     #[test]
+    fn a_regional_tag_with_a_few_texts_is_told_to_use_its_built_in_language() {
+        let e = errors(
+            r#"{"revision": 1, "policy_url": "/p", "translations": {"en-US": {"title": "Cookies"}}, "categories": {}}"#,
+        );
+        let missing = e
+            .errors
+            .iter()
+            .find(|f| f.path == "translations.en-US.reject_all")
+            .expect("reject_all is missing");
+        assert!(
+            missing
+                .message
+                .contains("en-US is not a built-in language; to change some of the built-in en texts, write them under translations.en"),
+            "{}",
+            missing.message
+        );
+        // A language with no built-in relative gets the plain reason.
+        let e = errors(
+            r#"{"revision": 1, "policy_url": "/p", "translations": {"lb": {"title": "Cookien"}}, "categories": {}}"#,
+        );
+        assert!(
+            e.errors
+                .iter()
+                .filter(|f| f.path.starts_with("translations.lb."))
+                .all(|f| f.message.starts_with("missing: ") && !f.message.contains("built-in")),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn built_in_languages_may_be_overridden_key_by_key_and_are_chosen_by_the_visitor() {
         let c = Config::from_json(
             r#"{"revision": 1, "policy_url": "/p", "translations": {"de": {"reject_all": "Nein danke"}},
