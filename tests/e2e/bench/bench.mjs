@@ -21,7 +21,8 @@
 //     the page — consent asset bytes (gzip -9, transferred), requests, and navigation start → the first allowed
 //     script runs;
 //   - returning visitor, warm cache: the same context loads the page again (its HTTP cache now holds the assets;
-//     assent serve sends Last-Modified and no Cache-Control, so the browser may revalidate) — bytes transferred
+//     assent serve sends both libraries' files with Last-Modified and `Cache-Control: no-cache`, so the browser
+//     revalidates each) — bytes transferred
 //     and time to the first allowed script.
 // Next to the measured bytes, the gzip sizes of Assent's download sets from www/dist/size.json (`cargo xtask
 // dist`: returning_visit, first_visit) are set against VCC's measured gzip bytes (VCC loads the same two files on
@@ -120,9 +121,9 @@ gtag('consent', 'default', { ad_storage: 'denied', ad_user_data: 'denied', ad_pe
 function benchGtagUpdate() { var ads = CookieConsent.acceptedCategory('remarketing') ? 'granted' : 'denied';
   gtag('consent', 'update', { analytics_storage: CookieConsent.acceptedCategory('analytics') ? 'granted' : 'denied', ad_storage: ads, ad_user_data: ads, ad_personalization: ads }); }`;
   const head = [
-    `<link rel="stylesheet" href="/bench/vendor/cookieconsent.css">`,
+    `<link rel="stylesheet" href="/assent/vcc/cookieconsent.css">`,
     `<script>${consentMode}</script>`,
-    '<script src="/bench/vendor/cookieconsent.umd.js"></script>',
+    '<script src="/assent/vcc/cookieconsent.umd.js"></script>',
     `<script>addEventListener('DOMContentLoaded', function () { CookieConsent.run(${js}); });</script>`,
     ...TRACKERS.map(([cat, name, cookie]) => `<script type="text/plain" data-category="${cat}" src="/bench/standin.js?name=${name}&amp;cookie=${cookie}"></script>`),
   ].join('\n');
@@ -135,20 +136,23 @@ function makeBenchWww() {
   if (!fs.existsSync(path.join(dist, 'assent.js'))) throw new Error(`${dist}/assent.js missing: run cargo xtask dist`);
   fs.cpSync(dist, path.join(dir, 'dist'), { recursive: true });
   const b = path.join(dir, 'bench');
-  fs.mkdirSync(path.join(b, 'vendor'), { recursive: true });
+  fs.mkdirSync(b, { recursive: true });
+  // VCC's files sit next to Assent's, under /assent/vcc/: both libraries are then served with the same headers
+  // (`Cache-Control: no-cache`, revalidated on a warm visit).
+  fs.mkdirSync(path.join(dir, 'dist', 'vcc'), { recursive: true });
   const template = fs.readFileSync(path.join(HERE, 'template.html'), 'utf8');
   fs.writeFileSync(path.join(b, 'ours.html'), oursPage(template));
   fs.writeFileSync(path.join(b, 'vcc.html'), vccPage(template));
   fs.writeFileSync(path.join(b, 'privacy.html'), '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Privacy</title></head><body><h1>Privacy policy</h1></body></html>\n');
   fs.copyFileSync(path.join(HERE, 'site.css'), path.join(b, 'site.css'));
   fs.copyFileSync(path.join(HERE, 'standin.js'), path.join(b, 'standin.js'));
-  for (const f of ['cookieconsent.umd.js', 'cookieconsent.css']) fs.copyFileSync(path.join(VCC_DIR, f), path.join(b, 'vendor', f));
+  for (const f of ['cookieconsent.umd.js', 'cookieconsent.css']) fs.copyFileSync(path.join(VCC_DIR, f), path.join(dir, 'dist', 'vcc', f));
   return dir;
 }
 
 const LIBS = {
-  ours: { label: 'Assent', page: '/bench/ours.html', banner: '[data-assent-ui="banner"]', accept: '[data-assent-ui="banner"] [data-assent-action="accept-all"]', asset: (p) => p.startsWith('/assent/') },
-  vcc: { label: `vanilla-cookieconsent ${VCC_VERSION}`, page: '/bench/vcc.html', banner: '#cc-main .cm', accept: '#cc-main .cm [data-role="all"]', asset: (p) => p.startsWith('/bench/vendor/cookieconsent') },
+  ours: { label: 'Assent', page: '/bench/ours.html', banner: '[data-assent-ui="banner"]', accept: '[data-assent-ui="banner"] [data-assent-action="accept-all"]', asset: (p) => p.startsWith('/assent/') && !p.startsWith('/assent/vcc/') },
+  vcc: { label: `vanilla-cookieconsent ${VCC_VERSION}`, page: '/bench/vcc.html', banner: '#cc-main .cm', accept: '#cc-main .cm [data-role="all"]', asset: (p) => p.startsWith('/assent/vcc/') },
 };
 
 // Runs in the page before anything else: banner visibility per frame, layout shifts.

@@ -33,8 +33,10 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 pub mod admin;
 pub mod auth;
@@ -125,8 +127,19 @@ pub fn router(
         .merge(root)
         .method_not_allowed_fallback(error::method_not_allowed);
     router = match www {
+        // The SDK's files keep their names from release to release and must never mix across one (the engine
+        // and its interface part talk through JS objects, each glue through its wasm's imports): browsers
+        // revalidate them every time (a 304 with `Last-Modified`) instead of guessing a freshness from their age.
         Some(dir) => router
-            .nest_service("/assent", ServeDir::new(dir.join("dist")))
+            .nest_service(
+                "/assent",
+                ServiceBuilder::new()
+                    .layer(SetResponseHeaderLayer::if_not_present(
+                        header::CACHE_CONTROL,
+                        HeaderValue::from_static("no-cache"),
+                    ))
+                    .service(ServeDir::new(dir.join("dist"))),
+            )
             .fallback_service(ServeDir::new(dir)),
         None => router.fallback(error::not_found),
     };

@@ -386,6 +386,18 @@ fn serves_www_with_inline_site_configs_and_the_sdk_under_assent() {
     let r = server.get("/assent/assent.js");
     assert_eq!(r.status, 200);
     assert!(r.header("content-type").unwrap().contains("javascript"));
+    // The SDK's files are revalidated on every use (their names do not change across releases); the site's own
+    // pages are left to their defaults.
+    assert_eq!(r.header("cache-control"), Some("no-cache"));
+    assert!(
+        r.header("last-modified").is_some(),
+        "a revalidation can answer 304"
+    );
+    assert_eq!(
+        server.get("/assent/fixture.wasm").header("cache-control"),
+        Some("no-cache")
+    );
+    assert_eq!(server.get("/index.html").header("cache-control"), None);
     assert_eq!(server.get("/missing.html").status, 404);
 
     // The inline config of index.html is known, and so is --site-config.
