@@ -677,8 +677,8 @@ fn read_translations(r: &mut Reader, top: &Members) -> Vec<UiText> {
                         "missing: every language you offer must translate every text"
                     };
                     // `en-US`, `de-DE`: a site language of its own; changing a few built-in texts is `en`, `de`.
-                    let message = msg_owned!(match crate::i18n::builtin_language_of(lang) {
-                        Some(b) => concat(&[
+                    if MESSAGES && let Some(b) = crate::i18n::builtin_language_of(lang) {
+                        let hint = concat(&[
                             why,
                             " (",
                             lang,
@@ -687,10 +687,11 @@ fn read_translations(r: &mut Reader, top: &Members) -> Vec<UiText> {
                             " texts, write them under translations.",
                             b,
                             ")",
-                        ]),
-                        None => why.to_owned(),
-                    });
-                    r.error_owned(&p, message);
+                        ]);
+                        r.error_owned(&p, hint);
+                    } else {
+                        r.error(&p, msg!(why));
+                    }
                     None
                 }
             };
