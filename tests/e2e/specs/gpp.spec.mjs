@@ -426,42 +426,41 @@ test('for an EU visitor the stub turns into "no section applies": loaded, ready,
 });
 
 /**
- * Listens from the first script on (before the bootstrap's stub exists, the listener is added as soon as it
- * does): every event as `[eventName, data, pingData.cmpStatus, pingData.signalStatus]` in `window.__heard`, and a
- * getField queued with the stub in `window.__queued`.
+ * `regions.html` served with its config changed by `change(config)` and, right after the bootstrap's script tag, an
+ * inline script that listens to the stub at once (before any module can load): every event as `[eventName, data,
+ * pingData.cmpStatus, pingData.signalStatus]` in `window.__heard`, and a call the stub queues in `window.__queued`.
  */
-async function listenFromTheStart(page) {
-  await page.addInitScript(() => {
-    window.__heard = [];
-    window.__queued = null;
-    document.addEventListener('DOMContentLoaded', () => {
-      window.__gpp('addEventListener', (e) => window.__heard.push([e.eventName, e.data, e.pingData.cmpStatus, e.pingData.signalStatus]));
-      window.__gpp('notACommand', (v, ok) => { window.__queued = [v, ok]; });
-    });
-  });
-}
-
-/** `regions.html` served with its config changed by `change(config)`. */
-async function regionsPageWith(page, change) {
+async function regionsPageWith(page, change = () => {}) {
+  const listen = `<script>window.__heard = []; window.__queued = null;
+window.__gpp('addEventListener', function (e) { window.__heard.push([e.eventName, e.data, e.pingData.cmpStatus, e.pingData.signalStatus]); });
+window.__gpp('notACommand', function (v, ok) { window.__queued = [v, ok]; });</script>`;
   await page.route((u) => u.pathname === '/e2e/regions.html', async (route) => {
     const body = await (await route.fetch()).text();
     const re = /(<script type="application\/json" id="assent-config">)([\s\S]*?)(<\/script>)/;
     const config = JSON.parse(body.match(re)[2]);
     change(config);
-    await route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: body.replace(re, (_, a, _c, b) => a + JSON.stringify(config) + b) });
+    const bootstrap = /(<script[^>]*src="[^"]*\/assent\.js"[^>]*><\/script>)/;
+    expect(body).toMatch(bootstrap);
+    const html = body.replace(re, (_, a, _c, b) => a + JSON.stringify(config) + b).replace(bootstrap, (t) => t + listen);
+    await route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html });
   });
 }
 
 for (const [what, setUp] of [
   ['an invalid config', (page) => regionsPageWith(page, (c) => { c.regions.us_states = { mode: 'opt-in', show: 'notice' }; })],
-  ['the engine not loading', (page) => page.route(/assent_(full|web)_regions_bg\.wasm$/, (r) => r.fulfill({ status: 404, body: 'gone' }))],
-  ['the GPP part not loading', (page) => page.route(/assent_gpp_bg\.wasm$/, (r) => r.fulfill({ status: 404, body: 'gone' }))],
+  ['the engine not loading', async (page) => {
+    await regionsPageWith(page);
+    await page.route(/assent_(full|web)_regions_bg\.wasm$/, (r) => r.fulfill({ status: 404, body: 'gone' }));
+  }],
+  ['the GPP part not loading', async (page) => {
+    await regionsPageWith(page);
+    await page.route(/assent_gpp_bg\.wasm$/, (r) => r.fulfill({ status: 404, body: 'gone' }));
+  }],
 ]) {
   test(`${what} on a GPP site: the stub says cmpStatus "error" (never ready), its listener hears it, a queued call is unsuccessful`, async ({ page, context }) => {
     await visitFrom(context, 'US', 'CA');
     const errors = [];
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-    await listenFromTheStart(page);
     await setUp(page);
     await page.goto(`${server.origin}/e2e/regions.html`);
     await expect.poll(() => page.evaluate(() => window.__heard.length), { timeout: 15_000 }).toBe(2);
