@@ -232,3 +232,30 @@ fn unreadable_inputs_exit_2_with_the_reason() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains(&url), "{err}");
 }
+
+#[test]
+fn settings_that_do_nothing_are_noted_on_stderr_and_the_config_stays_valid() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(
+        tmp.path(),
+        "regions.json",
+        r#"{"site": "shop.example", "revision": 1, "policy_url": "/privacy", "categories": {"analytics": {}},
+            "regions": {"eu": {}, "uk": {"places": ["UK"]}, "west": {"mode": "opt-out", "places": ["US-CA"],
+            "mspa_covered_transaction": true}, "default": {}}}"#,
+    );
+    let (code, out, err) = check(&[&file]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out, format!("OK {file}\n"));
+    assert!(
+        err.contains(&format!(
+            "assent: note: {file}: regions.uk.places: \"UK\": UK is not an ISO 3166-1 country code"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "assent: note: {file}: regions.west.mspa_covered_transaction: has no effect"
+        )),
+        "{err}"
+    );
+}

@@ -8,7 +8,8 @@
 //! Output on stdout: `OK <source>` per valid config, or `<source>: <path>: <message>` per problem
 //! (`<source>: <message>` for problems of the text itself: syntax, duplicate keys). A config in an HTML page is
 //! named `<page>:<line>`, the line where its JSON starts. Exit 0 when all are valid, 1 when any is invalid, 2 when
-//! an input could not be read (the reason on stderr); every input is checked either way.
+//! an input could not be read (the reason on stderr); every input is checked either way. On stderr, notes on a
+//! valid config's settings that do nothing (`check_notes`): they change neither the verdict nor the exit code.
 
 use std::path::Path;
 
@@ -130,6 +131,7 @@ fn check_one(
         }
     };
     let no_site = config.site.is_empty();
+    let notes = super::check_notes::notes(&config);
     if let Err(e) = sites.add(config, Path::new(source)) {
         // With no site the browser uses the page's host name; the server's site-id rule is for ids it is given.
         if !no_site {
@@ -142,6 +144,9 @@ fn check_one(
             io.err,
             "assent: note: {source} has no \"site\": the browser uses the page's host name, and `assent serve --www` skips this config"
         )?;
+    }
+    for note in notes {
+        say!(io.err, "assent: note: {source}: {note}")?;
     }
     say!(io.out, "OK {source}")
 }

@@ -15,6 +15,7 @@ pub(crate) use output::Io;
 
 mod bench;
 mod check;
+mod check_notes;
 mod dashboard;
 mod defaults;
 mod email;
