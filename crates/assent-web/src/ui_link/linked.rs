@@ -2,7 +2,6 @@
 //! model. Nothing to load, so nothing waits and nothing can fail to arrive.
 
 use assent_core::ConsentState;
-use assent_core::region::Show;
 use assent_ui::model::{CategoryView, Model};
 use wasm_bindgen::JsValue;
 
@@ -50,7 +49,7 @@ fn model(app: &App) -> Model {
         cookie: app.config.cookie.name.clone(),
         cookie_domain: app.config.cookie.domain.clone(),
         region: app.config.region_name().map(str::to_owned),
-        notice: cfg!(feature = "regions") && app.config.show == Show::Notice,
+        notice: super::shows_notice(&app.config),
         lang_url: super::lang_url(&app.lang),
         builtin: Vec::new(),
         builtin_categories: Vec::new(),

@@ -100,9 +100,7 @@ pub(crate) fn model(app: &App) -> JsValue {
     if let Some(r) = app.config.region_name() {
         set(&o, "region", &JsValue::from_str(r));
     }
-    // Only a region shows the notice: the builds without regions carry no such test.
-    #[cfg(feature = "regions")]
-    if app.config.show == assent_core::region::Show::Notice {
+    if super::shows_notice(&app.config) {
         set(&o, "notice", &JsValue::TRUE);
     }
     o.into()

@@ -37,6 +37,13 @@ pub(crate) fn site(config: &assent_core::Config) -> String {
     }
 }
 
+/// Whether the applied region shows the opt-out notice instead of the banner (the interface's model `notice`: its
+/// text is what a record's `notice_hash` hashes). Only a region can: without the `regions` feature this is a
+/// constant `false` and the builds carry no test.
+pub(crate) fn shows_notice(config: &assent_core::Config) -> bool {
+    cfg!(feature = "regions") && config.show == assent_core::region::Show::Notice
+}
+
 thread_local! {
     /// Where the built-in language files are (`…/lang/`), from the bootstrap.
     static LANG_BASE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
