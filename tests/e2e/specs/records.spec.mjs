@@ -1,23 +1,17 @@
 // What the consent server keeps for a choice made in the browser: the §7 record fields, the SHA-256 of the exact
 // notice text the visitor was shown, and a signature that verifies offline.
 import crypto from 'node:crypto';
-import { test, expect, url, banner, prefs, action, toggle, ready, exportRecords, verifyToken } from '../support/fixtures.mjs';
+import { test, expect, url, banner, prefs, action, toggle, ready, exportRecords, verifyToken, preferencesTexts } from '../support/fixtures.mjs';
 
 /** The notice text as shown on screen: banner title and description, then each category's title and description. */
 async function shownNotice(page) {
-  return page.evaluate(() => {
+  const intro = await page.evaluate(() => {
     const b = document.querySelector('[data-assent-ui="banner"]');
     const title = b.querySelector('h2').textContent;
     const descNode = [...b.querySelector('h2 + p').childNodes].filter((n) => n.nodeType === Node.TEXT_NODE);
-    const description = descNode.map((n) => n.textContent).join('').trim();
-    const parts = [title, description];
-    for (const input of document.querySelectorAll('[data-assent-ui="preferences"] input[data-assent-category]')) {
-      parts.push(input.parentElement.querySelector('span').textContent);
-      const d = input.getAttribute('aria-describedby');
-      parts.push(d ? document.getElementById(d).textContent : '');
-    }
-    return parts.join('\n');
+    return [title, descNode.map((n) => n.textContent).join('').trim()];
   });
+  return [...intro, ...(await preferencesTexts(page))].join('\n');
 }
 
 test('a choice is stored with the record fields, the SHA-256 of the notice shown, and a verifiable signature', async ({ page, consentPosts }) => {

@@ -3,7 +3,7 @@
 // the context, as a CDN would); unknown or unreachable → the strictest region. Each region's rules: the EU gets the
 // opt-in banner, a US state the opt-out notice (with "Opt-Out Request Honored" only under GPC), in the visitor's
 // language.
-import { test, expect, banner, prefs, action, ready, state, ran, emulateGpc, verifyToken } from '../support/fixtures.mjs';
+import { test, expect, banner, prefs, action, ready, state, ran, emulateGpc, verifyToken, preferencesTexts } from '../support/fixtures.mjs';
 import { regionServer, visitFrom } from '../support/regions.mjs';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -83,15 +83,7 @@ test('a California visitor with GPC: the opt-out notice says the request was hon
   await expect(prefs(page)).toBeVisible();
   // The record's notice_hash is the SHA-256 of what this visitor was shown: the notice's text (not the banner's
   // title and description, never on screen here), then each category's title and description.
-  const shown = await page.evaluate(() => {
-    const parts = [];
-    for (const input of document.querySelectorAll('[data-assent-ui="preferences"] input[data-assent-category]')) {
-      parts.push(input.parentElement.querySelector('span').textContent);
-      const d = input.getAttribute('aria-describedby');
-      parts.push(d ? document.getElementById(d).textContent : '');
-    }
-    return parts;
-  });
+  const shown = await preferencesTexts(page);
   await action(prefs(page), 'save').click();
   await expect(notice(page)).toHaveCount(0);
   await expect.poll(async () => (await exportRecords()).length, { timeout: 15_000 }).toBeGreaterThan(0);

@@ -74,6 +74,22 @@ export const prefs = (page) => page.locator('[data-assent-ui="preferences"]');
 export const action = (scope, name) => scope.locator(`[data-assent-action="${name}"]`);
 export const toggle = (scope, cat) => scope.locator(`[data-assent-category="${cat}"]`);
 
+/**
+ * The open preferences dialog's category texts as shown, in display order: each category's title, then its
+ * description ('' when it has none) — the part of a record's `notice_hash` text that follows the intro.
+ */
+export async function preferencesTexts(page) {
+  return page.evaluate(() => {
+    const parts = [];
+    for (const input of document.querySelectorAll('[data-assent-ui="preferences"] input[data-assent-category]')) {
+      parts.push(input.parentElement.querySelector('span').textContent);
+      const d = input.getAttribute('aria-describedby');
+      parts.push(d ? document.getElementById(d).textContent : '');
+    }
+    return parts;
+  });
+}
+
 /** Wait until the SDK has decided (window.assent.ready resolved) and return its state. */
 export async function ready(page) {
   await page.waitForFunction(() => window.assent && window.assent.ready, null, { timeout: 15_000 });
